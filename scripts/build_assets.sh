@@ -25,7 +25,7 @@ if [ ! -x "$SASS" ] || [ ! -f "$GOVUK/govuk-frontend.min.js" ]; then
 fi
 
 if [ "${1:-}" != "--force" ] && [ -f "$OUT/app.css" ] && [ -f "$OUT/govuk-frontend.min.js" ] \
-  && [ -z "$(find assets/scss scripts/build_assets.sh package-lock.json "$GOVUK/govuk-frontend.min.js" \
+  && [ -z "$(find assets/scss scripts/build_assets.sh package-lock.json node_modules/.package-lock.json \
               -newer "$OUT/app.css" -print 2>/dev/null | head -n 1)" ]; then
   echo "build_assets: $OUT is up to date"
   exit 0

@@ -1,9 +1,13 @@
 """Unbranded GOV.UK Frontend assets and the base template (DESIGN.md §7, §8)."""
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import re
 import shutil
 import subprocess
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,15 +24,25 @@ NONCE = "test-nonce-abc123"
 GOVUK_FRONTEND_VERSION = "6.3.0"
 
 
+@contextlib.contextmanager
+def _build_lock():
+    """Serialise builds between pytest-xdist workers (the build swaps static/govuk/ in place)."""
+    name = "policypass-assets-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:12] + ".lock"
+    with open(Path(tempfile.gettempdir()) / name, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="module")
 def built_assets():
     """Build static/govuk/ if it is missing (never skip): npm ci first when needed."""
-    if not (OUT / "app.css").is_file() or not (OUT / "govuk-frontend.min.js").is_file():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to build static/govuk/ (run `make setup`)"
-        if not (ROOT / "node_modules" / ".bin" / "sass").exists():
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
-        subprocess.run([npm, "run", "build"], cwd=ROOT, check=True)
+    with _build_lock():
+        if not (OUT / "app.css").is_file() or not (OUT / "govuk-frontend.min.js").is_file():
+            npm = shutil.which("npm")
+            assert npm, "npm is needed to build static/govuk/ (run `make setup`)"
+            if not (ROOT / "node_modules" / ".bin" / "sass").exists():
+                subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+            subprocess.run([npm, "run", "build"], cwd=ROOT, check=True)
     return OUT
 
 
@@ -54,6 +68,9 @@ def test_css_has_no_gds_transport_and_no_dangling_urls(built_assets):
     assert "GDS Transport" not in css
     assert "@font-face" not in css
     assert "system-ui" in css
+    # Compiled from the pinned release; ServiceNavigation's JS reads the breakpoint property.
+    assert f'--govuk-frontend-version: "{GOVUK_FRONTEND_VERSION}"' in css
+    assert "--govuk-breakpoint-tablet:" in css
     urls = re.findall(r"url\(\s*['\"]?([^'\")]+)", css)
     assert not [u for u in urls if re.search(r"\.(woff2?|ttf|otf|eot)\b|/fonts/", u)]
     for url in urls:
@@ -75,8 +92,12 @@ def test_js_bundle_and_no_branding_copied(built_assets):
 
 def test_build_is_idempotent(built_assets):
     """A second build with nothing changed leaves the output alone."""
-    before = (built_assets / "app.css").stat().st_mtime_ns
-    result = subprocess.run(["sh", "scripts/build_assets.sh"], cwd=ROOT, check=True, capture_output=True, text=True)
+    with _build_lock():
+        subprocess.run(["sh", "scripts/build_assets.sh"], cwd=ROOT, check=True, capture_output=True)
+        before = (built_assets / "app.css").stat().st_mtime_ns
+        result = subprocess.run(
+            ["sh", "scripts/build_assets.sh"], cwd=ROOT, check=True, capture_output=True, text=True
+        )
     assert "up to date" in result.stdout
     assert (OUT / "app.css").stat().st_mtime_ns == before
 
@@ -161,7 +182,9 @@ def _assert_unbranded_and_csp_safe(html, page):
     modules = [s for s in page.scripts if s.get("type") == "module"]
     assert [s.get("src") for s in modules if s.get("src")] == ["/static/govuk/govuk-frontend.min.js"]
     assert "initAll()" in html
-    assert [link["href"] for link in page.links if link.get("rel") == "stylesheet"] == ["/static/govuk/app.css"]
+    assert [link["href"] for link in page.links if link.get("rel") == "stylesheet"] == [
+        "/static/govuk/app.css"
+    ]
     # Nothing loaded from anywhere but us.
     for attrs in page.scripts + page.links:
         ref = attrs.get("src") or attrs.get("href") or ""
@@ -182,10 +205,16 @@ def test_base_template_anonymous(app):
 def test_base_template_signed_in_with_flashes(app):
     """Signed in: name (escaped) and a POST Sign out form with the CSRF token; flashes become banners."""
     user = SimpleNamespace(is_authenticated=True, full_name="Ada <Lovelace>")
-    html, page = _render(app, user=user, flashes=[("Training saved", "success"), ("Policy updated", "info"), ("<i>x</i>", "info")])
+    html, page = _render(
+        app,
+        user=user,
+        flashes=[("Training saved", "success"), ("Policy updated", "info"), ("<i>x</i>", "info")],
+    )
     _assert_unbranded_and_csp_safe(html, page)
     assert "Ada &lt;Lovelace&gt;" in html
-    assert page.forms == [{"method": "post", "action": "/sign-out", "class": "pp-signout-form", "novalidate": None}]
+    assert page.forms == [
+        {"method": "post", "action": "/sign-out", "class": "pp-signout-form", "novalidate": None}
+    ]
     assert '<input type="hidden" name="csrf_token" value="csrf-xyz">' in html
     assert "govuk-notification-banner--success" in html and "Training saved" in html
     assert html.count('data-module="govuk-notification-banner"') == 3
