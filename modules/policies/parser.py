@@ -1,0 +1,380 @@
+"""Turn a policy document (plain text / light Markdown, as converted from Word or PDF) into sections
+and clauses. Pure: no database, no Flask. `flask policy parse --json` prints `ParsedPolicy.to_dict()`.
+
+The parser is deliberately general: it knows about numbering, headings, contents lists and appendices,
+never about a particular trust or document.
+"""
+
+import re
+from dataclasses import dataclass, field
+from os import PathLike
+
+from modules.policies.parsing.dates import extract_dates
+from modules.policies.parsing.lines import (
+    APPENDIX, BLANK, CLAUSE, LETTER, MAX_TITLE, RULE, SECTION, TEXT, Line, classify, text_line,
+)
+from modules.policies.parsing.modality import classify_modality
+
+__all__ = ["PolicyParseError", "ParsedClause", "ParsedSection", "ParsedPolicy", "parse_policy", "parse_file"]
+
+# A section number may skip a few (a document can lose a heading) but a bigger jump is prose.
+_MAX_SECTION_GAP = 5
+# A line cut mid-sentence by conversion ends with one of these; the next line continues it.
+_FUNCTION_WORDS = frozenset(
+    "a an and or the of to for in on at by with from as that which who than into onto".split()
+)
+_TITLE_WORDS = re.compile(r"\b(?:policy|procedures?|guidance|guidelines|code\s+of\s+conduct|protocol)\b", re.I)
+
+
+class PolicyParseError(ValueError):
+    """The text is not a policy the parser can read (empty, binary, or no numbered structure)."""
+
+
+@dataclass
+class ParsedClause:
+    """One numbered item (or a section's unnumbered opening text) with the text that follows it."""
+
+    ref: str
+    parent: str | None
+    text: str
+    modality: str
+
+    def to_dict(self) -> dict:
+        """The clause as the `flask policy parse --json` shape."""
+        return {"ref": self.ref, "parent": self.parent, "text": self.text, "modality": self.modality}
+
+
+@dataclass
+class ParsedSection:
+    """A top-level section ("1".."9") or an appendix ("Appendix 1")."""
+
+    number: str
+    title: str
+    clauses: list[ParsedClause] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The section as the `flask policy parse --json` shape."""
+        return {"number": self.number, "title": self.title, "clauses": [c.to_dict() for c in self.clauses]}
+
+
+@dataclass
+class ParsedPolicy:
+    """A parsed policy: its title, sections in document order and the dates it states."""
+
+    title: str
+    sections: list[ParsedSection]
+    dates: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The policy as the `flask policy parse --json` shape, plus "dates"."""
+        return {
+            "title": self.title,
+            "sections": [s.to_dict() for s in self.sections],
+            "dates": dict(self.dates),
+        }
+
+    def clause(self, ref: str) -> ParsedClause | None:
+        """The clause with this ref, or None."""
+        for section in self.sections:
+            for clause in section.clauses:
+                if clause.ref == ref:
+                    return clause
+        return None
+
+
+@dataclass
+class _Draft:
+    """A clause being collected: its ref, parent and the lines that belong to it."""
+
+    ref: str
+    parent: str | None
+    lines: list[tuple[str, str, bool]] = field(default_factory=list)  # (style, text, blank line before)
+
+
+@dataclass
+class _DraftSection:
+    """A section being collected."""
+
+    number: str
+    title: str
+    from_contents: bool
+    drafts: list[_Draft] = field(default_factory=list)
+
+
+def _sentence_case(title: str) -> str:
+    """Turn a SHOUTED title into sentence case, leaving mixed-case words (names, acronyms) alone."""
+    letters = [ch for ch in title if ch.isalpha()]
+    if len(letters) < 2 or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+        return title
+    words = [w.lower() if w.isupper() and len(w) > 1 else w for w in title.split(" ")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _key(line: Line) -> tuple[str, str]:
+    """Identity of a heading, for matching contents entries with body headings."""
+    return (line.kind, line.number)
+
+
+def _contents_entries(lines: list[Line]) -> tuple[set[int], dict[tuple[str, str], str]]:
+    """Find contents-list lines: runs of headings with nothing between them that are repeated later."""
+    heads = [i for i, line in enumerate(lines) if line.kind in (SECTION, APPENDIX)]
+    runs: list[list[int]] = []
+    for i in heads:
+        between = lines[runs[-1][-1] + 1:i] if runs else None
+        if between is not None and all(line.kind in (BLANK, RULE) for line in between):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    entries: set[int] = set()
+    titles: dict[tuple[str, str], str] = {}
+    for run in runs:
+        repeated = [i for i in run if any(_key(lines[j]) == _key(lines[i]) for j in heads if j > i)]
+        if len(repeated) < 2:
+            continue
+        for i in repeated:
+            entries.add(i)
+            if lines[i].text:
+                titles.setdefault(_key(lines[i]), lines[i].text)
+    return entries, titles
+
+
+def _title_like(line: Line) -> bool:
+    """A short unnumbered line that can serve as the title of a heading that had none."""
+    return (
+        line.kind == TEXT and line.style == "para" and 0 < len(line.text) <= MAX_TITLE
+        and not line.text.endswith((".", ":", ";", ",", "?"))
+    )
+
+
+class _Builder:
+    """Walks classified lines in order and builds sections and clause drafts."""
+
+    def __init__(self, contents_titles: dict[tuple[str, str], str]):
+        self.contents_titles = contents_titles
+        self.sections: list[_DraftSection] = []
+        self.front: list[str] = []
+        self.section_no = 0
+        self.in_appendix = False
+        self.draft: _Draft | None = None
+        self.numbered: _Draft | None = None  # the clause lettered items hang from
+        self.last_letter: str | None = None
+        self.refs: set[str] = set()
+        self.await_title = False
+        self.blank = False
+
+    # -- structure -------------------------------------------------------------------------------
+
+    def _open_section(self, number: str, title: str, key: tuple[str, str]) -> None:
+        """Start a new section; its title comes from the contents list when the document has one."""
+        contents_title = self.contents_titles.get(key)
+        self.sections.append(_DraftSection(number, contents_title or title, bool(contents_title)))
+        self.draft = self.numbered = None
+        self.last_letter = None
+        self.refs.add(number)
+        self.await_title = not title and not contents_title
+
+    def _add_clause(self, ref: str, text: str, parent: str | None = None) -> None:
+        """Start a clause in the current section; parent is the nearest ancestor that exists."""
+        section = self.sections[-1]
+        if parent is None:
+            parent = section.number
+            parts = ref.split(".")
+            while len(parts) > 1:
+                parts.pop()
+                candidate = ".".join(parts)
+                if candidate in self.refs and any(d.ref == candidate for d in section.drafts):
+                    parent = candidate
+                    break
+        draft = _Draft(ref, parent)
+        if text:
+            draft.lines.append(("para", text, False))
+        section.drafts.append(draft)
+        self.refs.add(ref)
+        self.draft = draft
+
+    def _add_text(self, line: Line) -> None:
+        """Unnumbered text joins the clause before it (or opens the section's own clause)."""
+        section = self.sections[-1]
+        if self.draft is None:
+            self.draft = _Draft(section.number, None)
+            section.drafts.insert(0, self.draft)
+        self.draft.lines.append((line.style, line.text, self.blank))
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def feed(self, raw: str, line: Line) -> None:
+        """Consume one classified line."""
+        if line.kind in (BLANK, RULE):
+            self.blank = True
+            return
+        if self.await_title:
+            self.await_title = False
+            if _title_like(line):
+                self.sections[-1].title = line.text
+                self.blank = False
+                return
+        handled = {
+            SECTION: self._section, APPENDIX: self._appendix, CLAUSE: self._clause, LETTER: self._letter,
+        }.get(line.kind, lambda _line: False)(line)
+        if not handled:
+            self._text(raw, line)
+        self.blank = False
+
+    def _section(self, line: Line) -> bool:
+        """A lone number opens a section if it follows on from the last one (outside appendices)."""
+        number = int(line.number)
+        if self.in_appendix or not self.section_no < number <= self.section_no + _MAX_SECTION_GAP:
+            return False
+        self.section_no = number
+        self._open_section(str(number), line.text, (SECTION, line.number))
+        return True
+
+    def _appendix(self, line: Line) -> bool:
+        """An appendix heading opens an appendix section, once per appendix number."""
+        number = f"Appendix {line.number}"
+        if number in self.refs:
+            return False
+        self.in_appendix = True
+        self._open_section(number, line.text, (APPENDIX, line.number))
+        return True
+
+    def _clause(self, line: Line) -> bool:
+        """A numbered item becomes a clause when its ref fits where it stands and is not a repeat."""
+        ref = line.number
+        if ref in self.refs:
+            return False
+        if ref[0].isalpha():
+            if not self.in_appendix:
+                return False
+        elif not self.in_appendix:
+            first = int(ref.split(".")[0])
+            if first != self.section_no:
+                # A clause numbered into the next section when that section's heading is missing.
+                if not self.section_no < first <= self.section_no + _MAX_SECTION_GAP:
+                    return False
+                self.section_no = first
+                self._open_section(str(first), "", (SECTION, str(first)))
+                self.await_title = False
+        self._add_clause(ref, line.text)
+        self.numbered = self.draft
+        self.last_letter = None
+        return True
+
+    def _letter(self, line: Line) -> bool:
+        """"(a)", "(b)" … continue a lettered list under the current numbered clause."""
+        if not self.sections:
+            return False
+        expected = chr(ord(self.last_letter) + 1) if self.last_letter else "a"
+        if line.number != expected:
+            return False
+        base = self.numbered.ref if self.numbered else self.sections[-1].number
+        ref = f"{base}({line.number})"
+        if ref in self.refs:
+            return False
+        self._add_clause(ref, line.text, parent=base)
+        self.last_letter = line.number
+        return True
+
+    def _text(self, raw: str, line: Line) -> None:
+        """Plain text, or a numbered-looking line that did not fit the structure."""
+        if line.kind != TEXT:
+            line = text_line(raw)
+        if not self.sections:
+            self.front.append(raw)
+        else:
+            self._add_text(line)
+
+
+def _continues(previous_style: str, previous: str, style: str, text: str) -> bool:
+    """True when a line carries on a sentence that conversion split across lines."""
+    if style == "row" or previous_style == "row" or not previous:
+        return False
+    body = re.sub(r"^[-*]\s+", "", text).lstrip("*_")
+    if not body or not previous[-1].isalnum():
+        return False
+    last_word = previous.rsplit(" ", 1)[-1].lower()
+    if style == "bullet":
+        # Only a paragraph cut mid-phrase swallows a bullet; a bullet ending "; or" is a list.
+        return previous_style == "para" and last_word in _FUNCTION_WORDS and body[0].islower()
+    return body[0].islower() or last_word in _FUNCTION_WORDS
+
+
+def _render(lines: list[tuple[str, str, bool]]) -> str:
+    """Join a clause's lines: wrapped lines re-joined, bullets and table rows grouped, paragraphs apart."""
+    blocks: list[tuple[str, list[str]]] = []
+    for style, text, _blank in lines:
+        if blocks and _continues(blocks[-1][0], blocks[-1][1][-1], style, text):
+            body = re.sub(r"^-\s+", "", text) if style == "bullet" else text
+            blocks[-1][1][-1] += " " + body
+        elif blocks and style in ("bullet", "row") and blocks[-1][0] == style:
+            blocks[-1][1].append(text)
+        else:
+            blocks.append((style, [text]))
+    return "\n\n".join("\n".join(block) for _, block in blocks).strip()
+
+
+def _find_title(front: list[str]) -> str:
+    """The document title: a Markdown H1, else the first short line naming a policy, else the first line."""
+    candidates = [line.strip() for line in front if line.strip() and not re.fullmatch(r"[-*_=]{3,}", line.strip())]
+    for line in candidates:
+        if re.match(r"^#\s+", line):
+            return _clean_title(line[1:])
+    for line in candidates:
+        text = _clean_title(line)
+        if (_TITLE_WORDS.search(text) and len(text) <= 80 and "\t" not in line and ":" not in text
+                and not text.endswith(".")):
+            return text
+    return _clean_title(candidates[0]) if candidates else ""
+
+
+def _clean_title(text: str) -> str:
+    """Strip Markdown markers and surrounding quotes from a title line."""
+    return re.sub(r"\s+", " ", re.sub(r"[#*_]", "", text)).strip(" \"“”")
+
+
+def parse_policy(text: str) -> ParsedPolicy:
+    """Parse a policy's text into sections and clauses; raise PolicyParseError if it has no structure."""
+    if not text or not text.strip():
+        raise PolicyParseError("The policy is empty: there is no text to parse.")
+    raw_lines = text.splitlines()
+    lines = [classify(raw) for raw in raw_lines]
+    contents, contents_titles = _contents_entries(lines)
+    builder = _Builder(contents_titles)
+    for index, (raw, line) in enumerate(zip(raw_lines, lines, strict=True)):
+        if index in contents:
+            builder.blank = True
+            continue
+        builder.feed(raw, line)
+    if not builder.sections:
+        raise PolicyParseError(
+            "No numbered sections found: expected headings like '1 Introduction' or '## 1. Scope' "
+            "followed by numbered clauses such as '1.1'."
+        )
+    sections = []
+    for draft in builder.sections:
+        title = draft.title if draft.from_contents else _sentence_case(draft.title)
+        clauses = []
+        for clause in draft.drafts:
+            body = _render(clause.lines)
+            clauses.append(ParsedClause(clause.ref, clause.parent, body, classify_modality(body)))
+        sections.append(ParsedSection(draft.number, title, clauses))
+    return ParsedPolicy(_find_title(builder.front), sections, extract_dates(builder.front))
+
+
+def parse_file(path: str | PathLike) -> ParsedPolicy:
+    """Read a policy file (UTF-8) and parse it; empty or binary files raise PolicyParseError."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if not data.strip():
+        raise PolicyParseError(f"{path}: the file is empty.")
+    if b"\x00" in data:
+        raise PolicyParseError(f"{path}: this looks like a binary file (it contains NUL bytes), not text.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyParseError(
+            f"{path}: the file is not UTF-8 text (undecodable byte at position {exc.start}); "
+            "save the policy as plain UTF-8 text."
+        ) from exc
+    return parse_policy(text)

@@ -1,0 +1,1 @@
+"""Line classification, modality and date helpers behind modules.policies.parser."""
