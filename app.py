@@ -1,0 +1,57 @@
+"""PolicyPass application factory."""
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
+
+from modules.core import web
+from modules.core.config import load_config
+from modules.core.database import configure_sqlite
+from modules.core.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI commands and error pages."""
+    settings = load_config(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.config.update(settings)
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(ROOT / "templates")),
+        PackageLoader("govuk_frontend_jinja"),
+        PackageLoader("govuk_frontend_wtf"),
+    ])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+    web.init_app(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from modules.core.views import bp as core_bp
+    from modules.people.views import bp as people_bp
+    from modules.training.views import bp as training_bp
+
+    for blueprint in (core_bp, people_bp, training_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from modules.people.cli import demo_cli
+    from modules.policies.cli import content_cli, policy_cli
+
+    for group in (demo_cli, content_cli, policy_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Shared infrastructure: extensions, database set-up, capabilities, forms and helpers."""

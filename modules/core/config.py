@@ -1,0 +1,52 @@
+"""Configuration from environment variables, with overrides for tests."""
+
+import os
+import secrets
+from pathlib import Path
+
+from modules.core.database import normalise_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _secret_key(instance: Path) -> str:
+    """The SECRET_KEY from the environment, else one kept in instance/ so restarts keep sessions."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the app's configuration from the environment, then apply overrides."""
+    overrides = overrides or {}
+    instance = Path(overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or ROOT / "instance")
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'policypass.db'}"
+    config = {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": normalise_url(url),
+        "CONTENT_DIR": str(ROOT / "content"),
+        "QUIZZES_DIR": str(ROOT / "quizzes"),
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        # argon2id; production parameters (RFC 9106 second recommendation), cheaper ones in tests.
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 65536,
+        "ARGON2_PARALLELISM": 4,
+        "DEMO_ENABLED": os.environ.get("POLICYPASS_ENV", "development") != "production",
+        "TIMEZONE": "Europe/London",
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,57 @@
+"""Engine set-up: SQLite pragmas and BEGIN IMMEDIATE for writers; PostgreSQL URLs for psycopg 3."""
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+#: Requests with these methods only read, so they may start a deferred transaction.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BUSY_TIMEOUT_MS = 30_000
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """Engine options for the database the URL names."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def wants_immediate() -> bool:
+    """Whether a new SQLite transaction should take the write lock before its first read.
+
+    Requests that may write (POST and friends) and everything outside a request (CLI, workers) do;
+    read-only requests stay deferred so readers never queue behind writers.
+    """
+    if has_request_context():
+        return request.method not in READ_METHODS
+    return True
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Apply WAL, foreign keys, FULL sync and a busy timeout; begin writers with BEGIN IMMEDIATE.
+
+    This is SQLAlchemy's documented pysqlite recipe: the driver's own BEGIN handling is switched off
+    so SQLAlchemy emits BEGIN itself, before the first read of the transaction.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_immediate() else "BEGIN")

@@ -1,0 +1,61 @@
+"""Request plumbing shared by every page: CSP nonce, security headers, template helpers, error pages."""
+
+import secrets
+
+from flask import Flask, g, render_template, request
+from govuk_frontend_wtf.main import WTFormsHelpers
+from werkzeug.exceptions import HTTPException
+
+from modules.core.timeutil import format_date, format_datetime
+
+#: Titles and explanations for the error pages, in plain British English.
+ERROR_TEXT = {
+    400: ("There is a problem with your request", "The form or link you used was not valid, so nothing was changed. Go back, reload the page and try again."),
+    403: ("You do not have permission to see this page", "Your account does not allow this. If you think it should, ask your HR team."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied all of it."),
+    405: ("There is a problem with your request", "That action is not allowed here."),
+    413: ("The file is too large", "Choose a smaller file and try again."),
+    429: ("Too many attempts", "You have tried too many times. Wait a minute, then try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later. Nothing you submitted has been saved."),
+}
+
+
+def csp_nonce() -> str:
+    """The per-request nonce that every inline script must carry."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _security_headers(response):
+    nonce = csp_nonce()
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(error: HTTPException):
+    code = error.code or 500
+    title, message = ERROR_TEXT.get(code, (error.name, error.description))
+    if code == 400 and getattr(error, "description", None) and not str(error.description).startswith("The browser"):
+        message = error.description
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Attach the CSP, headers, template helpers and error pages to the app."""
+    WTFormsHelpers(app)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)

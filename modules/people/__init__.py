@@ -1,0 +1,1 @@
+"""Trusts, academies, people, roles, line-manager links, sign-in."""

@@ -1,0 +1,31 @@
+"""`flask demo seed`."""
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from modules.core.extensions import db
+from modules.core.timeutil import utcnow
+from modules.people.demo import DEMO_PASSWORD, seed_all
+
+demo_cli = AppGroup("demo", help="Demo data (never in production).")
+
+
+@demo_cli.command("seed")
+def seed_command():
+    """Create demo academies and people for every trust; running it again changes nothing."""
+    if not current_app.config["DEMO_ENABLED"]:
+        click.echo("Demo data is disabled in production (POLICYPASS_ENV=production).", err=True)
+        sys.exit(1)
+    logins = seed_all(now=utcnow())
+    db.session.commit()
+    if not logins:
+        click.echo("No trusts yet: run `flask content sync` first.", err=True)
+        sys.exit(1)
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for trust, people in logins.items():
+        click.echo(f"  {trust}")
+        for email, description in people:
+            click.echo(f"    {email:<42} {description}")

@@ -1,0 +1,181 @@
+"""Trust, Academy, Role, User and the server-side login sessions."""
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from modules.core.capabilities import LINE_MANAGER_CAPABILITIES
+from modules.core.extensions import db
+
+
+class Trust(db.Model):
+    """A multi-academy trust: the boundary of every query."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: URL-safe key from trusts.yaml, e.g. "e-act".
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    #: Full name, e.g. "The Kemnal Academies Trust".
+    name: Mapped[str] = mapped_column(String(200))
+    #: Short name used in the interface, e.g. "TKAT".
+    short_name: Mapped[str] = mapped_column(String(40))
+    #: Per-trust rules from trusts.yaml (approval chain, minimums, pass mark, validity …).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    academies: Mapped[list["Academy"]] = relationship(back_populates="trust", order_by="Academy.name")
+
+    def setting(self, key: str, default=None):
+        """One per-trust rule, with a default when the trust does not set it."""
+        return (self.settings or {}).get(key, default)
+
+
+class Academy(db.Model):
+    """A school (or service) within a trust. Staff with no academy belong to the central team."""
+
+    __table_args__ = (UniqueConstraint("trust_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust the academy belongs to.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: URL-safe key, unique within the trust.
+    slug: Mapped[str] = mapped_column(String(80))
+    #: Display name.
+    name: Mapped[str] = mapped_column(String(200))
+
+    trust: Mapped[Trust] = relationship(back_populates="academies")
+
+
+class Role(db.Model):
+    """A role defined in trusts.yaml for one trust: label, aliases and the capabilities it carries."""
+
+    __table_args__ = (UniqueConstraint("trust_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust whose catalogue this role is in.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: Stable key, e.g. "headteacher".
+    key: Mapped[str] = mapped_column(String(40))
+    #: What the trust calls it, e.g. "Headteacher".
+    label: Mapped[str] = mapped_column(String(120))
+    #: Other names for it in the trust's policy, e.g. ["Principal"].
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    #: Capability names (see modules/core/capabilities.py).
+    capabilities: Mapped[list] = mapped_column(JSON, default=list)
+    #: "trust" when held across the trust, "academy" when held for one academy.
+    scope: Mapped[str] = mapped_column(String(20), default="trust")
+
+
+class RoleAssignment(db.Model):
+    """A person holding a role, trust-wide (academy_id null) or for one academy."""
+
+    __table_args__ = (UniqueConstraint("user_id", "role_id", "academy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Who holds the role.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: Which role.
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id"))
+    #: The academy it is held for; null means the whole trust.
+    academy_id: Mapped[int | None] = mapped_column(ForeignKey("academy.id"))
+
+    role: Mapped[Role] = relationship(lazy="joined")
+    academy: Mapped[Academy | None] = relationship()
+
+
+class User(UserMixin, db.Model):
+    """A member of a trust's staff."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust employing them.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: Sign-in name; unique across the service, stored lower-case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: Full name as HR records it.
+    name: Mapped[str] = mapped_column(String(200))
+    #: Job title, e.g. "Teaching assistant".
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    #: Department, e.g. "Science".
+    department: Mapped[str] = mapped_column(String(200), default="")
+    #: Their academy; null means the trust's central team.
+    academy_id: Mapped[int | None] = mapped_column(ForeignKey("academy.id"), index=True)
+    #: Their line manager (a relation, not a role).
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Employment start date (drives induction deadlines).
+    start_date: Mapped[date | None]
+    #: argon2id hash; null until they set a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: False for leavers and disabled accounts: they cannot sign in and drop out of scope.
+    active: Mapped[bool] = mapped_column(default=True)
+    #: When they left, if they have.
+    left_on: Mapped[date | None]
+    #: When the record was created (UTC).
+    created_at: Mapped[datetime]
+
+    trust: Mapped[Trust] = relationship()
+    academy: Mapped[Academy | None] = relationship()
+    line_manager: Mapped["User | None"] = relationship(remote_side="User.id", back_populates="reports")
+    reports: Mapped[list["User"]] = relationship(back_populates="line_manager")
+    role_assignments: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        """Whether the person may sign in."""
+        return self.active
+
+    @property
+    def academy_name(self) -> str:
+        """Their academy's name, or "Central team"."""
+        return self.academy.name if self.academy else "Central team"
+
+    def capabilities(self, academy_id: int | None = None) -> set[str]:
+        """Capabilities held trust-wide, plus those held for the given academy."""
+        caps: set[str] = set()
+        for assignment in self.role_assignments:
+            if assignment.academy_id is None or assignment.academy_id == academy_id:
+                caps.update(assignment.role.capabilities)
+        if self.reports:
+            caps.update(LINE_MANAGER_CAPABILITIES)
+        return caps
+
+    def can(self, capability: str, academy_id: int | None = None) -> bool:
+        """Whether they hold the capability (anywhere in their trust when academy_id is None)."""
+        if academy_id is None:
+            return any(capability in self.capabilities(a.academy_id) for a in self.role_assignments) or (
+                capability in LINE_MANAGER_CAPABILITIES and bool(self.reports)
+            )
+        return capability in self.capabilities(academy_id)
+
+    def academy_scope(self, capability: str) -> set[int] | None:
+        """Academy ids where they hold the capability; None means the whole trust."""
+        ids: set[int] = set()
+        for assignment in self.role_assignments:
+            if capability in assignment.role.capabilities:
+                if assignment.academy_id is None:
+                    return None
+                ids.add(assignment.academy_id)
+        return ids
+
+    @property
+    def role_labels(self) -> list[str]:
+        """Labels of the roles they hold, for display and evidence snapshots."""
+        return sorted({a.role.label for a in self.role_assignments})
+
+
+class LoginSession(db.Model):
+    """A signed-in session held on the server: deleting the row ends the session for real."""
+
+    #: sha256 of the random token kept in the signed cookie.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Whose session.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: When the person last proved who they are (sign-in or re-authentication), UTC.
+    authenticated_at: Mapped[datetime]
+    #: How they signed in, e.g. "password".
+    method: Mapped[str] = mapped_column(String(40))
+    #: IP address at sign-in (personal data; deleted with the session).
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    #: Browser user agent at sign-in (personal data; deleted with the session).
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    #: When the session was created, UTC.
+    created_at: Mapped[datetime]

@@ -1,0 +1,51 @@
+"""`flask content sync` and `flask policy parse`."""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from modules.core.extensions import db
+from modules.core.timeutil import utcnow
+from modules.policies.parser import PolicyParseError, parse_file
+from modules.policies.services import ContentError, sync_content
+
+content_cli = AppGroup("content", help="Load trusts, policies and quiz banks from content/ and quizzes/.")
+policy_cli = AppGroup("policy", help="Work with policy source files.")
+
+
+@content_cli.command("sync")
+def sync_command():
+    """Load or refresh content/ and quizzes/; running it again changes nothing."""
+    try:
+        report = sync_content(Path(current_app.config["CONTENT_DIR"]), now=utcnow(), app=current_app)
+    except ContentError as exc:
+        db.session.rollback()
+        click.echo(f"Content sync failed, nothing was loaded: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for line in report.created:
+        click.echo(f"created {line}")
+    click.echo(f"{len(report.trusts)} trusts; {len(report.created)} new versions; "
+               f"{len(report.unchanged)} unchanged.")
+
+
+@policy_cli.command("parse")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the structure as JSON.")
+def parse_command(path: Path, as_json: bool):
+    """Parse a policy file without touching the database."""
+    try:
+        parsed = parse_file(path)
+    except (PolicyParseError, OSError) as exc:
+        click.echo(f"Cannot parse {path}: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(parsed.title)
+    for section in parsed.sections:
+        click.echo(f"  {section.number}  {section.title}  ({len(section.clauses)} clauses)")

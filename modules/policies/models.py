@@ -1,0 +1,103 @@
+"""PolicyVersion, Section and Clause: a trust's policy as parsed from its source file."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from modules.core.extensions import db
+
+
+class PolicyVersion(db.Model):
+    """One version of a trust's policy; never edited once it has acknowledgements (a change is a new version)."""
+
+    __table_args__ = (UniqueConstraint("trust_id", "source_sha256"), UniqueConstraint("trust_id", "number"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust whose policy this is.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: 1, 2, 3 … per trust, in the order versions arrived.
+    number: Mapped[int]
+    #: The title as the document states it.
+    title: Mapped[str] = mapped_column(String(300))
+    #: Path of the source under content/, e.g. "policies/tkat.txt".
+    source_file: Mapped[str] = mapped_column(String(300))
+    #: sha256 of the exact source bytes.
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    #: The source text exactly as received.
+    source_text: Mapped[str] = mapped_column(Text)
+    #: "draft" until HR publishes it, then "published"; a later published version makes it "superseded".
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    #: Dates the document states: {"issued", "reviewed", "next_review"} as ISO strings.
+    stated_dates: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    #: When the next review is due (from the document, or set by HR).
+    next_review_on: Mapped[date | None]
+    #: When it was loaded, UTC.
+    created_at: Mapped[datetime]
+    #: When it was published, UTC.
+    published_at: Mapped[datetime | None]
+
+    sections: Mapped[list["Section"]] = relationship(back_populates="version", order_by="Section.position",
+                                                     cascade="all, delete-orphan")
+
+    @property
+    def label(self) -> str:
+        """How the version is named in the interface, e.g. "version 2"."""
+        return f"version {self.number}"
+
+
+class Section(db.Model):
+    """A top-level section of a policy version; each is one training module."""
+
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The version it belongs to.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id", ondelete="CASCADE"), index=True)
+    #: 1-based order in the document.
+    position: Mapped[int]
+    #: The section number as printed, e.g. "3" or "Appendix 1".
+    number: Mapped[str] = mapped_column(String(40))
+    #: The section heading.
+    title: Mapped[str] = mapped_column(String(300))
+    #: Sanitised HTML of the section, rendered once at import.
+    html: Mapped[str] = mapped_column(Text)
+    #: Estimated minutes to read.
+    reading_minutes: Mapped[int]
+    #: Whether any clause states a must / must-not obligation.
+    has_obligation: Mapped[bool] = mapped_column(default=False)
+
+    version: Mapped[PolicyVersion] = relationship(back_populates="sections")
+    clauses: Mapped[list["Clause"]] = relationship(back_populates="section", order_by="Clause.position",
+                                                   cascade="all, delete-orphan")
+
+    @property
+    def heading(self) -> str:
+        """Number and title together, e.g. "3. General Rules"."""
+        sep = " – " if self.number.startswith(("Appendix", "APPENDIX")) else ". "
+        return f"{self.number}{sep}{self.title}" if self.title else self.number
+
+
+class Clause(db.Model):
+    """A numbered clause (or the unnumbered text opening a section) with its modality."""
+
+    __table_args__ = (Index("ix_clause_version_ref", "version_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The version (denormalised from the section so clauses are found by ref quickly).
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id", ondelete="CASCADE"))
+    #: The section it sits in.
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"), index=True)
+    #: Order within the version.
+    position: Mapped[int]
+    #: Normalised reference, e.g. "3.3.1" or "A.3.2".
+    ref: Mapped[str] = mapped_column(String(40))
+    #: The reference one level up, if any.
+    parent_ref: Mapped[str | None] = mapped_column(String(40))
+    #: The clause text as the document gives it.
+    text: Mapped[str] = mapped_column(Text)
+    #: must / must_not / should / should_not / may / info.
+    modality: Mapped[str] = mapped_column(String(20))
+
+    section: Mapped[Section] = relationship(back_populates="clauses")
+    version: Mapped[PolicyVersion] = relationship()

@@ -1,0 +1,137 @@
+"""Policy use-cases: load trusts.yaml and policy sources into versions. Add and flush; never commit."""
+
+import calendar
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from modules.core.extensions import db
+from modules.people.models import Trust
+from modules.people.services import sync_trust
+from modules.policies.models import Clause, PolicyVersion, Section
+from modules.policies.parser import PolicyParseError, parse_policy
+from modules.policies.rendering import render_section, reading_minutes
+from modules.policies.signals import content_synced, version_published
+
+OBLIGATIONS = ("must", "must_not")
+
+
+class ContentError(ValueError):
+    """The content/ folder cannot be loaded; the message names the file and the reason."""
+
+
+@dataclass
+class SyncReport:
+    """What a content sync did, for the CLI to print."""
+
+    trusts: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def load_trusts_yaml(content_dir: Path) -> dict:
+    """Read and minimally check content/trusts.yaml."""
+    path = content_dir / "trusts.yaml"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContentError(f"{path}: {exc}") from exc
+    if not isinstance(config, dict) or not isinstance(config.get("trusts"), list):
+        raise ContentError(f"{path}: expected a mapping with a 'trusts' list")
+    for entry in config["trusts"]:
+        for key in ("slug", "name", "policy"):
+            if key not in entry:
+                raise ContentError(f"{path}: a trust entry is missing '{key}'")
+    return config
+
+
+def review_due(stated: str | None) -> date | None:
+    """A stated review date as a due date: month-only dates fall due at the end of that month."""
+    if not stated:
+        return None
+    parts = [int(p) for p in stated.split("-")]
+    if len(parts) == 2:
+        year, month = parts
+        return date(year, month, calendar.monthrange(year, month)[1])
+    return date(*parts)
+
+
+def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime) -> PolicyVersion:
+    """Parse a source and add it as the trust's next version (published if it is the first)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{source_file}: not UTF-8 text") from exc
+    try:
+        parsed = parse_policy(text)
+    except PolicyParseError as exc:
+        raise ContentError(f"{source_file}: {exc}") from exc
+    number = (db.session.scalar(select(func.max(PolicyVersion.number)).where(PolicyVersion.trust_id == trust.id))
+              or 0) + 1
+    has_published = db.session.scalar(select(func.count()).select_from(PolicyVersion).where(
+        PolicyVersion.trust_id == trust.id, PolicyVersion.status == "published"))
+    version = PolicyVersion(trust_id=trust.id, number=number, title=parsed.title, source_file=source_file,
+                            source_sha256=hashlib.sha256(raw).hexdigest(), source_text=text,
+                            status="draft", stated_dates=dict(parsed.dates),
+                            next_review_on=review_due(parsed.dates.get("next_review")), created_at=now)
+    db.session.add(version)
+    position = 0
+    for index, parsed_section in enumerate(parsed.sections, start=1):
+        clauses = [{"ref": c.ref, "parent": c.parent, "text": c.text, "modality": c.modality}
+                   for c in parsed_section.clauses]
+        section = Section(position=index, number=parsed_section.number, title=parsed_section.title,
+                          html=render_section(parsed_section.number, clauses),
+                          reading_minutes=reading_minutes(clauses),
+                          has_obligation=any(c["modality"] in OBLIGATIONS for c in clauses))
+        version.sections.append(section)
+        for clause in clauses:
+            position += 1
+            section.clauses.append(Clause(version=version, position=position, ref=clause["ref"],
+                                          parent_ref=clause["parent"], text=clause["text"],
+                                          modality=clause["modality"]))
+    db.session.flush()
+    if not has_published:
+        publish_version(version, now=now)
+    return version
+
+
+def publish_version(version: PolicyVersion, *, now: datetime) -> None:
+    """Make a version the trust's current one; the previous one becomes superseded."""
+    if version.status == "published":
+        return
+    for old in db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == version.trust_id,
+                                                              PolicyVersion.status == "published")):
+        old.status = "superseded"
+    version.status = "published"
+    version.published_at = now
+    db.session.flush()
+    version_published.send(version, now=now)
+
+
+def sync_content(content_dir: Path, *, now: datetime, app=None) -> SyncReport:
+    """Load trusts, roles and every policy source listed in trusts.yaml; unchanged files change nothing."""
+    config = load_trusts_yaml(content_dir)
+    report = SyncReport()
+    for entry in config["trusts"]:
+        trust = sync_trust(config, entry)
+        report.trusts.append(trust.slug)
+        for listed in entry["policy"].get("versions", []):
+            path = content_dir / listed["file"]
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise ContentError(f"{path}: {exc.strerror}") from exc
+            sha = hashlib.sha256(raw).hexdigest()
+            known = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
+                                                                  PolicyVersion.source_sha256 == sha))
+            if known is not None:
+                report.unchanged.append(f"{trust.slug}: {listed['file']}")
+                continue
+            version = create_version(trust, source_file=listed["file"], raw=raw, now=now)
+            report.created.append(f"{trust.slug}: {listed['file']} → {version.label} ({version.status})")
+    content_synced.send(app, content_dir=content_dir, now=now)
+    return report

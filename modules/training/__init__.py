@@ -1,0 +1,1 @@
+"""Training modules (one per policy section) and reading progress."""

@@ -1,0 +1,54 @@
+"""The policy overview and module pages."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from modules.core.capabilities import require
+from modules.core.extensions import db
+from modules.core.timeutil import utcnow
+from modules.training import queries, services
+from modules.training.forms import MarkReadForm
+
+bp = Blueprint("training", __name__)
+
+
+@bp.get("/")
+@require("training:take")
+def home():
+    """The person's trust policy: progress and the modules in order."""
+    version = queries.current_version(current_user.trust_id)
+    modules = queries.modules_for(current_user, version) if version else []
+    done = sum(1 for m in modules if m.read)
+    return render_template("training/home.html", version=version, modules=modules, done=done,
+                           trust=current_user.trust)
+
+
+@bp.get("/modules/<int:section_id>")
+@require("training:take")
+def module(section_id: int):
+    """One module: the section's text with its clauses, reading time and previous/next links."""
+    section = queries.section_for_user(current_user, section_id) or abort(404)
+    sections = section.version.sections
+    index = sections.index(section)
+    read = section.id in queries.read_section_ids(current_user, section.version)
+    return render_template("training/module.html", section=section, read=read, form=MarkReadForm(),
+                           previous=sections[index - 1] if index > 0 else None,
+                           next=sections[index + 1] if index + 1 < len(sections) else None,
+                           position=index + 1, total=len(sections))
+
+
+@bp.post("/modules/<int:section_id>/read")
+@require("training:take")
+def mark_read(section_id: int):
+    """Mark a module as read, then go on to the next one (or back to the overview)."""
+    section = queries.section_for_user(current_user, section_id) or abort(404)
+    if not MarkReadForm().validate_on_submit():
+        abort(400)
+    services.mark_read(current_user, section, now=utcnow())
+    db.session.commit()
+    flash(f"Module {section.heading} marked as read.", "success")
+    sections = section.version.sections
+    index = sections.index(section)
+    if index + 1 < len(sections):
+        return redirect(url_for("training.module", section_id=sections[index + 1].id))
+    return redirect(url_for("training.home"))

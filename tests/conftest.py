@@ -1,0 +1,211 @@
+"""Test harness: migrate once per run per database, then give each test a fresh copy.
+
+SQLite: the migrated (and content-loaded) database file is copied per test.
+PostgreSQL (when TEST_DATABASE_URL is set): template databases are cloned per test with
+CREATE DATABASE … TEMPLATE, which is fast and leaves the append-only triggers alone.
+"""
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from hypothesis import settings as hypothesis_settings
+
+from app import create_app
+from modules.core.extensions import db
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 11, 21, 9, 0, 0)
+
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, max_examples=60)
+hypothesis_settings.register_profile("dev", deadline=None, max_examples=100)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+#: Cheap argon2 parameters for tests; test_passwords asserts the production defaults separately.
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 8,
+    "ARGON2_PARALLELISM": 1,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "SERVER_NAME": None,
+}
+
+
+def backends() -> list[str]:
+    """SQLite always; PostgreSQL too when TEST_DATABASE_URL is set."""
+    return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
+
+
+def _pg_url(database: str) -> str:
+    return sa.engine.make_url(os.environ["TEST_DATABASE_URL"]).set(database=database).render_as_string(
+        hide_password=False)
+
+
+def _pg_admin():
+    return sa.create_engine(os.environ["TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+
+
+def _pg_recreate(name: str, template: str | None = None) -> None:
+    engine = _pg_admin()
+    with engine.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
+            {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    engine.dispose()
+
+
+def _build(url: str, instance: Path, with_content: bool) -> None:
+    """Migrate to head (the shipped schema), optionally load content and demo people."""
+    os.environ["DATABASE_URL"] = url
+    try:
+        app = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(instance)})
+        with app.app_context():
+            upgrade()
+            if with_content:
+                from modules.core.timeutil import utcnow
+                from modules.people.demo import seed_all
+                from modules.policies.services import sync_content
+
+                sync_content(Path(app.config["CONTENT_DIR"]), now=utcnow(), app=app)
+                seed_all(now=utcnow())
+                db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        os.environ.pop("DATABASE_URL", None)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    """Per backend and kind ("empty" or "content"): a way to make a fresh database URL."""
+    base = tmp_path_factory.mktemp("db-templates")
+    made: dict[tuple[str, str], str] = {}
+
+    def template(backend: str, kind: str) -> str:
+        key = (backend, kind)
+        if key not in made:
+            if backend == "sqlite":
+                path = base / f"{kind}.db"
+                _build(f"sqlite:///{path}", base / "instance", kind == "content")
+                made[key] = str(path)
+            else:
+                name = f"pp_tmpl_{kind}_{os.getpid()}"
+                _pg_recreate(name)
+                _build(_pg_url(name), base / "instance", kind == "content")
+                made[key] = name
+        return made[key]
+
+    yield template
+    for (backend, _kind), name in made.items():
+        if backend == "postgresql":
+            engine = _pg_admin()
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            engine.dispose()
+
+
+@pytest.fixture(params=backends())
+def backend(request) -> str:
+    """The database backend of this test run."""
+    return request.param
+
+
+def _fresh_url(backend: str, kind: str, templates, tmp_path: Path) -> str:
+    template = templates(backend, kind)
+    if backend == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    name = f"pp_test_{os.getpid()}"
+    _pg_recreate(name, template)
+    return _pg_url(name)
+
+
+def _make_app(url: str, tmp_path: Path, extra: dict | None = None):
+    os.environ["DATABASE_URL"] = url
+    try:
+        app = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(tmp_path / "instance"), **(extra or {})})
+    finally:
+        os.environ.pop("DATABASE_URL", None)
+    return app
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Extra configuration for the app under test; override in a test module."""
+    return {}
+
+
+@pytest.fixture
+def db_url(backend, templates, tmp_path) -> str:
+    """A fresh database with the five trusts, their policies and the demo people loaded."""
+    return _fresh_url(backend, "content", templates, tmp_path)
+
+
+@pytest.fixture
+def empty_db_url(backend, templates, tmp_path) -> str:
+    """A fresh migrated database with no data."""
+    return _fresh_url(backend, "empty", templates, tmp_path)
+
+
+@pytest.fixture
+def app(db_url, tmp_path, app_config):
+    """The app on a fresh content-loaded database."""
+    app = _make_app(db_url, tmp_path, app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def empty_app(empty_db_url, tmp_path, app_config):
+    """The app on a fresh, migrated, empty database."""
+    app = _make_app(empty_db_url, tmp_path, app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the content-loaded app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The fixed 'now' that tests pass into services."""
+    return NOW
+
+
+def demo_email(local: str, slug: str) -> str:
+    """A demo person's email, e.g. demo_email("staff", "tkat")."""
+    from modules.people.demo import demo_email as make
+
+    class _T:
+        pass
+
+    trust = _T()
+    trust.slug = slug
+    return make(local, trust)
+
+
+@pytest.fixture
+def login(client):
+    """Sign a demo person in through the real sign-in form: login("staff", "tkat")."""
+    from tests.helpers import sign_in
+
+    def do(local: str, slug: str, c=None):
+        return sign_in(c or client, demo_email(local, slug))
+
+    return do
