@@ -11,7 +11,17 @@ from os import PathLike
 
 from modules.policies.parsing.dates import extract_dates
 from modules.policies.parsing.lines import (
-    APPENDIX, BLANK, CLAUSE, LETTER, MAX_TITLE, RULE, SECTION, TEXT, Line, classify, text_line,
+    APPENDIX,
+    BLANK,
+    CLAUSE,
+    LETTER,
+    MAX_TITLE,
+    RULE,
+    SECTION,
+    TEXT,
+    Line,
+    classify,
+    text_line,
 )
 from modules.policies.parsing.modality import classify_modality
 

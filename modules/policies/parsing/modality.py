@@ -28,7 +28,7 @@ _THAT_CANNOT = re.compile(r"\bthat\s+\w+\s+(?:cannot|can\s+not)\b", re.I)
 _MUST = re.compile(
     r"""\bmust\b
     | \bshall\b
-    | \b(?:is|are|be|been)\s+required\s+to\b
+    | \b(?:is|are|be|been)\s+(?:also\s+|\w+ly\s+)?required\s+to\b
     | \b(?:has|have)\s+to\b
     | \b(?:is|are)\s+obliged\s+to\b
     | \b(?:can|may)\s+only\b
