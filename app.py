@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from modules.core import web
 from modules.core.config import load_config
@@ -21,8 +21,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(ROOT / "templates")),
-        PackageLoader("govuk_frontend_jinja"),
-        PackageLoader("govuk_frontend_wtf"),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
     ])
 
     db.init_app(app)

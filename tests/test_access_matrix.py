@@ -1,0 +1,108 @@
+"""URL × role × trust: who may reach each route, and that what they see is their own trust's data.
+
+Every route in the app must appear in MATRIX; a new route without an entry fails test_every_route_listed.
+Each entry names, per person, the expected status; routes that take an id are also requested with an id
+from another trust (expect 404, and nothing changes).
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from sqlalchemy import select
+
+from modules.core.extensions import db
+from tests.conftest import demo_email
+from tests.helpers import sign_in
+
+OWN, OTHER = "tkat", "e-act"
+
+#: The people each route is tried as: anonymous, then demo people of the OWN trust by role.
+PEOPLE = ["anonymous", "staff", "manager", "head", "hr", "comms", "dpo", "ceo", "admin"]
+
+
+class Ids:
+    """Looks up ids of real rows in a trust, for building URLs."""
+
+    def __init__(self, slug: str):
+        self.slug = slug
+
+    def trust(self):
+        from modules.people.models import Trust
+
+        return db.session.scalar(select(Trust).where(Trust.slug == self.slug))
+
+    def section(self, position: int = 1) -> int:
+        from modules.training.queries import current_version
+
+        return current_version(self.trust().id).sections[position - 1].id
+
+    def user(self, local: str = "staff") -> int:
+        from modules.people.models import User
+
+        return db.session.scalar(select(User.id).where(User.email == demo_email(local, self.slug)))
+
+
+@dataclass
+class Route:
+    """How to request a route and what each person should get."""
+
+    method: str
+    path: Callable[[Ids], str]
+    expect: dict[str, int]                 # person → status; people not listed get `default`
+    default: int = 200
+    takes_id: bool = False                 # also request with another trust's id: expect 404
+    data: dict | None = None               # form data for POST (a CSRF token is added)
+    contains: Callable[[Ids], str] | None = None   # text a 200 page must show (the own trust's data)
+    public: bool = False
+
+
+SIGNED_OUT = {"anonymous": 302}
+
+MATRIX: dict[str, Route] = {
+    "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
+    "static": Route("GET", lambda i: "/static/images/favicon.svg", {}, public=True),
+    "auth.sign_in": Route("GET", lambda i: "/sign-in", {"anonymous": 200}, default=302, public=True),
+    "auth.logout": Route("POST", lambda i: "/sign-out", {}, default=302, public=True),
+    "auth.reauthenticate": Route("GET", lambda i: "/reauthenticate", SIGNED_OUT),
+    "training.home": Route("GET", lambda i: "/", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "training.module": Route("GET", lambda i: f"/modules/{i.section(3)}", SIGNED_OUT, takes_id=True,
+                             contains=lambda i: "General Rules"),
+    "training.mark_read": Route("POST", lambda i: f"/modules/{i.section(1)}/read", SIGNED_OUT, default=302,
+                                takes_id=True),
+}
+
+
+def test_every_route_listed(app):
+    """A route added without an access-matrix entry fails here."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - MATRIX.keys())
+    assert not missing, f"routes missing from the access matrix: {missing}"
+    stale = sorted(MATRIX.keys() - endpoints)
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+def _request(client, route: Route, path: str):
+    if route.method == "GET":
+        return client.get(path)
+    return client.post(path, data=dict(route.data or {}))
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_route_access(app, endpoint):
+    """Each person gets the expected status, sees their own trust's data, and never another trust's ids."""
+    route = MATRIX[endpoint]
+    app.config["WTF_CSRF_ENABLED"] = False  # CSRF itself is tested elsewhere; here only access is
+    own = Ids(OWN)
+    for person in PEOPLE:
+        client = app.test_client()
+        if person != "anonymous":
+            sign_in(client, demo_email(person, OWN))
+        response = _request(client, route, route.path(own))
+        expected = route.expect.get(person, route.default)
+        assert response.status_code == expected, f"{endpoint} as {person}: {response.status_code} != {expected}"
+        if expected == 200 and route.contains and route.method == "GET":
+            assert route.contains(own) in response.get_data(as_text=True), f"{endpoint} as {person}: wrong data"
+        if route.takes_id and person != "anonymous":
+            foreign = client.open(route.path(Ids(OTHER)), method=route.method, data=dict(route.data or {}))
+            assert foreign.status_code == 404, f"{endpoint} as {person} with another trust's id: {foreign.status_code}"
