@@ -1,0 +1,1 @@
+"""Quiz engine: question types, bank loader and validator, pure grading, attempts."""

@@ -1,0 +1,119 @@
+"""Question (per policy version, loaded from quizzes/<slug>.yaml), QuizAttempt and the drawn AttemptQuestion."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from modules.core.extensions import db
+from modules.policies.models import PolicyVersion, Section
+
+
+class Question(db.Model):
+    """A bank question as it applies to one policy version (a version containing every clause it cites).
+
+    A question that an attempt has used is never edited: a changed bank entry retires it (active=False)
+    and a new row carries the new wording, so old attempts keep the exact question their answers refer to.
+    """
+
+    __table_args__ = (
+        # At most one live row per bank id and version; retired rows keep their history.
+        Index("uq_question_version_key_active", "version_id", "key", unique=True,
+              sqlite_where=text("active"), postgresql_where=text("active")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The policy version it applies to.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id", ondelete="CASCADE"), index=True)
+    #: The module (section of that version) it belongs to.
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"), index=True)
+    #: The stable id from the bank, e.g. "tkat-pupil-friend-request".
+    key: Mapped[str] = mapped_column(String(120))
+    #: The shared-core scenario id, same in all five banks; null for trust-specific questions.
+    core_id: Mapped[str | None] = mapped_column(String(120))
+    #: single / multiple / true_false (see modules/assessments/types.py).
+    type: Mapped[str] = mapped_column(String(20))
+    #: The scenario in plain words.
+    stem: Mapped[str] = mapped_column(Text)
+    #: [{"id", "text", "feedback"}] in bank order.
+    options: Mapped[list] = mapped_column(JSON)
+    #: Ids of the correct options.
+    correct: Mapped[list] = mapped_column(JSON)
+    #: Why the right answer is right, naming the clause.
+    explanation: Mapped[str] = mapped_column(Text)
+    #: Words quoted from one of the cited clauses.
+    quote: Mapped[str] = mapped_column(Text)
+    #: Normalised clause refs it tests, e.g. ["3.3.1"].
+    clause_refs: Mapped[list] = mapped_column(JSON)
+    #: Only reviewed questions reach staff.
+    reviewed: Mapped[bool] = mapped_column(default=False)
+    #: Ambiguous or self-contradictory clause: never graded, never drawn.
+    ambiguous: Mapped[bool] = mapped_column(default=False)
+    #: What is ambiguous and why (required when ambiguous).
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: sha256 of the bank entry's content, to tell a changed question from an unchanged one on re-sync.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    #: The bank file and line it came from, e.g. "quizzes/tkat.yaml", 12.
+    source_file: Mapped[str] = mapped_column(String(300))
+    #: Line of the entry in the bank file.
+    source_line: Mapped[int]
+    #: False once the bank no longer has this wording (removed or changed); kept for old attempts.
+    active: Mapped[bool] = mapped_column(default=True)
+    #: When this row was loaded, UTC.
+    loaded_at: Mapped[datetime]
+
+    version: Mapped[PolicyVersion] = relationship()
+    section: Mapped[Section] = relationship()
+
+    @property
+    def drawable(self) -> bool:
+        """Whether staff may be asked it: live, reviewed and unambiguous."""
+        return self.active and self.reviewed and not self.ambiguous
+
+
+class QuizAttempt(db.Model):
+    """One sitting of a trust's quiz by one person on one policy version; every attempt is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Who sat it.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: The policy version it was drawn from.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    #: When the questions were drawn, UTC.
+    started_at: Mapped[datetime]
+    #: When the answers were submitted and graded, UTC; null while open.
+    finished_at: Mapped[datetime | None]
+    #: Percentage correct (0–100, rounded down); null while open.
+    score: Mapped[int | None]
+    #: Whether the score reached the pass mark; null while open.
+    passed: Mapped[bool | None]
+    #: The trust's pass mark (per cent) when the attempt started.
+    pass_mark: Mapped[int]
+
+    version: Mapped[PolicyVersion] = relationship()
+    items: Mapped[list["AttemptQuestion"]] = relationship(back_populates="attempt",
+                                                          order_by="AttemptQuestion.position",
+                                                          cascade="all, delete-orphan")
+
+
+class AttemptQuestion(db.Model):
+    """A question drawn for an attempt: its place, the order its options were shown in, and the answer."""
+
+    __table_args__ = (UniqueConstraint("attempt_id", "position"), UniqueConstraint("attempt_id", "question_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The attempt it was drawn for.
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"), index=True)
+    #: The question (the exact wording shown).
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    #: 1-based order on the page.
+    position: Mapped[int]
+    #: Option ids in the shuffled order shown.
+    option_order: Mapped[list] = mapped_column(JSON)
+    #: Option ids chosen; null until submitted.
+    chosen: Mapped[list | None] = mapped_column(JSON)
+    #: Whether the answer was right; null until submitted.
+    correct: Mapped[bool | None]
+
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()
