@@ -1,0 +1,51 @@
+"""Issue 2 "Done when": a demo member of staff of each trust signs in and reads their own modules."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign_in_as
+
+pytestmark = pytest.mark.browser
+
+TRUSTS = {
+    "tkat": "The Kemnal Academies Trust",
+    "e-act": "E-ACT",
+    "tasmat": "Torfield and Saxon Mount Academy Trust",
+    "tsat": "Thinking Schools Academy Trust",
+    "agora": "Agora Learning Partnership",
+}
+
+
+@pytest.mark.parametrize("slug", sorted(TRUSTS))
+def test_staff_reads_and_marks_a_module(page, live_server, slug):
+    """Sign in as staff, see the trust's modules with progress, read one, mark it read."""
+    sign_in_as(page, live_server, "staff", slug)
+    assert page.locator(".govuk-caption-l").first.inner_text() == TRUSTS[slug]
+    assert "You have read 0 of" in page.content()
+    assert_accessible(page)
+    modules = page.locator("#modules a")
+    count = modules.count()
+    assert count >= 7
+    first_title = modules.first.inner_text()
+    modules.first.click()
+    assert page.locator("h1").inner_text() == first_title
+    assert re.search(r"\d+ min read", page.locator(".govuk-caption-l").inner_text())
+    assert page.locator(".pp-clause").count() >= 1
+    assert_accessible(page)
+    page.get_by_role("button", name="Mark as read").click()
+    assert "marked as read" in page.locator(".govuk-notification-banner").inner_text()
+    page.goto(f"{live_server}/")
+    assert f"You have read 1 of {count} modules" in page.content()
+    assert page.locator("progress.pp-progress").get_attribute("value") == "1"
+    assert_no_csp_errors(page)
+
+
+def test_obligations_are_marked_and_refs_linkable(page, live_server):
+    """A module shows clause refs as links and marks must / must-not clauses."""
+    sign_in_as(page, live_server, "staff", "tkat")
+    page.get_by_role("link", name=re.compile(r"^3\. ")).click()
+    ref = page.locator('a.pp-clause-ref[href="#clause-3.3.1"]')
+    assert ref.count() == 1
+    assert page.locator("#clause-3\\.3\\.1 .pp-obligation").count() == 1
+    assert page.locator(".pp-obligation-must-not, .pp-obligation-must").count() >= 1
