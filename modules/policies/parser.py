@@ -182,7 +182,9 @@ class _Builder:
         self.draft = self.numbered = None
         self.last_letter = None
         self.refs.add(number)
-        self.await_title = not title and not contents_title
+        # "APPENDIX 1" alone on a line: the next short line is its title (even when the contents
+        # list already supplied a cleaner one, that line is still a title, not clause text).
+        self.await_title = not title
 
     def _add_clause(self, ref: str, text: str, parent: str | None = None) -> None:
         """Start a clause in the current section; parent is the nearest ancestor that exists."""
@@ -221,7 +223,8 @@ class _Builder:
         if self.await_title:
             self.await_title = False
             if _title_like(line):
-                self.sections[-1].title = line.text
+                if not self.sections[-1].from_contents:
+                    self.sections[-1].title = line.text
                 self.blank = False
                 return
         handled = {
