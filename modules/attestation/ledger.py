@@ -100,11 +100,16 @@ class Evidence:
 _EVIDENCE: dict[str, Evidence] = {}
 
 
+class EvidenceProblem(Exception):
+    """Raised by a recompute function to report what is wrong with a record (verify names the entry)."""
+
+
 def register_evidence(table_name: str, recompute: Callable[[int], str | None], *,
                       ids: Callable[[int], Iterable[int]] | None = None) -> None:
     """Declare how `flask ledger verify` recomputes the hash of a record in `table_name`.
 
-    `recompute(record_id)` returns the hash the record has now, or None when the record is missing.
+    `recompute(record_id)` returns the hash the record has now, or None when the record is missing; it
+    may raise EvidenceProblem("why") for something more specific (e.g. personal data altered).
     `ids(trust_id)`, if given, lists every record of the trust, so a record without an entry is caught.
     Call it at import time of the module that writes the records.
     """
@@ -219,7 +224,10 @@ def _verify_chain(trust_id: int, label: str, report: VerifyReport) -> Problem | 
         evidence = _EVIDENCE.get(entry.record_table)
         if evidence is None:
             return problem(f"no evidence type registered for table {entry.record_table!r}")
-        recomputed = evidence.recompute(entry.record_id)
+        try:
+            recomputed = evidence.recompute(entry.record_id)
+        except EvidenceProblem as exc:
+            return problem(str(exc))
         if recomputed is None:
             return problem("the record is missing")
         if recomputed != entry.record_hash:

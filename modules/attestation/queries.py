@@ -1,0 +1,94 @@
+"""Read-only queries for acknowledgements, receipts and HR's view."""
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from modules.attestation.ledger import entry_for
+from modules.attestation.models import (
+    ACKNOWLEDGED,
+    CONSENT_GIVEN,
+    CONSENT_WITHDRAWN,
+    DECLINED,
+    MEANING_ACKNOWLEDGED,
+    Acknowledgement,
+    AcknowledgementStatement,
+    LedgerEntry,
+)
+from modules.core.extensions import db
+from modules.people.models import User
+
+#: Decisions HR is shown in its overview, besides records made on someone's behalf.
+HR_DECISIONS = (DECLINED, CONSENT_WITHDRAWN, CONSENT_GIVEN)
+
+
+def by_idempotency_key(key: str) -> Acknowledgement | None:
+    """The record a submission with this idempotency key made, if any."""
+    return db.session.scalar(select(Acknowledgement).where(Acknowledgement.idempotency_key == key))
+
+
+def statement_state(user_id: int, version_id: int) -> dict[str, AcknowledgementStatement]:
+    """Per statement key, the person's latest statement row on the version (the one nothing supersedes)."""
+    rows = list(db.session.scalars(select(AcknowledgementStatement).where(
+        AcknowledgementStatement.user_id == user_id, AcknowledgementStatement.version_id == version_id)
+        .order_by(AcknowledgementStatement.id)))
+    superseded = {row.supersedes_id for row in rows if row.supersedes_id is not None}
+    return {row.key: row for row in rows if row.id not in superseded}
+
+
+def current_acknowledgement(user_id: int, version_id: int) -> Acknowledgement | None:
+    """The event by which the person acknowledged the version, if that is their standing decision."""
+    policy = statement_state(user_id, version_id).get("policy")
+    if policy is not None and policy.meaning == MEANING_ACKNOWLEDGED:
+        return policy.acknowledgement
+    return None
+
+
+def has_acknowledged(user: User, version) -> bool:
+    """Whether the person's standing decision on the version is "acknowledged"."""
+    return current_acknowledgement(user.id, version.id) is not None
+
+
+def for_person(user: User) -> list[Acknowledgement]:
+    """Every decision the person made (or HR recorded for them), newest first."""
+    return list(db.session.scalars(
+        select(Acknowledgement).where(Acknowledgement.user_id == user.id, Acknowledgement.trust_id == user.trust_id)
+        .options(selectinload(Acknowledgement.statements), selectinload(Acknowledgement.version))
+        .order_by(Acknowledgement.created_at.desc(), Acknowledgement.id.desc())))
+
+
+def receipt_for(viewer: User, ack_id: int) -> Acknowledgement | None:
+    """An acknowledgement the viewer may see: their own, or any in their trust with attestation:record."""
+    ack = db.session.get(Acknowledgement, ack_id)
+    if ack is None or ack.trust_id != viewer.trust_id:
+        return None
+    if ack.user_id == viewer.id or viewer.can("attestation:record"):
+        return ack
+    return None
+
+
+def ledger_entry(ack: Acknowledgement) -> LedgerEntry | None:
+    """The ledger entry that records the acknowledgement."""
+    return entry_for("acknowledgement", ack.id, kind=None)
+
+
+def hr_events(trust_id: int) -> list[Acknowledgement]:
+    """Declines, consent withdrawals and re-consents, and records made from paper forms, newest first."""
+    return list(db.session.scalars(
+        select(Acknowledgement).where(Acknowledgement.trust_id == trust_id,
+                                      or_(Acknowledgement.decision.in_(HR_DECISIONS),
+                                          Acknowledgement.on_behalf.is_(True)))
+        .options(selectinload(Acknowledgement.user), selectinload(Acknowledgement.version),
+                 selectinload(Acknowledgement.personal))
+        .order_by(Acknowledgement.created_at.desc(), Acknowledgement.id.desc())))
+
+
+def people_of_trust(trust_id: int) -> list[User]:
+    """Active people of the trust, by name (for HR's paper-form choice)."""
+    return list(db.session.scalars(select(User).where(User.trust_id == trust_id, User.active.is_(True))
+                                   .order_by(User.name, User.id)))
+
+
+def acknowledged_version_ids(user: User) -> set[int]:
+    """Versions the person's standing decision is "acknowledged" on (for listing)."""
+    return {ack.version_id for ack in for_person(user)
+            if ack.decision == ACKNOWLEDGED and current_acknowledgement(user.id, ack.version_id) is ack}

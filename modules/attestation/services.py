@@ -1,0 +1,259 @@
+"""Attestation use-cases: acknowledge, decline, withdraw or give consent, record from a paper form, erase.
+
+Each writes the append-only record, its personal-data row and its ledger entry, then sends its signal,
+all in the caller's transaction. Add and flush; never commit. Every use-case first takes the trust's
+ledger lock, then looks up its idempotency key, so a repeated submission finds the first one's record.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from modules.assessments.models import QuizAttempt
+from modules.assessments.queries import latest_passed_attempt
+from modules.attestation import evidence, queries, signals
+from modules.attestation.ledger import append_entry, lock_trust, new_salt
+from modules.attestation.models import (
+    ACKNOWLEDGED,
+    CONSENT_GIVEN,
+    CONSENT_WITHDRAWN,
+    DECLINED,
+    MEANING_CONSENTED,
+    MEANING_DECLINED,
+    MEANING_WITHDRAWN,
+    Acknowledgement,
+    AcknowledgementPersonal,
+    AcknowledgementStatement,
+    LedgerEntry,
+)
+from modules.attestation.statements import Statement, statements_digest, statements_for
+from modules.core.extensions import db
+from modules.people.models import User
+from modules.policies.models import PolicyVersion
+
+#: Ledger entry kind per decision.
+LEDGER_KIND = {ACKNOWLEDGED: "acknowledgement", DECLINED: "decline", CONSENT_WITHDRAWN: "withdrawal",
+               CONSENT_GIVEN: "consent"}
+PAPER_FORM = "paper form"
+
+
+class AttestationError(ValueError):
+    """The submission cannot be accepted; `message` is for the person, `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class NotTicked(AttestationError):
+    """Some statements were not ticked; `keys` names them."""
+
+    def __init__(self, keys: list[str]):
+        super().__init__("Tick every statement to acknowledge the policy", field=None)
+        self.keys = keys
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a submission came from: how the signer proved who they are, and the request's IP and agent."""
+
+    method: str
+    authenticated_at: datetime | None
+    ip: str | None
+    user_agent: str | None
+
+
+def names_match(typed: str | None, name: str) -> bool:
+    """Whether a typed signature is the person's full name, ignoring case and spacing."""
+    def norm(value: str) -> str:
+        return " ".join(value.split()).casefold()
+    return bool(typed and typed.strip()) and norm(typed) == norm(name)
+
+
+def _repeat(key: str, user: User) -> Acknowledgement | None:
+    """The record an earlier submission with this key made, if any (another person's key is refused)."""
+    existing = queries.by_idempotency_key(key)
+    if existing is not None and existing.user_id != user.id:
+        raise AttestationError("This form has already been used. Reload the page and try again.")
+    return existing
+
+
+def _write(user: User, version: PolicyVersion, rows: list[dict], *, decision: str, origin: Origin,
+           idempotency_key: str, now: datetime, attempt: QuizAttempt | None = None,
+           typed_name: str | None = None, actor: User | None = None, note: str | None = None,
+           signed_statements=None) -> Acknowledgement:
+    """Add the record, its statements, its personal row and its ledger entry; flush."""
+    personal = AcknowledgementPersonal(salt=new_salt().hex(), signer_name=user.name, signer_email=user.email,
+                                       typed_name=typed_name, ip_address=(origin.ip or None),
+                                       user_agent=(origin.user_agent or "")[:400] or None, note=note)
+    ack = Acknowledgement(
+        trust_id=user.trust_id, user_id=user.id, version_id=version.id, policy_sha256=version.source_sha256,
+        statements_sha256=statements_digest(signed_statements if signed_statements is not None else
+                                            [_Shown(**r) for r in rows]),
+        decision=decision, attempt_id=attempt.id if attempt else None,
+        attempt_score=attempt.score if attempt else None, signer_roles=", ".join(user.role_labels)[:400],
+        signer_job_title=user.job_title or "", signer_academy=user.academy_name, signin_method=origin.method,
+        authenticated_at=origin.authenticated_at, actor_id=actor.id if actor else None, on_behalf=actor is not None,
+        idempotency_key=idempotency_key, personal_digest=evidence.personal_digest(personal), created_at=now)
+    ack.personal = personal
+    ack.statements = [AcknowledgementStatement(user_id=user.id, version_id=version.id, position=i, **row)
+                      for i, row in enumerate(rows, start=1)]
+    db.session.add(ack)
+    db.session.flush()
+    append_entry(user.trust_id, kind=LEDGER_KIND[decision], record_table=evidence.RECORD_TABLE, record_id=ack.id,
+                 record_hash=evidence.acknowledgement_hash(ack, ack.statements), now=now)
+    return ack
+
+
+@dataclass(frozen=True)
+class _Shown:
+    key: str
+    kind: str
+    clauses: str
+    text: str
+    text_sha256: str
+    meaning: str
+    supersedes_id: int | None = None
+
+
+def _row(statement: Statement, meaning: str, supersedes: AcknowledgementStatement | None) -> dict:
+    return {"key": statement.key, "kind": statement.kind, "clauses": statement.clauses, "text": statement.text,
+            "text_sha256": statement.text_sha256, "meaning": meaning,
+            "supersedes_id": supersedes.id if supersedes else None}
+
+
+def _signed_rows(user: User, version: PolicyVersion, statements: list[Statement], ticked, typed_name: str | None):
+    """Check every statement is ticked and the name matches; rows superseding any earlier decision."""
+    missing = [s.key for s in statements if s.key not in set(ticked)]
+    if missing:
+        raise NotTicked(missing)
+    if not names_match(typed_name, user.name):
+        raise AttestationError("Type your full name as your signature: it must match the name your trust "
+                               "holds for you", field="full_name")
+    state = queries.statement_state(user.id, version.id)
+    return [_row(s, s.agreed_meaning, state.get(s.key)) for s in statements]
+
+
+def acknowledge(user: User, version: PolicyVersion, *, ticked, typed_name: str | None, idempotency_key: str,
+                origin: Origin, now: datetime, shown_digest: str | None = None) -> Acknowledgement:
+    """Record that the person acknowledges the version (each statement ticked, name typed) and announce it.
+
+    A repeat with the same key, or any submission once they have acknowledged, returns the existing record.
+    """
+    lock_trust(user.trust_id)
+    if (existing := _repeat(idempotency_key, user)) is not None:
+        return existing
+    if (current := queries.current_acknowledgement(user.id, version.id)) is not None:
+        return current
+    attempt = latest_passed_attempt(user, version)
+    if attempt is None:
+        raise AttestationError("Pass the quiz on this version of the policy before you acknowledge it")
+    statements = statements_for(user.trust, version)
+    if shown_digest is not None and shown_digest != statements_digest(statements):
+        raise AttestationError("The statements have changed since the page was shown. Read them again.")
+    rows = _signed_rows(user, version, statements, ticked, typed_name)
+    ack = _write(user, version, rows, decision=ACKNOWLEDGED, origin=origin, idempotency_key=idempotency_key,
+                 now=now, attempt=attempt, typed_name=" ".join(typed_name.split()), signed_statements=statements)
+    signals.acknowledged.send(ack, now=now)
+    return ack
+
+
+def decline(user: User, version: PolicyVersion, *, idempotency_key: str, origin: Origin,
+            now: datetime) -> Acknowledgement:
+    """Record that the person declines to acknowledge the version; declining again returns the first decline."""
+    lock_trust(user.trust_id)
+    if (existing := _repeat(idempotency_key, user)) is not None:
+        return existing
+    if queries.current_acknowledgement(user.id, version.id) is not None:
+        raise AttestationError("You have already acknowledged this version of the policy")
+    state = queries.statement_state(user.id, version.id)
+    if "policy" in state and state["policy"].meaning == MEANING_DECLINED:
+        return state["policy"].acknowledgement
+    statements = statements_for(user.trust, version)
+    rows = [_row(s, MEANING_DECLINED, state.get(s.key)) for s in statements]
+    ack = _write(user, version, rows, decision=DECLINED, origin=origin, idempotency_key=idempotency_key,
+                 now=now, attempt=latest_passed_attempt(user, version), signed_statements=statements)
+    signals.declined.send(ack, now=now)
+    return ack
+
+
+def withdraw_consent(user: User, version: PolicyVersion, *, idempotency_key: str, origin: Origin,
+                     now: datetime) -> Acknowledgement:
+    """Record that the person withdraws the monitoring consent they gave: a new event linked to it."""
+    lock_trust(user.trust_id)
+    if (existing := _repeat(idempotency_key, user)) is not None:
+        return existing
+    consent = queries.statement_state(user.id, version.id).get("monitoring")
+    if consent is None or consent.kind != "consent" or consent.meaning != MEANING_CONSENTED:
+        raise AttestationError("You have no monitoring consent to withdraw")
+    row = {"key": consent.key, "kind": consent.kind, "clauses": consent.clauses, "text": consent.text,
+           "text_sha256": consent.text_sha256, "meaning": MEANING_WITHDRAWN, "supersedes_id": consent.id}
+    ack = _write(user, version, [row], decision=CONSENT_WITHDRAWN, origin=origin,
+                 idempotency_key=idempotency_key, now=now)
+    signals.withdrawn.send(ack, now=now)
+    return ack
+
+
+def give_consent(user: User, version: PolicyVersion, *, ticked: bool, typed_name: str | None,
+                 idempotency_key: str, origin: Origin, now: datetime) -> Acknowledgement:
+    """Record monitoring consent given again after a withdrawal (ticked and signed, like the first time)."""
+    lock_trust(user.trust_id)
+    if (existing := _repeat(idempotency_key, user)) is not None:
+        return existing
+    withdrawn = queries.statement_state(user.id, version.id).get("monitoring")
+    if withdrawn is None or withdrawn.meaning != MEANING_WITHDRAWN:
+        raise AttestationError("There is no withdrawn consent to give again")
+    statement = next((s for s in statements_for(user.trust, version) if s.is_consent), None)
+    if statement is None:
+        raise AttestationError("Your trust does not ask for monitoring consent")
+    if not ticked:
+        raise NotTicked([statement.key])
+    if not names_match(typed_name, user.name):
+        raise AttestationError("Type your full name: it must match the name on your record", field="full_name")
+    ack = _write(user, version, [_row(statement, MEANING_CONSENTED, withdrawn)], decision=CONSENT_GIVEN,
+                 origin=origin, idempotency_key=idempotency_key, now=now, typed_name=" ".join(typed_name.split()))
+    signals.consent_given.send(ack, now=now)
+    return ack
+
+
+def record_on_behalf(actor: User, person: User, version: PolicyVersion, *, ticked, typed_name: str | None,
+                     note: str, idempotency_key: str, origin: Origin, now: datetime) -> Acknowledgement:
+    """HR records a person's acknowledgement from a signed paper form; flagged, with the actor and a note."""
+    if person.trust_id != actor.trust_id or version.trust_id != person.trust_id:
+        raise AttestationError("Choose a person from your trust", field="person")
+    lock_trust(person.trust_id)
+    existing = queries.by_idempotency_key(idempotency_key)
+    if existing is not None:
+        if existing.actor_id != actor.id:
+            raise AttestationError("This form has already been used. Reload the page and try again.")
+        return existing
+    if queries.current_acknowledgement(person.id, version.id) is not None:
+        raise AttestationError(f"{person.name} has already acknowledged this version", field="person")
+    if not (note or "").strip():
+        raise AttestationError("Enter a note about the paper form (where it is kept, when it was signed)",
+                               field="note")
+    statements = statements_for(person.trust, version)
+    try:
+        rows = _signed_rows(person, version, statements, ticked, typed_name)
+    except AttestationError as exc:
+        if exc.field == "full_name":
+            raise AttestationError("The name as signed must match the person's full name", field="full_name") from exc
+        raise
+    paper = Origin(method=PAPER_FORM, authenticated_at=None, ip=origin.ip, user_agent=origin.user_agent)
+    ack = _write(person, version, rows, decision=ACKNOWLEDGED, origin=paper, idempotency_key=idempotency_key,
+                 now=now, attempt=latest_passed_attempt(person, version), typed_name=" ".join(typed_name.split()),
+                 actor=actor, note=note.strip(), signed_statements=statements)
+    signals.acknowledged.send(ack, now=now)
+    return ack
+
+
+def erase_personal_data(ack: Acknowledgement, *, now: datetime) -> LedgerEntry:
+    """Lawful erasure: delete the record's personal data (and its salt) and record the erasure in the ledger.
+
+    The record and its hash are untouched, so `flask ledger verify` still passes.
+    """
+    lock_trust(ack.trust_id)
+    if ack.personal is not None:
+        db.session.delete(ack.personal)
+        db.session.flush()
+    return append_entry(ack.trust_id, kind="erasure", record_table=evidence.RECORD_TABLE, record_id=ack.id,
+                        record_hash=evidence.acknowledgement_hash(ack, list(ack.statements)), now=now)
