@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from hypothesis import settings as hypothesis_settings
 
@@ -34,6 +35,8 @@ TEST_CONFIG = {
     "ARGON2_PARALLELISM": 1,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SERVER_NAME": None,
+    # The test body reads through its own long-lived session; deferred, so it never holds the write lock.
+    "SQLITE_IMMEDIATE_OUTSIDE_REQUESTS": False,
 }
 
 
@@ -129,12 +132,25 @@ def _fresh_url(backend: str, kind: str, templates, tmp_path: Path) -> str:
     return _pg_url(name)
 
 
+class FreshContextClient(FlaskClient):
+    """Runs each request in its own app context, as a real server does.
+
+    The fixtures keep an app context pushed for the test body; without this, requests would reuse it and
+    share `g` (CSRF token, CSP nonce) and the database session across requests.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def _make_app(url: str, tmp_path: Path, extra: dict | None = None):
     os.environ["DATABASE_URL"] = url
     try:
         app = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(tmp_path / "instance"), **(extra or {})})
     finally:
         os.environ.pop("DATABASE_URL", None)
+    app.test_client_class = FreshContextClient
     return app
 
 

@@ -47,6 +47,25 @@ def load_config(overrides: dict | None = None) -> dict:
         "DEMO_ENABLED": os.environ.get("POLICYPASS_ENV", "development") != "production",
         "TIMEZONE": "Europe/London",
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # Public address of the service, used in certificate QR codes and emails, e.g.
+        # "https://policypass.example.org"; unset means the address of the current request.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL"),
+        # Email: messages are written to the outbox first, then sent by SMTP. With no MAIL_SERVER they wait
+        # in the outbox (`flask notifications send` delivers them once a server is configured).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",    # STARTTLS
+        "MAIL_USE_SSL": os.environ.get("MAIL_USE_SSL", "0") == "1",    # implicit TLS (port 465)
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "PolicyPass <no-reply@policypass.invalid>"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "5")),
+        # Send what a request queued once its response has gone out (until the Huey queue takes this over).
+        "MAIL_SEND_AFTER_RESPONSE": os.environ.get("MAIL_SEND_AFTER_RESPONSE", "1") == "1",
+        # The public certificate check at /verify: requests per client, and the largest PDF it accepts.
+        "VERIFY_RATE_LIMIT": os.environ.get("VERIFY_RATE_LIMIT", "30 per minute"),
+        "VERIFY_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
     }
     config.update(overrides)
     return config

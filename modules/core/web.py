@@ -4,7 +4,8 @@ import secrets
 
 from flask import Flask, g, render_template, request
 from govuk_frontend_wtf.main import WTFormsHelpers
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from modules.core.timeutil import format_date, format_datetime
 
@@ -43,12 +44,23 @@ def _security_headers(response):
     return response
 
 
+#: Shown for a missing or stale CSRF token instead of the library's technical wording.
+CSRF_MESSAGE = ("The form had expired or was not sent from this site, so nothing was changed. "
+                "Go back, reload the page and try again.")
+
+
 def _error_page(error: HTTPException):
     code = error.code or 500
     title, message = ERROR_TEXT.get(code, (error.name, error.description))
-    if code == 400 and getattr(error, "description", None) and not str(error.description).startswith("The browser"):
+    if isinstance(error, CSRFError):
+        message = CSRF_MESSAGE
+    elif code == 400 and isinstance(error, ClearBadRequest):
         message = error.description
     return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+class ClearBadRequest(BadRequest):
+    """A 400 whose description is written for the person (e.g. a tampered form), shown as it is."""
 
 
 def init_app(app: Flask) -> None:
@@ -59,3 +71,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
+
+
+def bad_request(message: str) -> ClearBadRequest:
+    """A 400 to raise from a view, with a message the person can act on; nothing has been changed."""
+    return ClearBadRequest(description=message)

@@ -1,0 +1,96 @@
+"""Sign-in: argon2id, identical answers for unknown emails, rate limits, server-side sessions."""
+
+import pytest
+from sqlalchemy import select
+
+from modules.core.extensions import db
+from modules.people.models import LoginSession, User
+from tests.conftest import demo_email
+from tests.helpers import csrf_token, sign_in
+
+STAFF = demo_email("staff", "tkat")
+
+
+def _form_post(client, email, password):
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+
+def test_demo_staff_signs_in_and_lands_on_their_policy(client):
+    page = sign_in(client, STAFF).get_data(as_text=True)
+    assert "The Kemnal Academies Trust" in page
+    assert "Use of Social Media Policy" in page
+
+
+def test_unknown_email_gets_the_same_answer_as_a_wrong_password(client):
+    wrong = _form_post(client, STAFF, "not-the-password")
+    unknown = _form_post(client, "nobody@nowhere.example", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    wrong_text, unknown_text = (r.get_data(as_text=True) for r in (wrong, unknown))
+    assert "Enter a correct email address and password" in wrong_text
+    assert wrong_text.replace(STAFF, "X").count("Enter a correct") == unknown_text.count("Enter a correct")
+    assert db.session.scalar(select(LoginSession.id)) is None
+
+
+def test_passwords_are_argon2id(app):
+    user = db.session.scalar(select(User).where(User.email == STAFF))
+    assert user.password_hash.startswith("$argon2id$")
+
+
+def test_production_argon2_parameters():
+    """Tests run with cheap parameters; production uses the RFC 9106 second recommendation."""
+    from modules.core.config import load_config
+
+    config = load_config({"SECRET_KEY": "x"})
+    assert (config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"]) == (3, 65536, 4)
+
+
+def test_copied_cookie_stops_working_after_sign_out(app):
+    client = app.test_client()
+    sign_in(client, STAFF)
+    cookie = client.get_cookie("session").value
+    assert client.get("/").status_code == 200
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    response = thief.get("/")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_disabling_a_leaver_ends_their_session(app):
+    client = app.test_client()
+    sign_in(client, STAFF)
+    user = db.session.scalar(select(User).where(User.email == STAFF))
+    user.active = False
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_next_parameter_only_follows_local_paths(client):
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    from modules.people.demo import DEMO_PASSWORD
+
+    response = client.post("/sign-in?next=//evil.example/x", data={"email": STAFF, "password": DEMO_PASSWORD,
+                                                                   "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_in_without_csrf_token_is_refused(client):
+    from modules.people.demo import DEMO_PASSWORD
+
+    response = client.post("/sign-in", data={"email": STAFF, "password": DEMO_PASSWORD})
+    assert response.status_code == 400
+    assert db.session.scalar(select(LoginSession.id)) is None
+
+
+@pytest.fixture
+def app_config():
+    return {"LOGIN_RATE_LIMIT": "3 per minute"}
+
+
+def test_sign_in_is_rate_limited(client):
+    statuses = [_form_post(client, STAFF, "wrong-password").status_code for _ in range(4)]
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3] == 429
+    assert "Too many attempts" in _form_post(client, STAFF, "wrong").get_data(as_text=True)
