@@ -1,0 +1,104 @@
+"""`flask content sync` and `flask policy parse`: idempotent loads, drafts for changed files, clear errors."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from modules.core.extensions import db
+from modules.policies.models import Clause, PolicyVersion, Section
+from modules.people.models import Trust
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_sync_loaded_one_published_version_per_trust_with_source_hash(app):
+    versions = db.session.scalars(select(PolicyVersion)).all()
+    assert len(versions) == 5 and {v.status for v in versions} == {"published"}
+    for version in versions:
+        source = (ROOT / "content" / version.source_file).read_bytes()
+        assert version.source_sha256 == hashlib.sha256(source).hexdigest()
+        assert version.source_text.encode() == source
+
+
+def test_second_sync_changes_nothing(app):
+    before = (_count(PolicyVersion), _count(Section), _count(Clause))
+    result = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "0 new versions; 5 unchanged" in result.output
+    assert (_count(PolicyVersion), _count(Section), _count(Clause)) == before
+
+
+def _content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(ROOT / "content", target)
+    return target
+
+
+def test_changed_file_becomes_a_draft_and_the_published_version_is_untouched(app, tmp_path):
+    content = _content_copy(tmp_path)
+    source = content / "policies" / "agora.txt"
+    source.write_text(source.read_text() + "\n\n## 8. New section\n\n8.1 Staff must log out of shared devices.\n")
+    app.config["CONTENT_DIR"] = str(content)
+    published = db.session.scalar(select(PolicyVersion).join(Trust).where(Trust.slug == "agora"))
+    sha_before, clauses_before = published.source_sha256, len(published.sections)
+    result = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "agora: policies/agora.txt → version 2 (draft)" in result.output
+    db.session.expire_all()
+    versions = db.session.scalars(select(PolicyVersion).join(Trust).where(Trust.slug == "agora")
+                                  .order_by(PolicyVersion.number)).all()
+    assert [(v.number, v.status) for v in versions] == [(1, "published"), (2, "draft")]
+    assert versions[0].source_sha256 == sha_before and len(versions[0].sections) == clauses_before
+    assert versions[1].sections[-1].number == "8"
+
+
+def test_broken_trusts_yaml_fails_and_loads_nothing(empty_app, tmp_path):
+    content = _content_copy(tmp_path)
+    (content / "trusts.yaml").write_text("trusts: [ {slug: x\n")
+    empty_app.config["CONTENT_DIR"] = str(content)
+    result = empty_app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code != 0
+    assert "trusts.yaml" in result.output
+    assert _count(Trust) == 0
+
+
+def test_unparseable_policy_fails_the_sync_and_loads_nothing(empty_app, tmp_path):
+    content = _content_copy(tmp_path)
+    (content / "policies" / "tsat.txt").write_bytes(b"\x00\x01binary")
+    empty_app.config["CONTENT_DIR"] = str(content)
+    result = empty_app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code != 0
+    assert "tsat.txt" in result.output
+    assert _count(PolicyVersion) == 0 and _count(Trust) == 0
+
+
+def test_policy_parse_json_prints_the_structure(app):
+    result = app.test_cli_runner().invoke(args=["policy", "parse", str(ROOT / "content/policies/e-act.txt"),
+                                                "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [s["number"] for s in data["sections"]] == [str(n) for n in range(1, 10)]
+    refs = {c["ref"]: c for s in data["sections"] for c in s["clauses"]}
+    assert "consent" in refs["4.3.2"]["text"].lower()
+
+
+def test_policy_parse_errors_are_clear_and_touch_nothing(empty_app, tmp_path):
+    runner = empty_app.test_cli_runner()
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    binary = tmp_path / "image.bin"
+    binary.write_bytes(b"\x89PNG\x00\x00\x00")
+    prose = tmp_path / "prose.txt"
+    prose.write_text("Just a paragraph of words with no numbered sections at all.\n")
+    for path, words in ((empty, "empty"), (binary, "binary"), (prose, "")):
+        result = runner.invoke(args=["policy", "parse", str(path), "--json"])
+        assert result.exit_code != 0
+        assert f"Cannot parse {path}" in result.output and words in result.output
+    assert _count(PolicyVersion) == 0

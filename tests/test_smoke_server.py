@@ -1,0 +1,60 @@
+"""Smoke test: the real server (gunicorn) starts on a free port, answers /healthz and signs in a demo user."""
+
+import http.cookiejar
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import free_port
+from tests.conftest import demo_email
+from tests.helpers import csrf_token
+from modules.people.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def server(db_url, tmp_path):
+    """gunicorn serving the app on its own fresh database; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "INSTANCE_PATH": str(tmp_path / "instance"),
+           "SECRET_KEY": "smoke-test"}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    proc = subprocess.Popen([str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail("server exited: " + proc.stdout.read().decode())
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_real_server_answers_and_signs_in(server):
+    with urllib.request.urlopen(server + "/healthz") as response:
+        assert response.status == 200
+        assert b'"ok"' in response.read()
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(server + "/sign-in").read().decode()
+    form = urllib.parse.urlencode({"email": demo_email("staff", "agora"), "password": DEMO_PASSWORD,
+                                   "csrf_token": csrf_token(page)}).encode()
+    landed = opener.open(server + "/sign-in", data=form)
+    assert landed.geturl() == server + "/"
+    body = landed.read().decode()
+    assert "Agora Learning Partnership" in body
+    assert "Sign out" in body
