@@ -59,6 +59,13 @@ class Route:
 
 SIGNED_OUT = {"anonymous": 302}
 
+
+def _attempt(ids: Ids) -> int:
+    """A finished quiz attempt of the trust's demo staff member (someone else's, for everyone else)."""
+    from tests.assessments.factories import finished_attempt_id
+
+    return finished_attempt_id(ids.slug)
+
 MATRIX: dict[str, Route] = {
     "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
     "static": Route("GET", lambda i: "/static/images/favicon.svg", {}, public=True),
@@ -70,6 +77,15 @@ MATRIX: dict[str, Route] = {
                              contains=lambda i: "General Rules"),
     "training.mark_read": Route("POST", lambda i: f"/modules/{i.section(1)}/read", SIGNED_OUT, default=302,
                                 takes_id=True),
+    # Quizzes: nobody in the demo data has read every module, so starting redirects back to /quiz.
+    "assessments.quiz_home": Route("GET", lambda i: "/quiz", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "assessments.start": Route("POST", lambda i: "/quiz/start", {}, default=302),
+    "assessments.attempt": Route("GET", lambda i: f"/quiz/attempts/{_attempt(i)}", {**SIGNED_OUT, "staff": 200},
+                                 default=404, takes_id=True, contains=lambda i: i.trust().name),
+    "assessments.submit": Route("POST", lambda i: f"/quiz/attempts/{_attempt(i)}", {**SIGNED_OUT, "staff": 400},
+                                default=404, takes_id=True),
+    "assessments.analytics": Route("GET", lambda i: "/quiz/analytics", {**SIGNED_OUT, "hr": 200, "admin": 200},
+                                   default=403, contains=lambda i: i.trust().name),
 }
 
 

@@ -1,11 +1,15 @@
-"""Read-only queries for quizzes and attempts."""
+"""Read-only queries for quizzes, attempts, item analytics and bank coverage."""
 
-from sqlalchemy import select
+from collections import defaultdict
+from dataclasses import dataclass
 
-from modules.assessments.models import QuizAttempt
+from sqlalchemy import case, func, select
+
+from modules.assessments.models import AttemptQuestion, Question, QuizAttempt
 from modules.core.extensions import db
-from modules.people.models import User
-from modules.policies.models import PolicyVersion
+from modules.people.models import Trust, User
+from modules.policies.models import Clause, PolicyVersion, Section
+from modules.policies.rendering import clause_anchor
 
 
 def latest_passed_attempt(user: User, version: PolicyVersion) -> QuizAttempt | None:
@@ -14,3 +18,148 @@ def latest_passed_attempt(user: User, version: PolicyVersion) -> QuizAttempt | N
         select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.version_id == version.id,
                                   QuizAttempt.passed.is_(True))
         .order_by(QuizAttempt.finished_at.desc(), QuizAttempt.id.desc()).limit(1))
+
+
+def attempt_for(user: User, attempt_id: int, *, lock: bool = False) -> QuizAttempt | None:
+    """The person's own attempt with that id; None for anyone else's, in any trust (shown as 404).
+
+    With lock=True the row is locked for the rest of the transaction (PostgreSQL; SQLite writers
+    already hold the database lock), so a double submission is graded once.
+    """
+    query = select(QuizAttempt).where(QuizAttempt.id == attempt_id, QuizAttempt.user_id == user.id)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def open_attempt(user: User, version: PolicyVersion) -> QuizAttempt | None:
+    """The person's unfinished attempt on the version, if they have one."""
+    return db.session.scalar(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.version_id == version.id,
+                                  QuizAttempt.finished_at.is_(None))
+        .order_by(QuizAttempt.id.desc()).limit(1))
+
+
+def attempts_for(user: User, version: PolicyVersion) -> list[QuizAttempt]:
+    """The person's finished attempts on the version, newest first."""
+    return list(db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.version_id == version.id,
+                                  QuizAttempt.finished_at.is_not(None))
+        .order_by(QuizAttempt.finished_at.desc(), QuizAttempt.id.desc())))
+
+
+def has_questions(version: PolicyVersion) -> bool:
+    """Whether the version has any question that may reach staff."""
+    return db.session.scalar(
+        select(func.count()).select_from(Question).where(
+            Question.version_id == version.id, Question.active.is_(True), Question.reviewed.is_(True),
+            Question.ambiguous.is_(False))) > 0
+
+
+@dataclass
+class ClauseLink:
+    """Where a cited clause can be read: its ref and the module (section) it sits in."""
+
+    ref: str
+    section_id: int | None
+    section_heading: str
+
+    @property
+    def anchor(self) -> str:
+        """The clause's id on its module page."""
+        return clause_anchor(self.ref)
+
+
+def clause_links(version_id: int, refs: list[str]) -> list[ClauseLink]:
+    """The modules holding each cited clause of a version, in the order cited."""
+    rows = db.session.execute(
+        select(Clause.ref, Section.id, Section.number, Section.title)
+        .join(Section, Section.id == Clause.section_id)
+        .where(Clause.version_id == version_id, Clause.ref.in_(refs)).order_by(Clause.position)).all()
+    found: dict[str, ClauseLink] = {}
+    for ref, section_id, number, title in rows:
+        if ref not in found:
+            sep = " – " if number.startswith(("Appendix", "APPENDIX")) else ". "
+            found[ref] = ClauseLink(ref, section_id, f"{number}{sep}{title}" if title else number)
+    return [found.get(ref, ClauseLink(ref, None, "")) for ref in refs]
+
+
+# --------------------------------------------------------------------------- analytics
+
+@dataclass
+class ItemStat:
+    """How often one question (or clause) was answered correctly."""
+
+    label: str
+    detail: str
+    answered: int
+    correct: int
+
+    @property
+    def percent(self) -> int:
+        """Percentage answered correctly, rounded down."""
+        return 100 * self.correct // self.answered if self.answered else 0
+
+
+def item_analytics(trust: Trust) -> tuple[list[ItemStat], list[ItemStat]]:
+    """Per question (by bank id) and per cited clause: answered and correct, over the trust's finished attempts.
+
+    Each list is sorted with the least-understood first, so confusing clauses stand out.
+    """
+    rows = db.session.execute(
+        select(Question.id, Question.key, Question.stem, Question.clause_refs, Section.number,
+               func.count(AttemptQuestion.id),
+               func.sum(case((AttemptQuestion.correct.is_(True), 1), else_=0)))
+        .join(AttemptQuestion, AttemptQuestion.question_id == Question.id)
+        .join(Section, Section.id == Question.section_id)
+        .join(PolicyVersion, PolicyVersion.id == Question.version_id)
+        .where(PolicyVersion.trust_id == trust.id, AttemptQuestion.correct.is_not(None))
+        .group_by(Question.id, Question.key, Question.stem, Question.clause_refs, Section.number)
+        .order_by(Question.id)).all()
+    by_key: dict[str, ItemStat] = {}
+    by_clause: dict[str, ItemStat] = {}
+    sections: dict[str, set[str]] = defaultdict(set)
+    for _id, key, stem, refs, section, answered, correct in rows:
+        stat = by_key.setdefault(key, ItemStat(key, "", 0, 0))
+        stat.detail = stem  # rows are in id order, so the newest wording wins
+        stat.answered += answered
+        stat.correct += int(correct or 0)
+        for ref in refs:
+            clause = by_clause.setdefault(ref, ItemStat(ref, "", 0, 0))
+            clause.answered += answered
+            clause.correct += int(correct or 0)
+            sections[ref].add(section)
+    for ref, clause in by_clause.items():
+        clause.detail = ", ".join(sorted(sections[ref]))
+    return sorted(by_key.values(), key=_weakest_first), sorted(by_clause.values(), key=_weakest_first)
+
+
+def _weakest_first(stat: ItemStat) -> tuple:
+    return stat.percent, -stat.answered, stat.label
+
+
+# --------------------------------------------------------------------------- coverage
+
+@dataclass
+class SectionCoverage:
+    """One module of a version: whether it states an obligation and how many questions it has."""
+
+    heading: str
+    has_obligation: bool
+    reviewed: int
+    unreviewed: int
+
+    @property
+    def covered(self) -> bool:
+        """An obligation-bearing module needs at least two reviewed, unambiguous questions."""
+        return not self.has_obligation or self.reviewed >= 2
+
+
+def coverage(version: PolicyVersion) -> list[SectionCoverage]:
+    """Each module of the version with its live question counts (reviewed and unambiguous, or not)."""
+    counts = defaultdict(lambda: [0, 0])
+    for section_id, reviewed, ambiguous in db.session.execute(
+            select(Question.section_id, Question.reviewed, Question.ambiguous)
+            .where(Question.version_id == version.id, Question.active.is_(True))):
+        counts[section_id][0 if reviewed and not ambiguous else 1] += 1
+    return [SectionCoverage(s.heading, s.has_obligation, *counts[s.id]) for s in version.sections]

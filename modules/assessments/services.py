@@ -1,0 +1,287 @@
+"""Assessment use-cases: load quiz banks at content sync, start and submit attempts. Add and flush; never commit."""
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from modules.assessments import types
+from modules.assessments.bank import Bank, BankError, VersionText, match_versions, read_bank
+from modules.assessments.drawing import draw, shuffled
+from modules.assessments.grading import Grade, ItemKey, grade
+from modules.assessments.models import AttemptQuestion, Question, QuizAttempt
+from modules.assessments.types import AnswerError
+from modules.core.extensions import db
+from modules.people.models import Trust, User
+from modules.policies.models import PolicyVersion
+from modules.policies.services import ContentError
+from modules.training.queries import all_read
+
+DEFAULT_QUIZ_QUESTIONS = 10
+DEFAULT_PASS_MARK = 80
+#: Form fields a quiz submission may carry besides its answers.
+SUBMISSION_EXTRAS = frozenset({"csrf_token"})
+
+
+class QuizError(ValueError):
+    """A quiz use-case was refused; the message is for the person."""
+
+
+class QuizNotOpen(QuizError):
+    """The quiz is not open to this person yet (modules unread, or no questions)."""
+
+
+class TamperedSubmission(QuizError):
+    """A submission no honest form could have sent; it is refused with a 400 and nothing is recorded."""
+
+
+@dataclass
+class BankSyncReport:
+    """What loading the quiz banks did, per trust slug."""
+
+    loaded: dict[str, int] = field(default_factory=dict)
+    added: int = 0
+    updated: int = 0
+    retired: int = 0
+    removed: int = 0
+
+
+def quiz_size(trust: Trust) -> int:
+    """How many questions an attempt draws for the trust (trusts.yaml rule quiz_questions)."""
+    return int(trust.setting("quiz_questions", DEFAULT_QUIZ_QUESTIONS))
+
+
+def pass_mark(trust: Trust) -> int:
+    """The trust's pass mark in per cent (trusts.yaml rule pass_mark)."""
+    return int(trust.setting("pass_mark", DEFAULT_PASS_MARK))
+
+
+def field_name(item: AttemptQuestion) -> str:
+    """The form field that carries the answer to a drawn question."""
+    return f"q{item.position}"
+
+
+# --------------------------------------------------------------------------- loading banks
+
+def version_texts(trust: Trust) -> list[VersionText]:
+    """The trust's policy versions as the bank checker needs them."""
+    texts = []
+    for version in db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id)
+                                      .order_by(PolicyVersion.number)):
+        clauses: dict[str, str] = {}
+        for section in version.sections:
+            for clause in section.clauses:
+                clauses[clause.ref] = f"{clauses[clause.ref]}\n{clause.text}" if clause.ref in clauses else clause.text
+        texts.append(VersionText(key=version.id, label=version.label,
+                                 sections=frozenset(s.number for s in version.sections), clauses=clauses))
+    return texts
+
+
+def _used_question_ids(question_ids: Sequence[int]) -> set[int]:
+    if not question_ids:
+        return set()
+    return set(db.session.scalars(select(AttemptQuestion.question_id)
+                                  .where(AttemptQuestion.question_id.in_(question_ids)).distinct()))
+
+
+def _fill(row: Question, bank: Bank, question, section_id: int, now: datetime) -> None:
+    row.section_id = section_id
+    row.core_id = question.core_id
+    row.type = question.type
+    row.stem = question.stem
+    row.options = [dict(o) for o in question.options]
+    row.correct = list(question.correct)
+    row.explanation = question.explanation
+    row.quote = question.quote
+    row.clause_refs = list(question.clauses)
+    row.reviewed = question.reviewed
+    row.ambiguous = question.ambiguous
+    row.note = question.note
+    row.content_sha256 = question.content_sha256()
+    row.source_file = bank.file
+    row.source_line = question.line
+    row.loaded_at = now
+
+
+def sync_trust_bank(trust: Trust, bank: Bank | None, *, now: datetime, report: BankSyncReport) -> None:
+    """Make the trust's live questions match its bank, version by version.
+
+    Unchanged questions are left alone (re-sync is idempotent). A changed question is updated in place
+    while no attempt has used it; once used it is retired and its new wording becomes a new row, so an
+    old attempt always shows the question its answers were given to. No bank means no live questions.
+    """
+    applies = match_versions(bank, version_texts(trust), trust.short_name) if bank else {}
+    versions = db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id)).all()
+    for version in versions:
+        section_ids = {s.number: s.id for s in version.sections}
+        wanted = {q.id: q for q in (bank.questions if bank else []) if version.id in applies.get(q.id, [])}
+        existing = {row.key: row for row in db.session.scalars(
+            select(Question).where(Question.version_id == version.id, Question.active.is_(True)))}
+        used = _used_question_ids([row.id for row in existing.values()])
+        for key, row in existing.items():
+            question = wanted.get(key)
+            if question is not None and row.content_sha256 == question.content_sha256():
+                row.source_file, row.source_line = bank.file, question.line
+                continue
+            if row.id in used:
+                row.active = False
+                report.retired += 1
+            elif question is None:
+                db.session.delete(row)
+                report.removed += 1
+            else:
+                _fill(row, bank, question, section_ids[question.section], now)
+                report.updated += 1
+        db.session.flush()  # retired rows leave the partial unique index before their successors arrive
+        for key, question in wanted.items():
+            row = existing.get(key)
+            if row is not None and row.active:
+                continue  # unchanged, or updated in place above
+            new = Question(version_id=version.id, key=key, active=True)
+            _fill(new, bank, question, section_ids[question.section], now)
+            db.session.add(new)
+            report.added += 1
+        db.session.flush()
+    if bank:
+        report.loaded[trust.slug] = len(bank.questions)
+
+
+def draw_size_problems(trust: Trust) -> list[str]:
+    """Reasons the trust's N (quiz_questions) cannot draw a covering quiz from its live versions."""
+    problems = []
+    n, mark = trust.setting("quiz_questions", DEFAULT_QUIZ_QUESTIONS), trust.setting("pass_mark", DEFAULT_PASS_MARK)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        return [f"content/trusts.yaml: {trust.short_name}: quiz_questions must be a whole number of at least 1"]
+    if not isinstance(mark, int) or isinstance(mark, bool) or not 0 <= mark <= 100:
+        return [f"content/trusts.yaml: {trust.short_name}: pass_mark must be a whole number from 0 to 100"]
+    for version in db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
+                                                                  PolicyVersion.status != "superseded")):
+        pool = drawable_questions(version)
+        if not pool:
+            continue
+        modules = {q.section_id for q in pool}
+        if len(modules) > n:
+            problems.append(
+                f"content/trusts.yaml: {trust.short_name} draws {n} questions per attempt (quiz_questions), "
+                f"but {len(modules)} modules of {version.label} have reviewed, unambiguous questions and every "
+                f"attempt must cover each of them: set quiz_questions to at least {len(modules)}")
+        elif len(pool) < n:
+            problems.append(
+                f"content/trusts.yaml: {trust.short_name} draws {n} questions per attempt (quiz_questions), "
+                f"but {version.label} has only {len(pool)} reviewed, unambiguous questions")
+    return problems
+
+
+def sync_banks(quizzes_dir: Path, *, now: datetime) -> BankSyncReport:
+    """Load quizzes/<slug>.yaml for every trust; any problem raises ContentError and nothing should be kept."""
+    report = BankSyncReport()
+    problems: list[str] = []
+    trusts = db.session.scalars(select(Trust).order_by(Trust.slug)).all()
+    slugs = {t.slug for t in trusts}
+    for path in sorted(quizzes_dir.glob("*.yaml")):
+        if path.stem not in slugs:
+            problems.append(f"{_display(path)}:1: no trust {path.stem!r} in content/trusts.yaml for this bank")
+    for trust in trusts:
+        path = quizzes_dir / f"{trust.slug}.yaml"
+        try:
+            bank = read_bank(path, _display(path)) if path.exists() else None
+            sync_trust_bank(trust, bank, now=now, report=report)
+        except BankError as exc:
+            problems.extend(str(p) for p in exc.problems)
+            continue
+        problems.extend(draw_size_problems(trust))
+    if problems:
+        raise ContentError("quiz banks:\n" + "\n".join(problems))
+    return report
+
+
+def _display(path: Path) -> str:
+    """A bank's path as shown in messages: relative to the working directory when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- attempts
+
+def drawable_questions(version: PolicyVersion) -> list[Question]:
+    """The version's questions that may reach staff: live, reviewed and unambiguous."""
+    return list(db.session.scalars(
+        select(Question).where(Question.version_id == version.id, Question.active.is_(True),
+                               Question.reviewed.is_(True), Question.ambiguous.is_(False))
+        .order_by(Question.id)))
+
+
+def start_attempt(user: User, version: PolicyVersion, *, now: datetime,
+                  rng: random.Random | None = None) -> QuizAttempt:
+    """Draw a fresh attempt: N questions covering every module that has one, options shuffled.
+
+    Refused (QuizNotOpen) until the person has read every module of the version.
+    """
+    if version.trust_id != user.trust_id:
+        raise QuizError("That quiz is not for your trust.")
+    if not all_read(user, version):
+        raise QuizNotOpen("Read every module before you take the quiz.")
+    pool = drawable_questions(version)
+    if not pool:
+        raise QuizNotOpen("Your trust's quiz is not ready yet. Ask your HR team.")
+    rng = rng or random.SystemRandom()
+    drawn = draw([(q, q.section_id) for q in pool], quiz_size(user.trust), rng)
+    attempt = QuizAttempt(user_id=user.id, version_id=version.id, started_at=now, pass_mark=pass_mark(user.trust))
+    for position, question in enumerate(drawn, start=1):
+        attempt.items.append(AttemptQuestion(question=question, position=position,
+                                             option_order=shuffled([o["id"] for o in question.options], rng)))
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+def read_answers(attempt: QuizAttempt, posted: Mapping[str, list[str]]) -> list[list[str]]:
+    """The answers in a posted form, by position; TamperedSubmission for anything an honest form cannot send.
+
+    That is: an attempt already submitted, a field that is not one of this attempt's questions, an option
+    that was not drawn for the question, an option twice, or two options for a one-answer question.
+    Unanswered questions come back as empty lists (the form asks for them again).
+    """
+    if attempt.finished_at is not None:
+        raise TamperedSubmission("This quiz attempt has already been submitted, so it cannot be changed. "
+                                 "Start a new attempt if you want to try again.")
+    names = {field_name(item): item for item in attempt.items}
+    unknown = sorted(set(posted) - names.keys() - SUBMISSION_EXTRAS)
+    if unknown:
+        raise TamperedSubmission("The answers sent did not match the questions you were asked, so nothing was "
+                                 "recorded. Go back to the quiz and try again.")
+    answers = []
+    for name, item in names.items():
+        chosen = [value for value in posted.get(name, []) if value != ""]
+        many = types.get(item.question.type).many
+        if (len(set(chosen)) != len(chosen) or any(c not in item.option_order for c in chosen)
+                or (not many and len(chosen) > 1)):
+            raise TamperedSubmission("The answers sent included an option you were not offered, so nothing was "
+                                     "recorded. Go back to the quiz and try again.")
+        answers.append(chosen)
+    return answers
+
+
+def submit_attempt(attempt: QuizAttempt, answers: Sequence[Sequence[str]], *, now: datetime) -> Grade:
+    """Grade the answers (purely), then record them, the score and the finish time on the attempt."""
+    if attempt.finished_at is not None:
+        raise TamperedSubmission("This quiz attempt has already been submitted.")
+    keys = [ItemKey(type=item.question.type, options=tuple(item.option_order),
+                    correct=frozenset(item.question.correct)) for item in attempt.items]
+    try:
+        result = grade(keys, answers, attempt.pass_mark)
+    except AnswerError as exc:
+        raise TamperedSubmission(f"The answers sent could not be marked: {exc}.") from exc
+    for item, chosen, mark in zip(attempt.items, answers, result.marks, strict=True):
+        item.chosen = list(chosen)
+        item.correct = mark
+    attempt.finished_at = now
+    attempt.score = result.score
+    attempt.passed = result.passed
+    db.session.flush()
+    return result

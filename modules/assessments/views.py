@@ -1,0 +1,122 @@
+"""Quiz pages for staff (start, take, results) and item analytics for HR and trust administrators."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from modules.assessments import (
+    queries,
+    receivers,  # noqa: F401  (connects the bank loader to content sync)
+    services,
+    types,
+)
+from modules.assessments.forms import StartQuizForm, quiz_form
+from modules.core.capabilities import require
+from modules.core.extensions import db
+from modules.core.timeutil import utcnow
+from modules.training.queries import current_version, modules_for
+
+bp = Blueprint("assessments", __name__)
+
+
+def _navigation(current: str) -> list[dict]:
+    items = [{"href": url_for("training.home"), "text": "Your training"},
+             {"href": url_for("assessments.quiz_home"), "text": "Quiz", "current": current == "quiz"}]
+    if current_user.can("quizzes:analytics"):
+        items.append({"href": url_for("assessments.analytics"), "text": "Quiz results by question",
+                      "current": current == "analytics"})
+    return items
+
+
+@bp.get("/quiz")
+@require("training:take")
+def quiz_home():
+    """The quiz: whether it is open yet, the person's attempts, and a button to start or retry."""
+    version = current_version(current_user.trust_id)
+    modules = modules_for(current_user, version) if version else []
+    unread = [m.section for m in modules if not m.read]
+    return render_template(
+        "assessments/home.html", version=version, trust=current_user.trust, unread=unread, total=len(modules),
+        ready=bool(version) and queries.has_questions(version),
+        open_attempt=queries.open_attempt(current_user, version) if version else None,
+        attempts=queries.attempts_for(current_user, version) if version else [],
+        passed=queries.latest_passed_attempt(current_user, version) if version else None,
+        size=services.quiz_size(current_user.trust), pass_mark=services.pass_mark(current_user.trust),
+        form=StartQuizForm(), navigation=_navigation("quiz"))
+
+
+@bp.post("/quiz/start")
+@require("training:take")
+def start():
+    """Draw a fresh attempt (or go back to the open one); refused until every module is read."""
+    if not StartQuizForm().validate_on_submit():
+        abort(400)
+    version = current_version(current_user.trust_id) or abort(404)
+    attempt = queries.open_attempt(current_user, version)
+    if attempt is None:
+        try:
+            attempt = services.start_attempt(current_user, version, now=utcnow())
+        except services.QuizNotOpen as exc:
+            flash(str(exc), "warning")
+            return redirect(url_for("assessments.quiz_home"))
+        db.session.commit()
+    return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
+
+
+def _render_attempt(attempt, form):
+    return render_template("assessments/take.html", attempt=attempt, form=form, trust=current_user.trust,
+                           hints={item.position: types.get(item.question.type).hint for item in attempt.items},
+                           navigation=_navigation("quiz"))
+
+
+@bp.get("/quiz/attempts/<int:attempt_id>")
+@require("training:take")
+def attempt(attempt_id: int):
+    """An open attempt's questions, or a finished attempt's result with feedback citing each clause."""
+    attempt = queries.attempt_for(current_user, attempt_id) or abort(404)
+    if attempt.finished_at is None:
+        return _render_attempt(attempt, quiz_form(attempt))
+    results = []
+    for item in attempt.items:
+        question = item.question
+        options = {o["id"]: o for o in question.options}
+        results.append({
+            "item": item, "question": question,
+            "chosen": [options[c] for c in item.option_order if c in (item.chosen or [])],
+            "right": [options[c] for c in item.option_order if c in question.correct],
+            "links": queries.clause_links(question.version_id, question.clause_refs),
+        })
+    version = current_version(current_user.trust_id)
+    return render_template("assessments/result.html", attempt=attempt, results=results, trust=current_user.trust,
+                           form=StartQuizForm(), can_retry=version is not None and version.id == attempt.version_id,
+                           navigation=_navigation("quiz"))
+
+
+@bp.post("/quiz/attempts/<int:attempt_id>")
+@require("training:take")
+def submit(attempt_id: int):
+    """Grade and record the answers once; a tampered submission is a 400 and records nothing."""
+    attempt = queries.attempt_for(current_user, attempt_id, lock=True) or abort(404)
+    try:
+        answers = services.read_answers(attempt, request.form.to_dict(flat=False))
+    except services.TamperedSubmission as exc:
+        abort(400, str(exc))
+    form = quiz_form(attempt)
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _render_attempt(attempt, form)
+    try:
+        services.submit_attempt(attempt, answers, now=utcnow())
+    except services.TamperedSubmission as exc:
+        abort(400, str(exc))
+    db.session.commit()
+    return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/quiz/analytics")
+@require("quizzes:analytics")
+def analytics():
+    """Per question and per clause: how often staff of this trust answered correctly, weakest first."""
+    by_question, by_clause = queries.item_analytics(current_user.trust)
+    return render_template("assessments/analytics.html", trust=current_user.trust, by_question=by_question,
+                           by_clause=by_clause, navigation=_navigation("analytics"))
