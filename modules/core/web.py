@@ -7,6 +7,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from modules.core.navigation import navigation
 from modules.core.timeutil import format_date, format_datetime
 
 #: Titles and explanations for the error pages, in plain British English.
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
     """Attach the CSP, headers, template helpers and error pages to the app."""
     WTFormsHelpers(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.context_processor(lambda: {"navigation": navigation()})
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.after_request(_security_headers)

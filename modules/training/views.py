@@ -5,11 +5,13 @@ from flask_login import current_user
 
 from modules.core.capabilities import require
 from modules.core.extensions import db
+from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.training import queries, services
 from modules.training.forms import MarkReadForm
 
 bp = Blueprint("training", __name__)
+nav_item("Your training", "training.home", "training:take", order=10)
 
 
 @bp.get("/")
