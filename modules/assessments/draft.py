@@ -6,6 +6,9 @@ from the clause it cites, so the draft validates against the schema and the poli
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from modules.policies.parser import ParsedClause, ParsedPolicy
 from modules.policies.parsing.modality import classify_modality
@@ -18,6 +21,12 @@ MAX_QUOTE = 200
 _MODAL_NOT = re.compile(
     r"\b(?:must\s+(?:not|never)|mustn['’]t|shall\s+not|(?:is|are)\s+not\s+(?:permitted|allowed)\s+to"
     r"|should\s+(?:not|never)|do\s+not|don['’]t)\s+(?P<action>\w.*)", re.I | re.S)
+#: Words showing that a sentence's modal binds a person ("staff must …"), not a thing ("this policy must be …").
+_PERSON = re.compile(r"\b(?:staff|employees?|you|individuals?|colleagues?|members?|workers?|teachers?|users?|they|"
+                     r"everyone|anyone|all|persons?|people|governors?|volunteers?|administrators?|moderators?)\b",
+                     re.I)
+#: "must be made …", "must be followed …": a passive rule reads badly as something a person decides to do.
+_PASSIVE = re.compile(r"be\s+(?:\w+ly\s+)?(?:\w+ed|\w+en|made|kept|done|sent|held|put|set|shown)\b", re.I)
 _MODAL = re.compile(
     r"\b(?:must|shall|(?:is|are)\s+required\s+to|(?:has|have)\s+to)\s+(?:always\s+|also\s+)?(?P<action>\w.*)",
     re.I | re.S)
@@ -32,47 +41,21 @@ class ScenarioTemplate:
     keywords: tuple[str, ...]
 
 
-#: The shared-core scenarios of issue 3, phrased for any trust.
-SCENARIOS = (
-    ScenarioTemplate("pupil-friend-request", "A pupil sends you a friend request or a direct message on your "
-                     "personal social media account. What does the policy say you should do?",
-                     (r"friend|request|contact|connect|follow|messag", r"pupils?|students?|learners?|child")),
-    ScenarioTemplate("former-pupil-contact", "A former pupil who left last year asks to connect with you on "
-                     "social media. What does the policy say?",
-                     (r"former|ex-pupil|ex-student|left\s+the\s+school|leavers?", r"pupils?|students?")),
-    ScenarioTemplate("parent-friend-request", "The parent of a pupil in your class sends you a friend request. "
-                     "What does the policy say?", (r"parents?|carers?", r"friend|contact|connect")),
-    ScenarioTemplate("pupil-photos-consent", "You want to share a photo of pupils at a school event. What does "
-                     "the policy say about photos and consent?",
-                     (r"photo|image|video|picture", r"consent|permission")),
-    ScenarioTemplate("press-enquiry", "A journalist messages you asking for a comment about your school. What "
-                     "should you do?", (r"press|journalist|newspaper|reporter|media\s+enquir",)),
-    ScenarioTemplate("logo-on-profile", "You want to use your school's logo on your personal profile. What does "
-                     "the policy say?", (r"logo|branding|crest",)),
-    ScenarioTemplate("whatsapp-group", "Colleagues set up a WhatsApp group that includes some parents. What does "
-                     "the policy say?", (r"whatsapp|group\s+chat|messaging\s+app|messaging\s+group",)),
-    ScenarioTemplate("linkedin-reference", "A former colleague asks you to write a recommendation for them on "
-                     "LinkedIn. What does the policy say?", (r"linkedin|references?|recommendations?|endorse",)),
-    ScenarioTemplate("hacked-account", "You think your personal social media account has been hacked. What "
-                     "should you do?", (r"hack|compromis|password|unauthori[sz]ed\s+access",)),
-    ScenarioTemplate("disparaging-post", "You see a post by someone else that disparages your school. What "
-                     "should you do?", (r"disparag|derogatory|defamat|disrepute|critici[sz]",)),
-    ScenarioTemplate("personal-use-working-hours", "You want to check your personal social media during the "
-                     "working day. What does the policy say?",
-                     (r"personal\s+use|personal\s+social", r"working\s+(?:hours|day|time)|during\s+work|work\s+time")),
-    ScenarioTemplate("official-account-setup", "You want to set up a social media account for your department or "
-                     "school. What does the policy say?",
-                     (r"official|on\s+behalf\s+of|business\s+use|school\s+account", r"accounts?|sites?|pages?")),
-    ScenarioTemplate("wikipedia-editing", "At work you notice a mistake on the Wikipedia page about your school "
-                     "and want to edit it. What does the policy say?",
-                     (r"wikipedia|wiki|online\s+encyclopa|edit(?:ing)?\s+(?:online|web)",)),
-)
+#: Scenario templates live in data next to this file, so adding one never needs a code change.
+SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
+
+
+def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[ScenarioTemplate, ...]:
+    """The scenario templates from scenarios.yaml."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(ScenarioTemplate(e["id"], " ".join(e["stem"].split()), tuple(e["keywords"])) for e in entries)
 
 
 def _sentences(text: str) -> list[str]:
-    """The clause's sentences and list items, as they appear in it."""
-    parts = re.split(r"(?<=[.!?;])\s+|\n+", text)
-    return [p.strip(" -•*\t") for p in parts if p.strip(" -•*\t")]
+    """The clause's sentences and list items (lines wrapped mid-sentence joined up again)."""
+    text = re.sub(r"\n(?![ \t]*(?:[-•*]|\(?[a-z0-9]{1,3}[.)])\s)(?=[ \t]*\S)", " ", text)
+    parts = re.split(r"(?<=[.!?;])(?<!i\.e\.)(?<!e\.g\.)(?<!etc\.)\s+|\n+", text)
+    return [" ".join(p.strip(" -•*\t").split()) for p in parts if p.strip(" -•*\t")]
 
 
 def _quote(sentence: str) -> str:
@@ -104,13 +87,17 @@ def allowed_item(clause: ParsedClause, section: str) -> dict | None:
         return None
     quote = _quote(sentence)
     forbids = classify_modality(sentence) == "must_not"
-    match = (_MODAL_NOT if forbids else _MODAL).search(sentence)
-    if match:
+    plain = sentence.replace("*", "")  # bold markers from the source are not part of the wording
+    match = (_MODAL_NOT if forbids else _MODAL).search(plain)
+    # A list item that opens with the modal ("must not …") takes its subject (staff) from the lead-in.
+    if (match and (match.start() == 0 or _PERSON.search(plain[:match.start()]))
+            and not _PASSIVE.match(match.group("action"))):
         action = match.group("action").strip().rstrip(".;:,")
         action = action[0].lower() + action[1:]
-        stem = f"Is this allowed under clause {clause.ref}? Someone chooses {'to' if forbids else 'not to'} {action}."
+        stem = (f"Is this allowed under clause {clause.ref}? A member of staff decides "
+                f"{'to' if forbids else 'not to'} {action}.")
     else:
-        stem = f"Clause {clause.ref} says: “{quote}” Is it allowed to act against this?"
+        stem = f"Clause {clause.ref} says: “{quote.replace('*', '')}” Is it allowed to act against this?"
     cite = f"Clause {clause.ref} says: “{quote}”"
     return {
         "id": f"draft-allowed-{_slug(clause.ref)}", "section": section, "clauses": [clause.ref], "type": "single",
@@ -160,7 +147,7 @@ def scenario_item(template: ScenarioTemplate, policy: ParsedPolicy) -> dict | No
     }
 
 
-def draft_bank(policy: ParsedPolicy, trust: str) -> dict:
+def draft_bank(policy: ParsedPolicy, trust: str, scenarios: tuple[ScenarioTemplate, ...] | None = None) -> dict:
     """A whole draft bank: "Is this allowed?" items, then matched scenarios; every question unreviewed."""
     questions, seen = [], set()
     for section in policy.sections:
@@ -170,7 +157,7 @@ def draft_bank(policy: ParsedPolicy, trust: str) -> dict:
                 if item and item["id"] not in seen:
                     seen.add(item["id"])
                     questions.append(item)
-    for template in SCENARIOS:
+    for template in scenarios if scenarios is not None else load_scenarios():
         item = scenario_item(template, policy)
         if item:
             questions.append(item)
