@@ -66,6 +66,13 @@ def _attempt(ids: Ids) -> int:
 
     return finished_attempt_id(ids.slug)
 
+def _acknowledgement(ids: Ids) -> int:
+    """An acknowledgement of the trust's demo staff member (made once per database)."""
+    from tests.attestation.factories import acknowledgement_id
+
+    return acknowledgement_id(ids.slug)
+
+
 MATRIX: dict[str, Route] = {
     "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
     "static": Route("GET", lambda i: "/static/images/favicon.svg", {}, public=True),
@@ -84,6 +91,22 @@ MATRIX: dict[str, Route] = {
                                  default=404, takes_id=True, contains=lambda i: i.trust().name),
     "assessments.submit": Route("POST", lambda i: f"/quiz/attempts/{_attempt(i)}", {**SIGNED_OUT, "staff": 400},
                                 default=404, takes_id=True),
+    # Attestation: nobody in the demo data has passed, so /acknowledge shows "pass the quiz first"; TKAT asks
+    # no monitoring consent, so the consent pages are 404 there.
+    "attestation.acknowledge": Route("GET", lambda i: "/acknowledge", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "attestation.mine": Route("GET", lambda i: "/acknowledgements", SIGNED_OUT,
+                              contains=lambda i: "My acknowledgements"),
+    "attestation.receipt": Route("GET", lambda i: f"/acknowledgements/{_acknowledgement(i)}",
+                                 {**SIGNED_OUT, "staff": 200, "hr": 200, "admin": 200}, default=404, takes_id=True,
+                                 contains=lambda i: "Sam Taylor"),
+    "attestation.consent": Route("GET", lambda i: "/consent", SIGNED_OUT, default=404),
+    "attestation.withdraw_consent": Route("POST", lambda i: "/consent/withdraw", SIGNED_OUT, default=404),
+    "attestation.give_consent": Route("POST", lambda i: "/consent/give", SIGNED_OUT, default=404),
+    "attestation.hr_overview": Route("GET", lambda i: "/hr/acknowledgements", {**SIGNED_OUT, "hr": 200, "admin": 200},
+                                     default=403, contains=lambda i: i.trust().name),
+    "attestation.record_paper": Route("GET", lambda i: "/hr/acknowledgements/record",
+                                      {**SIGNED_OUT, "hr": 200, "admin": 200}, default=403,
+                                      contains=lambda i: "Record a paper acknowledgement"),
     "assessments.analytics": Route("GET", lambda i: "/quiz/analytics", {**SIGNED_OUT, "hr": 200, "admin": 200},
                                    default=403, contains=lambda i: i.trust().name),
 }

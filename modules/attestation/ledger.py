@@ -282,8 +282,11 @@ def sign_checkpoint(payload: dict, private_key) -> dict:
             "signature": private_key.sign(canonical_json(payload)).hex()}
 
 
-def check_checkpoint(document: dict, public_key) -> Problem | None:
-    """Check a checkpoint's signature against our key, then that every head it names is still in the chain."""
+def check_checkpoint(document: dict, public_key, trust_id: int | None = None) -> Problem | None:
+    """Check a checkpoint's signature against our key, then that every head it names is still in the chain.
+
+    With trust_id, only that trust's head is compared (the signature still covers the whole document).
+    """
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -302,6 +305,8 @@ def check_checkpoint(document: dict, public_key) -> Problem | None:
         return Problem(trust="-", reason="checkpoint signature is not valid: the file was altered")
     for head in heads:
         tid, seq = head["trust_id"], head["seq"]
+        if trust_id is not None and tid != trust_id:
+            continue
         entry = db.session.get(LedgerEntry, (tid, seq))
         if entry is None:
             last = last_entry(tid)

@@ -1,0 +1,70 @@
+"""Acknowledgement, consent and paper-form forms. Statement tick boxes are added per trust at runtime."""
+
+import secrets
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+#: An idempotency key as new_idempotency_key makes it.
+KEY_PATTERN = r"^[A-Za-z0-9_-]{32,64}$"
+
+
+def new_idempotency_key() -> str:
+    """A random key put in a form when it is shown; the record made from it is unique per key."""
+    return secrets.token_urlsafe(32)
+
+
+class _Keyed(FlaskForm):
+    idempotency_key = HiddenField(validators=[DataRequired(), Regexp(KEY_PATTERN)])
+
+
+class _Signed(_Keyed):
+    shown_digest = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
+    full_name = StringField("Type your full name to sign", widget=GovTextInput(),
+                            validators=[Optional(), Length(max=200)])
+
+
+class AcknowledgeForm(_Signed):
+    """The acknowledgement page: one tick box per statement, the typed name, and acknowledge or decline."""
+
+    acknowledge = SubmitField("Acknowledge and sign", widget=GovSubmitInput())
+    decline = SubmitField("I do not agree", widget=GovSubmitInput())
+
+
+class RecordForm(_Signed):
+    """HR records an acknowledgement from a signed paper form."""
+
+    person = SelectField("Person who signed the paper form", coerce=int, widget=GovSelect(),
+                         validate_choice=True, validators=[DataRequired("Choose the person")])
+    note = TextAreaField("Note about the paper form", widget=GovTextArea(),
+                         validators=[DataRequired("Enter a note about the paper form"), Length(max=2000)])
+    submit = SubmitField("Record acknowledgement", widget=GovSubmitInput())
+
+
+class WithdrawConsentForm(_Keyed):
+    """One button: withdraw monitoring consent."""
+
+    submit = SubmitField("Withdraw my consent", widget=GovSubmitInput())
+
+
+class GiveConsentForm(_Keyed):
+    """Give monitoring consent again: one tick box and the typed name, as the first time."""
+
+    shown_digest = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
+    consent = BooleanField("I consent")
+    full_name = StringField("Type your full name to sign", widget=GovTextInput(),
+                            validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Give my consent", widget=GovSubmitInput())
+
+
+def statement_field(key: str) -> str:
+    """The form field name of a statement's tick box."""
+    return f"statement_{key}"
+
+
+def with_statements(form_class, statements):
+    """A subclass of the form with one unticked BooleanField per statement."""
+    fields = {statement_field(s.key): BooleanField(s.sentence, default=False) for s in statements}
+    return type(form_class.__name__, (form_class,), fields)

@@ -1,0 +1,193 @@
+"""The pages, as the people they name use them: staff acknowledge, decline, withdraw; HR sees and records."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from modules.attestation.ledger import verify_ledger
+from modules.attestation.models import Acknowledgement
+from modules.core.extensions import db
+from modules.core.timeutil import utcnow
+from modules.people.models import LoginSession
+from tests.attestation.factories import demo_user, passed_attempt
+from tests.helpers import csrf_token
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of a hidden input on the page."""
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html) or re.search(
+        rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no hidden {name} on the page"
+    return match.group(1)
+
+
+def _form(client, path: str) -> dict:
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    html = page.get_data(as_text=True)
+    return {"csrf_token": csrf_token(html), "idempotency_key": hidden(html, "idempotency_key"),
+            "shown_digest": hidden(html, "shown_digest"), "_html": html}
+
+
+def _pass(local: str, slug: str, now) -> None:
+    passed_attempt(demo_user(local, slug), now=now)
+    db.session.commit()
+
+
+def _count() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(Acknowledgement))
+
+
+def test_not_open_before_a_passed_attempt(client, login):
+    login("staff", "tkat")
+    page = client.get("/acknowledge")
+    assert page.status_code == 200 and "after you have read its modules and passed the quiz" in page.get_data(
+        as_text=True)
+
+
+def test_staff_acknowledge_and_get_the_same_receipt_on_a_retry(client, login, now):
+    _pass("staff", "e-act", now)
+    login("staff", "e-act")
+    form = _form(client, "/acknowledge")
+    html = form.pop("_html")
+    assert html.count('type="checkbox"') == 2 and "checked" not in html
+    assert "You consent to such monitoring by your acknowledgement of this Policy" in html
+    data = {**form, "statement_policy": "y", "statement_monitoring": "y", "full_name": "sam taylor",
+            "acknowledge": "Acknowledge and sign"}
+    first = client.post("/acknowledge", data=data)
+    assert first.status_code == 302 and "/acknowledgements/" in first.location
+    retry = client.post("/acknowledge", data=data)
+    assert retry.location == first.location and _count() == 1
+    receipt = client.get(first.location).get_data(as_text=True)
+    assert "Policy acknowledged" in receipt and "Sam Taylor" in receipt and "consented" in receipt
+    assert "Entry 1 of the E-ACT ledger" in receipt or "of the E-ACT ledger" in receipt
+    mine = client.get("/acknowledgements").get_data(as_text=True)
+    assert first.location.rsplit("/", 1)[1] in mine
+    assert client.get("/acknowledge").location == first.location  # already acknowledged: the receipt
+    assert verify_ledger().ok
+
+
+def test_unticked_statement_or_wrong_name_is_refused_with_errors(client, login, now):
+    _pass("staff", "tsat", now)
+    login("staff", "tsat")
+    form = _form(client, "/acknowledge")
+    form.pop("_html")
+    response = client.post("/acknowledge", data={**form, "statement_policy": "y", "full_name": "Sam Taylor",
+                                                 "acknowledge": "Acknowledge and sign"})
+    assert response.status_code == 400 and "Tick this box" in response.get_data(as_text=True)
+    response = client.post("/acknowledge", data={**form, "statement_policy": "y", "statement_monitoring": "y",
+                                                 "full_name": "Sam Tailor", "acknowledge": "Acknowledge and sign"})
+    assert response.status_code == 400 and "must match the name" in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_missing_idempotency_key_is_a_400(client, login, now):
+    _pass("staff", "tkat", now)
+    login("staff", "tkat")
+    form = _form(client, "/acknowledge")
+    response = client.post("/acknowledge", data={"csrf_token": form["csrf_token"], "statement_policy": "y",
+                                                 "full_name": "Sam Taylor", "acknowledge": "x"})
+    assert response.status_code == 400 and _count() == 0
+
+
+def test_old_sign_in_is_asked_to_reauthenticate(app, client, login, now):
+    _pass("staff", "tkat", now)
+    login("staff", "tkat")
+    user = demo_user("staff", "tkat")
+    minutes = user.trust.setting("reauth_minutes")
+    db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id).values(
+        authenticated_at=utcnow() - timedelta(minutes=minutes + 1)))
+    db.session.commit()
+    response = client.get("/acknowledge")
+    assert response.status_code == 302 and "/reauthenticate?next=/acknowledge" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    client.post(response.location, data={"csrf_token": csrf_token(page), "password": "policypass-demo"})
+    assert client.get("/acknowledge").status_code == 200
+
+
+def test_decline_is_recorded_and_hr_sees_it(app, client, login, now):
+    _pass("staff", "agora", now)
+    login("staff", "agora")
+    form = _form(client, "/acknowledge")
+    form.pop("_html")
+    response = client.post("/acknowledge", data={**form, "decline": "I do not agree"})
+    assert response.status_code == 302
+    assert "Declined" in client.get(response.location).get_data(as_text=True)
+    hr = app.test_client()
+    login("hr", "agora", hr)
+    page = hr.get("/hr/acknowledgements").get_data(as_text=True)
+    assert "Sam Taylor" in page and "Declined" in page
+
+
+def test_eact_withdrawal_is_one_click_and_hr_sees_it_then_consent_again(app, client, login, now):
+    _pass("staff", "e-act", now)
+    login("staff", "e-act")
+    form = _form(client, "/acknowledge")
+    form.pop("_html")
+    client.post("/acknowledge", data={**form, "statement_policy": "y", "statement_monitoring": "y",
+                                      "full_name": "Sam Taylor", "acknowledge": "x"})
+    page = client.get("/consent").get_data(as_text=True)
+    assert "You gave your consent" in page
+    withdraw = client.post("/consent/withdraw", data={"csrf_token": csrf_token(page),
+                                                      "idempotency_key": hidden(page, "idempotency_key")})
+    assert withdraw.status_code == 302
+    assert "Consent withdrawn" in client.get(withdraw.location).get_data(as_text=True)
+    hr = app.test_client()
+    login("hr", "e-act", hr)
+    assert "Consent withdrawn" in hr.get("/hr/acknowledgements").get_data(as_text=True)
+    page = client.get("/consent").get_data(as_text=True)
+    assert "You withdrew your consent" in page
+    keys = re.findall(r'name="idempotency_key" type="hidden" value="([^"]*)"', page)
+    given = client.post("/consent/give", data={"csrf_token": csrf_token(page), "idempotency_key": keys[-1],
+                                               "shown_digest": hidden(page, "shown_digest"), "consent": "y",
+                                               "full_name": "Sam Taylor"})
+    assert given.status_code == 302
+    assert "You gave your consent" in client.get("/consent").get_data(as_text=True)
+    assert verify_ledger().ok
+
+
+def test_consent_page_is_404_where_the_trust_asks_no_consent(client, login):
+    login("staff", "tsat")
+    assert client.get("/consent").status_code == 404
+
+
+def test_hr_records_a_paper_form(app, client, login, now):
+    login("hr", "tkat")
+    form = _form(client, "/hr/acknowledgements/record")
+    form.pop("_html")
+    person = demo_user("office", "tkat")
+    data = {**form, "person": str(person.id), "statement_policy": "y", "full_name": "Tom Reid",
+            "note": "Paper form signed 3 November 2026, filed with HR"}
+    response = client.post("/hr/acknowledgements/record", data=data)
+    assert response.status_code == 302
+    receipt = client.get(response.location).get_data(as_text=True)
+    assert "Recorded from a paper form by Harriet Hughes" in receipt and "filed with HR" in receipt
+    assert client.post("/hr/acknowledgements/record", data=data).location == response.location
+    assert _count() == 1
+    # another trust's person, or an unknown id, in the form: 400 and nothing recorded
+    foreign = demo_user("office", "e-act")
+    form = _form(client, "/hr/acknowledgements/record")
+    form.pop("_html")
+    for bad in (str(foreign.id), "999999"):
+        response = client.post("/hr/acknowledgements/record", data={**form, **{k: v for k, v in data.items()
+                                                                              if k not in form}, "person": bad})
+        assert response.status_code == 400
+    assert _count() == 1
+
+
+def test_receipts_are_private_to_the_person_and_their_hr(app, client, login, now):
+    _pass("staff", "tkat", now)
+    login("staff", "tkat")
+    form = _form(client, "/acknowledge")
+    form.pop("_html")
+    receipt = client.post("/acknowledge", data={**form, "statement_policy": "y", "full_name": "Sam Taylor",
+                                                "acknowledge": "x"}).location
+    for local, status in (("teacher", 404), ("manager", 404), ("hr", 200)):
+        other = app.test_client()
+        login(local, "tkat", other)
+        assert other.get(receipt).status_code == status, local
+    foreign_hr = app.test_client()
+    login("hr", "e-act", foreign_hr)
+    assert foreign_hr.get(receipt).status_code == 404
