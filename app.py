@@ -47,11 +47,13 @@ def _register_blueprints(app: Flask) -> None:
     from modules.attestation.views import bp as attestation_bp
     from modules.core.views import bp as core_bp
     from modules.people.views import bp as people_bp
+    from modules.tracking.views import bp as tracking_bp
     from modules.training.views import bp as training_bp
 
     for blueprint in (core_bp, people_bp, training_bp, assessments_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(attestation_bp)
+    app.register_blueprint(tracking_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -59,7 +61,9 @@ def _register_cli(app: Flask) -> None:
     from modules.attestation.cli import ledger_cli
     from modules.people.cli import demo_cli
     from modules.policies.cli import content_cli, policy_cli
+    from modules.tracking.cli import tracking_cli
 
     for group in (demo_cli, content_cli, policy_cli, quizzes_cli):
         app.cli.add_command(group)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(tracking_cli)

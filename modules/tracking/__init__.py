@@ -1,0 +1,1 @@
+"""HR tracking: assignments and deadlines, dashboards, exports, evidence packs and reminders."""

@@ -1,0 +1,76 @@
+"""Assignment: a person must complete the policy training (read, pass, acknowledge) by a date.
+
+A person has at most one *current* assignment (a partial unique index); the ones before it are history,
+kept when they leave. Whether an assignment is overdue is derived from `due_on` and the day asked, never
+stored, so it cannot go stale.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from modules.core.extensions import db
+from modules.people.models import User
+from modules.policies.models import PolicyVersion
+
+INDUCTION, REFRESH, NEW_VERSION = "induction", "refresh", "new_version"
+KINDS = {INDUCTION: "Induction", REFRESH: "Annual refresh", NEW_VERSION: "New policy version"}
+
+#: Why an assignment stopped being open without being completed.
+CLOSED_LEFT, CLOSED_REPLACED = "left", "replaced"
+
+
+class Assignment(db.Model):
+    """Training a person must complete on a policy version (or a later one) by `due_on`."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "version_id", "due_on"),
+        # One current assignment per person.
+        Index("uq_assignment_current_user", "user_id", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+        # Dashboards: the current assignments of a trust, by due date (the overdue list).
+        Index("ix_assignment_trust_current_due", "trust_id", "is_current", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust of the person (every dashboard query starts here).
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"))
+    #: Who must complete it.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    #: The policy version current when it was assigned; acknowledging it or any later version completes it.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    #: "induction", "refresh" or "new_version".
+    kind: Mapped[str] = mapped_column(String(20))
+    #: The London date it was assigned on.
+    assigned_on: Mapped[date]
+    #: The last London date on which completing it is on time.
+    due_on: Mapped[date]
+    #: True for the person's current assignment; older ones are history.
+    is_current: Mapped[bool] = mapped_column(default=True)
+    #: When it was completed (the acknowledgement's time, UTC); null while open.
+    completed_at: Mapped[datetime | None]
+    #: The acknowledgement that completed it.
+    acknowledgement_id: Mapped[int | None] = mapped_column(ForeignKey("acknowledgement.id"))
+    #: When it stopped being open without completion (the person left, or a new version replaced it).
+    closed_on: Mapped[date | None]
+    #: "left" or "replaced".
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
+    #: When the row was written, UTC.
+    created_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+    version: Mapped[PolicyVersion] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        """How the kind is named in the interface, e.g. "Annual refresh"."""
+        return KINDS.get(self.kind, self.kind)
+
+    def status(self, today: date) -> str:
+        """complete, closed, overdue or due on the given London date."""
+        if self.completed_at is not None:
+            return "complete"
+        if self.closed_on is not None:
+            return "closed"
+        return "overdue" if self.due_on < today else "due"

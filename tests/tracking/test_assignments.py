@@ -1,0 +1,153 @@
+"""Assignments and deadlines: induction, refresh, the new-version hook, completion and leavers."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from modules.core.extensions import db
+from modules.people.models import User
+from modules.policies.models import PolicyVersion
+from modules.policies.services import create_version, publish_version
+from modules.tracking import services
+from modules.tracking.models import INDUCTION, NEW_VERSION, REFRESH, Assignment
+from tests.tracking.factories import acknowledge, current, demo_user, history, trust
+
+
+def _count(trust_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Assignment).where(Assignment.trust_id == trust_id))
+
+
+def test_everyone_active_gets_an_induction_once(app, now):
+    """Each active person gets one induction; running again creates nothing."""
+    tkat = trust()
+    people = db.session.scalar(select(func.count()).select_from(User).where(User.trust_id == tkat.id))
+    report = services.ensure_assignments(tkat, now=now)
+    db.session.commit()
+    assert report.created[INDUCTION] == people == _count(tkat.id)
+    # Demo staff started on 1 September 2026: 30 days after has gone, so 30 days from today.
+    assert current(demo_user("staff")).due_on == date(2026, 12, 21)
+    assert services.ensure_assignments(tkat, now=now).total == 0
+    assert _count(trust("e-act").id) == 0, "another trust is untouched"
+
+
+def test_induction_days_are_per_trust(app, now):
+    """A trust's induction_days rule sets the deadline for a recent starter."""
+    tkat = trust()
+    tkat.settings = {**tkat.settings, "induction_days": 10}
+    staff = demo_user("staff")
+    staff.start_date = date(2026, 11, 20)
+    db.session.commit()
+    services.ensure_assignments(tkat, now=now)
+    assert current(staff).due_on == date(2026, 11, 30)
+
+
+def test_one_current_assignment_per_person_is_enforced(app, now):
+    """The database refuses a second current assignment for the same person."""
+    services.ensure_assignments(trust(), now=now)
+    db.session.commit()
+    first = current(demo_user("staff"))
+    db.session.add(Assignment(trust_id=first.trust_id, user_id=first.user_id, version_id=first.version_id,
+                              kind=REFRESH, assigned_on=date(2026, 11, 21), due_on=date(2027, 1, 1),
+                              is_current=True, created_at=now))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_acknowledgement_completes_the_current_assignment(app, now):
+    """Acknowledging the policy completes the assignment in the same transaction."""
+    services.ensure_assignments(trust(), now=now)
+    db.session.commit()
+    staff = demo_user("staff")
+    ack = acknowledge(staff, now + timedelta(days=2))
+    db.session.commit()
+    done = current(staff)
+    assert done.acknowledgement_id == ack.id and done.completed_at == ack.created_at
+    assert done.status(date(2027, 6, 1)) == "complete"
+
+
+def test_acknowledging_before_any_assignment_records_a_completed_induction(app, now):
+    """Someone who finishes before assignments were made still has their completion on record."""
+    staff = demo_user("staff")
+    acknowledge(staff, now)
+    db.session.commit()
+    assert current(staff).kind == INDUCTION and current(staff).completed_at == now
+    report = services.ensure_assignments(trust(), now=now)
+    assert report.created[INDUCTION] == _count(trust().id) - 1
+
+
+def test_rolling_refresh_opens_before_it_is_due(app, now):
+    """The refresh falls due the day before the certificate expires; it is assigned 30 days before."""
+    tkat = trust()
+    staff = demo_user("staff")
+    acknowledge(staff, now)
+    db.session.commit()
+    services.ensure_assignments(tkat, now=datetime(2027, 10, 20, 9))
+    assert current(staff).kind == INDUCTION, "not yet open"
+    services.ensure_assignments(tkat, now=datetime(2027, 10, 21, 9))
+    db.session.commit()
+    refresh = current(staff)
+    assert refresh.kind == REFRESH and refresh.due_on == date(2027, 11, 20)
+    assert refresh.status(date(2027, 11, 20)) == "due" and refresh.status(date(2027, 11, 21)) == "overdue"
+    assert [a.kind for a in history(staff)] == [INDUCTION, REFRESH], "the completed induction is kept"
+
+
+def test_window_refresh(app, now):
+    """A trust with a fixed window refreshes everyone in it."""
+    tkat = trust()
+    tkat.settings = {**tkat.settings, "refresh": {"mode": "window", "month": 9, "day": 1, "days": 30}}
+    staff = demo_user("staff")
+    acknowledge(staff, now)
+    db.session.commit()
+    services.ensure_assignments(tkat, now=datetime(2027, 9, 1, 9))
+    assert current(staff).kind == REFRESH and current(staff).due_on == date(2027, 10, 1)
+
+
+def test_leaver_drops_out_and_keeps_history(app, now):
+    """A leaver's open assignment is closed, never deleted, and no new one is made."""
+    tkat = trust()
+    services.ensure_assignments(tkat, now=now)
+    staff = demo_user("staff")
+    staff.active, staff.left_on = False, date(2026, 11, 22)
+    services.close_for_leaver(staff, now=now)
+    db.session.commit()
+    closed = current(staff)
+    assert closed.closed_reason == "left" and closed.status(date(2027, 1, 1)) == "closed"
+    assert services.ensure_assignments(tkat, now=now + timedelta(days=400)).total == 0
+    assert len(history(staff)) == 1
+
+
+def _new_version(slug: str, now: datetime) -> PolicyVersion:
+    tkat = trust(slug)
+    old = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == tkat.id))
+    raw = (old.source_text + "\n").encode()
+    version = create_version(tkat, source_file="policies/changed.txt", raw=raw, now=now)
+    publish_version(version, now=now)
+    return version
+
+
+def test_new_version_hook(app, now):
+    """The versions feature's hook: everyone must train on the new version, by the trust's deadline."""
+    tkat = trust()
+    services.ensure_assignments(tkat, now=now)
+    staff, head = demo_user("staff"), demo_user("head")
+    acknowledge(head, now)
+    db.session.commit()
+    later = now + timedelta(days=3)
+    version = _new_version("tkat", later)
+    report = services.assign_new_version(version, now=later)
+    db.session.commit()
+    assert report.created[NEW_VERSION] == _count(tkat.id) // 2
+    assigned = current(staff)
+    assert assigned.kind == NEW_VERSION and assigned.version_id == version.id
+    # Publication + 30 days (24 December) is later than the open induction's 21 December, so it wins.
+    assert assigned.due_on == date(2026, 12, 24)
+    assert history(staff)[0].closed_reason == "replaced"
+    assert history(head)[0].completed_at is not None, "the completed induction stays complete"
+    assert services.assign_new_version(version, now=later).total == 0, "idempotent"
+    # Acknowledging the old version would not complete it; acknowledging the new one does.
+    acknowledge(staff, later)
+    db.session.commit()
+    assert current(staff).completed_at is not None
