@@ -36,8 +36,23 @@ def test_writes_take_the_lock_before_the_first_read(app, backend):
     assert statements[0] == "BEGIN IMMEDIATE"
 
 
+def _import_all_models() -> None:
+    import importlib
+    import pkgutil
+
+    import modules
+
+    for package in pkgutil.iter_modules(modules.__path__):
+        try:
+            importlib.import_module(f"modules.{package.name}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"modules.{package.name}.models":
+                raise
+
+
 def test_migrations_match_the_models(app):
     """`flask db upgrade` builds exactly the schema the models describe (nothing left to autogenerate)."""
+    _import_all_models()
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), db.metadata)
     assert diff == []
