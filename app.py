@@ -45,7 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from modules.assessments.views import bp as assessments_bp
     from modules.attestation.views import bp as attestation_bp
+    from modules.certificates.views import bp as certificates_bp
     from modules.core.views import bp as core_bp
+    from modules.notifications.hooks import bp as notifications_bp
     from modules.people.views import bp as people_bp
     from modules.tracking.views import bp as tracking_bp
     from modules.training.views import bp as training_bp
@@ -53,12 +55,15 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (core_bp, people_bp, training_bp, assessments_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(attestation_bp)
+    for blueprint in (notifications_bp, certificates_bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(tracking_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from modules.assessments.cli import quizzes_cli
     from modules.attestation.cli import ledger_cli
+    from modules.notifications.cli import notifications_cli
     from modules.people.cli import demo_cli
     from modules.policies.cli import content_cli, policy_cli
     from modules.tracking.cli import tracking_cli
@@ -66,4 +71,5 @@ def _register_cli(app: Flask) -> None:
     for group in (demo_cli, content_cli, policy_cli, quizzes_cli):
         app.cli.add_command(group)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(tracking_cli)

@@ -73,6 +73,13 @@ def _acknowledgement(ids: Ids) -> int:
     return acknowledgement_id(ids.slug)
 
 
+def _certificate(ids: Ids):
+    """The trust's demo staff member's certificate (issued through a real acknowledgement, once per database)."""
+    from tests.certificates.factories import certificate_of
+
+    return certificate_of("staff", ids.slug)
+
+
 MATRIX: dict[str, Route] = {
     "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
     "static": Route("GET", lambda i: "/static/images/favicon.svg", {}, public=True),
@@ -109,6 +116,19 @@ MATRIX: dict[str, Route] = {
                                       contains=lambda i: "Record a paper acknowledgement"),
     "assessments.analytics": Route("GET", lambda i: "/quiz/analytics", {**SIGNED_OUT, "hr": 200, "admin": 200},
                                    default=403, contains=lambda i: i.trust().name),
+    # Certificates. Revoking checks the capability before the id, so people without it get 403 for any id;
+    # HR's 404 for another trust's certificate is tested in tests/certificates/test_views.py.
+    "certificates.mine": Route("GET", lambda i: "/certificates", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "certificates.download": Route("GET", lambda i: f"/certificates/{_certificate(i).id}/download",
+                                   {**SIGNED_OUT, "staff": 200}, default=404, takes_id=True),
+    "certificates.manage": Route("GET", lambda i: "/certificates/manage", {**SIGNED_OUT, "hr": 200, "admin": 200},
+                                 default=403, contains=lambda i: i.trust().name),
+    "certificates.revoke": Route("GET", lambda i: f"/certificates/{_certificate(i).id}/revoke",
+                                 {**SIGNED_OUT, "hr": 200, "admin": 200}, default=403,
+                                 contains=lambda i: "Sam Taylor"),
+    "certificates.lookup": Route("GET", lambda i: "/verify", {}, public=True),
+    "certificates.verify": Route("GET", lambda i: f"/verify/{_certificate(i).code}", {}, public=True,
+                                 contains=lambda i: i.trust().name),
 }
 
 

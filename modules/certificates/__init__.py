@@ -1,0 +1,1 @@
+"""Certificates: PDF rendering (WeasyPrint), storage, revocation, renewal and the public /verify page."""

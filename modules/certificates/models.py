@@ -1,0 +1,135 @@
+"""Certificate evidence (append-only), its personal data (deletable) and revocations.
+
+- `Certificate` and `CertificateRevocation` are append-only evidence (ids, dates, hashes), refused
+  UPDATE/DELETE/TRUNCATE by database triggers and committed to by ledger entries;
+- `CertificatePersonal` (the holder's name and the PDF bytes) and `CertificateRevocationPersonal` (HR's
+  free-text reason) are deletable: an erasure deletes them with their salt, and the ledger still verifies,
+  because the evidence row keeps only a salted digest of them.
+
+Status (valid / expired / revoked / superseded) is never stored: see status.py and `superseded_since`.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, func, select
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
+
+from modules.attestation.models import Acknowledgement
+from modules.attestation.triggers import APPEND_ONLY, EVIDENCE
+from modules.core.extensions import db
+from modules.people.models import Trust, User
+from modules.policies.models import PolicyVersion
+
+
+class CertificateRevocation(db.Model):
+    """HR revoked a certificate: append-only, at most one per certificate."""
+
+    __table_args__ = ({"info": {APPEND_ONLY: True, EVIDENCE: True}},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust (and ledger) the record belongs to.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: The certificate revoked (unique: a certificate is revoked once).
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), unique=True)
+    #: Who revoked it.
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: salted_hash of the personal row (the reason); its salt lives in that row and goes with it.
+    personal_digest: Mapped[str] = mapped_column(String(64))
+    #: When it was revoked, UTC.
+    created_at: Mapped[datetime]
+
+    actor: Mapped[User] = relationship()
+    personal: Mapped["CertificateRevocationPersonal | None"] = relationship(back_populates="revocation")
+
+
+class CertificateRevocationPersonal(db.Model):
+    """HR's reason for a revocation: free text about a person, so deletable like other personal data."""
+
+    __table_args__ = ({"info": {EVIDENCE: True}},)
+
+    #: The revocation it explains.
+    revocation_id: Mapped[int] = mapped_column(ForeignKey("certificate_revocation.id"), primary_key=True,
+                                               autoincrement=False)
+    #: Random salt (hex) of the revocation's personal digest.
+    salt: Mapped[str] = mapped_column(String(64))
+    #: Why it was revoked, as HR wrote it.
+    reason: Mapped[str] = mapped_column(Text)
+
+    revocation: Mapped[CertificateRevocation] = relationship(back_populates="personal")
+
+
+_this = aliased(PolicyVersion)
+_later = aliased(PolicyVersion)
+
+
+class Certificate(db.Model):
+    """A certificate issued for an acknowledgement: append-only evidence; its PDF is in CertificatePersonal."""
+
+    __table_args__ = ({"info": {APPEND_ONLY: True, EVIDENCE: True}},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust (and ledger) the record belongs to.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: The holder.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: The policy version it certifies.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    #: The acknowledgement it was issued for (unique: one certificate per acknowledgement).
+    acknowledgement_id: Mapped[int] = mapped_column(ForeignKey("acknowledgement.id"), unique=True)
+    #: The holder's previous certificate that this one renews, if any (the history is a chain).
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"), unique=True)
+    #: Verification code: 32 Crockford base32 symbols (160 random bits), printed in groups of four.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    #: When the training was completed (the acknowledgement's time), UTC.
+    completed_at: Mapped[datetime]
+    #: The London date on which it stops being valid (completion + the trust's validity at issue).
+    expires_on: Mapped[date]
+    #: sha256 of the issued PDF bytes; kept after the bytes are erased, so an upload can still be checked.
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    #: salted_hash of the personal row (holder name, PDF digest); its salt lives in that row.
+    personal_digest: Mapped[str] = mapped_column(String(64))
+    #: When it was issued, UTC.
+    issued_at: Mapped[datetime]
+
+    trust: Mapped[Trust] = relationship()
+    user: Mapped[User] = relationship()
+    version: Mapped[PolicyVersion] = relationship()
+    acknowledgement: Mapped[Acknowledgement] = relationship()
+    renews: Mapped["Certificate | None"] = relationship(remote_side="Certificate.id")
+    personal: Mapped["CertificatePersonal | None"] = relationship(back_populates="certificate")
+    revocation: Mapped[CertificateRevocation | None] = relationship(viewonly=True)
+
+    #: When it was revoked (UTC), if it was; loaded with the row.
+    revoked_at: Mapped[datetime | None] = column_property(
+        select(CertificateRevocation.created_at).where(CertificateRevocation.certificate_id == id)
+        .correlate_except(CertificateRevocation).scalar_subquery(), deferred=False)
+    #: When a later version of the same trust's policy was published (UTC), if one was; loaded with the row.
+    #: The versions issue may refine what counts as "the next version".
+    superseded_since: Mapped[datetime | None] = column_property(
+        select(func.min(_later.published_at))
+        .where(_this.id == version_id, _later.trust_id == _this.trust_id, _later.number > _this.number,
+               _later.published_at.is_not(None))
+        .correlate_except(_this, _later).scalar_subquery(), deferred=False)
+
+    @property
+    def grace_days(self) -> int:
+        """Days it stays valid after the next version is published (the trust's current rule)."""
+        return int(self.trust.setting("supersede_grace_days", 30))
+
+
+class CertificatePersonal(db.Model):
+    """The holder's name and the PDF bytes: personal data, deletable by a lawful erasure."""
+
+    __table_args__ = ({"info": {EVIDENCE: True}},)
+
+    #: The certificate it belongs to.
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), primary_key=True,
+                                                autoincrement=False)
+    #: Random salt (hex) of the certificate's personal digest.
+    salt: Mapped[str] = mapped_column(String(64))
+    #: The holder's full name as printed.
+    holder_name: Mapped[str] = mapped_column(String(200))
+    #: The PDF exactly as issued: a download returns these bytes (re-renders are not byte-stable).
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="personal")

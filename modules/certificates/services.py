@@ -1,0 +1,166 @@
+"""Certificate use-cases: issue (and renew), revoke, erase personal data. Add and flush; never commit."""
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import select
+
+from modules.attestation.ledger import append_entry, lock_trust, new_salt
+from modules.attestation.models import ACKNOWLEDGED, Acknowledgement
+from modules.certificates.codes import group_code, new_code
+from modules.certificates.evidence import (
+    CERTIFICATE_TABLE,
+    REVOCATION_TABLE,
+    certificate_hash,
+    certificate_personal_digest,
+    revocation_hash,
+    revocation_personal_digest,
+)
+from modules.certificates.links import absolute, verify_url
+from modules.certificates.models import (
+    Certificate,
+    CertificatePersonal,
+    CertificateRevocation,
+    CertificateRevocationPersonal,
+)
+from modules.certificates.rendering import CertificateContent, render_certificate
+from modules.certificates.status import expiry_date
+from modules.core.extensions import db
+from modules.core.timeutil import format_date
+from modules.notifications.services import Attachment, london_date, queue_email
+from modules.people.models import User
+
+#: Ledger entry kinds written here.
+KIND_ISSUED, KIND_REVOKED, KIND_ERASURE = "certificate_issued", "certificate_revoked", "erasure"
+DEFAULT_VALIDITY_MONTHS = 12
+REASON_MAX = 500
+
+
+class CertificateError(ValueError):
+    """A certificate use-case was given something it cannot accept; the message is for the user."""
+
+
+def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Certificate:
+    """Issue the certificate for an acknowledgement (idempotent), store its PDF, ledger it and email it.
+
+    If the holder already has a certificate, the new one renews their latest: the history is kept as a
+    chain through `renews_id`, and the older certificates keep their own dates and status.
+    """
+    existing = db.session.scalar(select(Certificate).where(Certificate.acknowledgement_id == acknowledgement.id))
+    if existing is not None:
+        return existing
+    if acknowledgement.decision != ACKNOWLEDGED:
+        raise CertificateError("only an acknowledgement of the policy earns a certificate")
+    user, version = acknowledgement.user, acknowledgement.version
+    if not (user.trust_id == version.trust_id == acknowledgement.trust_id):
+        raise CertificateError("the acknowledgement, its signer and its policy version are in different trusts")
+    trust = user.trust
+    lock_trust(trust.id)  # one chain, and one "latest certificate" to renew, per trust at a time
+    previous = latest_certificate(user)
+    completed_on = london_date(acknowledgement.created_at)
+    expires_on = expiry_date(completed_on, int(trust.setting("certificate_validity_months",
+                                                             DEFAULT_VALIDITY_MONTHS)))
+    code = new_code()
+    content = CertificateContent(
+        holder_name=user.name, trust_name=trust.name, academy_name=acknowledgement.signer_academy,
+        policy_title=version.title, version_label=version.label.capitalize(),
+        completed_on=format_date(completed_on), expires_on=format_date(expires_on),
+        code_grouped=group_code(code), verify_url=verify_url(code),
+        assessed=acknowledgement.attempt_id is not None)
+    pdf = render_certificate(content).pdf
+
+    personal = CertificatePersonal(salt=new_salt().hex(), holder_name=user.name, pdf=pdf)
+    cert = Certificate(trust_id=trust.id, user_id=user.id, version_id=version.id,
+                       acknowledgement_id=acknowledgement.id, renews_id=previous.id if previous else None,
+                       code=code, completed_at=acknowledgement.created_at, expires_on=expires_on,
+                       pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+                       personal_digest=certificate_personal_digest(personal), issued_at=now)
+    db.session.add(cert)
+    db.session.flush()
+    personal.certificate_id = cert.id
+    db.session.add(personal)
+    db.session.flush()
+    append_entry(trust.id, kind=KIND_ISSUED, record_table=CERTIFICATE_TABLE, record_id=cert.id,
+                 record_hash=certificate_hash(cert), now=now)
+    _email_certificate(cert, content, pdf, now=now)
+    return cert
+
+
+def _email_certificate(cert: Certificate, content: CertificateContent, pdf: bytes, *, now: datetime) -> None:
+    user = cert.user
+    body = (
+        f"Dear {content.holder_name},\n\n"
+        f"You have completed {content.trust_name}'s social media policy training: {content.policy_title} "
+        f"({content.version_label.lower()}). Your certificate is attached.\n\n"
+        f"Completed: {content.completed_on}\n"
+        f"Expires: {content.expires_on}\n"
+        f"Verification code: {content.code_grouped}\n\n"
+        f"Anyone you show the certificate to can check whether it is still valid at:\n{content.verify_url}\n\n"
+        f"You can download it again at any time from My certificates:\n{absolute('certificates.mine')}\n\n"
+        "PolicyPass\n")
+    queue_email(recipient=user.email, reason=f"certificate-issued:{cert.id}", user=user, trust_id=cert.trust_id,
+                subject=f"Your certificate: {content.policy_title}", body=body, now=now,
+                attachments=[Attachment(f"certificate-{cert.code[:8]}.pdf", "application/pdf", pdf)])
+
+
+def latest_certificate(user: User) -> Certificate | None:
+    """The person's most recently issued certificate in their trust, if any."""
+    return db.session.scalar(select(Certificate).where(Certificate.user_id == user.id,
+                                                       Certificate.trust_id == user.trust_id)
+                             .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1))
+
+
+def revoke_certificate(cert: Certificate, *, actor: User, reason: str, now: datetime) -> CertificateRevocation:
+    """Revoke a certificate with a reason: a new append-only row and a ledger entry; the holder is told."""
+    reason = (reason or "").strip()
+    if actor.trust_id != cert.trust_id:
+        raise CertificateError("you can only revoke certificates of your own trust")
+    if not reason:
+        raise CertificateError("Enter the reason for revoking the certificate")
+    if len(reason) > REASON_MAX:
+        raise CertificateError(f"The reason must be {REASON_MAX} characters or fewer")
+    lock_trust(cert.trust_id)
+    if db.session.scalar(select(CertificateRevocation.id).where(CertificateRevocation.certificate_id == cert.id)):
+        raise CertificateError("This certificate has already been revoked")
+    personal = CertificateRevocationPersonal(salt=new_salt().hex(), reason=reason)
+    revocation = CertificateRevocation(trust_id=cert.trust_id, certificate_id=cert.id, actor_id=actor.id,
+                                       personal_digest=revocation_personal_digest(personal), created_at=now)
+    db.session.add(revocation)
+    db.session.flush()
+    personal.revocation_id = revocation.id
+    db.session.add(personal)
+    db.session.flush()
+    append_entry(cert.trust_id, kind=KIND_REVOKED, record_table=REVOCATION_TABLE, record_id=revocation.id,
+                 record_hash=revocation_hash(revocation), now=now)
+    db.session.expire(cert, ["revoked_at", "revocation"])
+    holder = cert.user
+    queue_email(recipient=holder.email, reason=f"certificate-revoked:{cert.id}", user=holder,
+                trust_id=cert.trust_id, now=now,
+                subject=f"Your certificate has been revoked: {cert.version.title}",
+                body=(f"Dear {holder.name},\n\n"
+                      f"Your certificate for {cert.version.title} ({cert.version.label}), verification code "
+                      f"{group_code(cert.code)}, was revoked by {cert.trust.name} on {format_date(now)}.\n"
+                      "It no longer shows as valid when checked. If you have questions, contact your HR team.\n\n"
+                      "PolicyPass\n"))
+    return revocation
+
+
+def erase_personal_data(cert: Certificate, *, now: datetime) -> None:
+    """Delete the holder's name and PDF (and any revocation reason) and record the erasure in the ledger.
+
+    The evidence rows and their hashes stay, so the chain still verifies and an uploaded PDF can still be
+    checked against the stored sha256.
+    """
+    lock_trust(cert.trust_id)
+    if cert.personal is not None:
+        db.session.delete(cert.personal)
+        db.session.flush()
+        append_entry(cert.trust_id, kind=KIND_ERASURE, record_table=CERTIFICATE_TABLE, record_id=cert.id,
+                     record_hash=certificate_hash(cert), now=now)
+    revocation = cert.revocation
+    if revocation is not None and revocation.personal is not None:
+        db.session.delete(revocation.personal)
+        db.session.flush()
+        append_entry(cert.trust_id, kind=KIND_ERASURE, record_table=REVOCATION_TABLE, record_id=revocation.id,
+                     record_hash=revocation_hash(revocation), now=now)
+    db.session.expire(cert, ["personal", "revocation"])

@@ -1,0 +1,144 @@
+"""Delivery: send outbox messages by SMTP. Like a CLI command, it commits (once per message), because a
+message handed to an SMTP server cannot be rolled back: the claim is committed before sending and the
+result after, so a crash between the two leaves a claim that expires rather than a duplicate."""
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime as email_date
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from modules.core.extensions import db
+from modules.notifications.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+#: A claim older than this is taken as abandoned (the sender crashed) and the message is tried again.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass
+class DeliveryReport:
+    """What a delivery run did."""
+
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def build_message(message: OutboxMessage, *, sender: str) -> EmailMessage:
+    """The email as it goes on the wire: plain text, with the outbox's attachments."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = email_date(message.created_at.replace(tzinfo=UTC))
+    email["Message-ID"] = message.message_id or make_msgid(domain=_domain(sender))
+    email.set_content(message.body)
+    for attachment in message.attachments:
+        if attachment.data is None:
+            continue
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
+                             filename=attachment.filename)
+    return email
+
+
+def _domain(sender: str) -> str:
+    address = sender.rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] or "localhost"
+
+
+def _connect(config) -> smtplib.SMTP:
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+    if config["MAIL_USERNAME"]:
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    return smtp
+
+
+def _claim(message_id: int, *, now: datetime) -> bool:
+    """Mark one message as being sent by us; False when another sender has it or it is done."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id,
+               or_(OutboxMessage.status == "pending",
+                   (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)))
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def send_pending(*, now: datetime, ids: list[int] | set[int] | None = None, limit: int = 100) -> DeliveryReport:
+    """Send pending messages (only those with the given ids, if any), oldest first, and record the outcome."""
+    config = current_app.config
+    report = DeliveryReport()
+    if not config.get("MAIL_SERVER"):
+        return report
+    query = select(OutboxMessage.id).where(or_(
+        OutboxMessage.status == "pending",
+        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)))
+    if ids is not None:
+        if not ids:
+            return report
+        query = query.where(OutboxMessage.id.in_(list(ids)))
+    candidates = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+    db.session.commit()  # end the read, so SQLite does not hold the lock while we talk SMTP
+    smtp = None
+    try:
+        for message_id in candidates:
+            if not _claim(message_id, now=now):
+                continue
+            message = db.session.get(OutboxMessage, message_id)
+            try:
+                if smtp is None:
+                    smtp = _connect(config)
+                email = build_message(message, sender=config["MAIL_DEFAULT_SENDER"])
+                smtp.send_message(email)
+            except OSError as exc:  # smtplib.SMTPException is an OSError too
+                _record_failure(message, exc, config["MAIL_MAX_ATTEMPTS"], report)
+                smtp = _close(smtp)  # start the next message on a fresh connection
+                continue
+            message.status, message.sent_at, message.message_id = "sent", now, email["Message-ID"]
+            message.last_error = None
+            for attachment in message.attachments:
+                attachment.data = None  # the sender keeps its own copy; the outbox need not
+            db.session.commit()
+            report.sent.append(message_id)
+    finally:
+        _close(smtp)
+    return report
+
+
+def _record_failure(message: OutboxMessage, exc: Exception, max_attempts: int, report: DeliveryReport) -> None:
+    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if message.attempts >= max_attempts:
+        message.status = "failed"
+        report.failed.append(message.id)
+    else:
+        message.status = "pending"
+        report.retrying.append(message.id)
+    db.session.commit()
+    log.warning("email %s to outbox recipient failed (attempt %s): %s", message.id, message.attempts,
+                message.last_error)
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    """Quit the SMTP connection if there is one; always returns None, to reset the caller's handle."""
+    if smtp is not None:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    return None

@@ -1,0 +1,59 @@
+"""Factories for certificate tests: a real acknowledgement (through attestation's service) issues one."""
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+
+from modules.assessments.models import QuizAttempt
+from modules.attestation import services as attestation
+from modules.attestation.models import Acknowledgement
+from modules.attestation.statements import statements_for
+from modules.certificates.models import Certificate
+from modules.core.extensions import db
+from modules.people.models import User
+from modules.policies.models import PolicyVersion
+from modules.training.queries import current_version
+from tests.conftest import NOW, demo_email
+
+
+def demo_user(local: str, slug: str) -> User:
+    """A demo person by local part and trust slug."""
+    return db.session.scalar(select(User).where(User.email == demo_email(local, slug)))
+
+
+def passed_attempt(user: User, version: PolicyVersion, now: datetime = NOW) -> QuizAttempt:
+    """A finished, passed attempt on the version (made directly: grading is tested elsewhere)."""
+    attempt = QuizAttempt(user_id=user.id, version_id=version.id, started_at=now, finished_at=now, score=90,
+                          passed=True, pass_mark=80)
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+def acknowledge(user: User, now: datetime = NOW, version: PolicyVersion | None = None) -> Acknowledgement:
+    """The person passes and acknowledges their trust's current version; the signal issues a certificate."""
+    version = version or current_version(user.trust_id)
+    passed_attempt(user, version, now)
+    keys = [s.key for s in statements_for(user.trust, version)]
+    origin = attestation.Origin(method="password", authenticated_at=now, ip="127.0.0.1", user_agent="pytest")
+    return attestation.acknowledge(user, version, ticked=keys, typed_name=user.name,
+                                   idempotency_key=secrets.token_hex(16), origin=origin, now=now)
+
+
+def issue(local: str = "staff", slug: str = "tkat", now: datetime = NOW,
+          version: PolicyVersion | None = None) -> Certificate:
+    """A certificate for a demo person, issued the real way and committed."""
+    db.session.commit()  # end any stale read transaction, so this one can write (SQLite, deferred in tests)
+    ack = acknowledge(demo_user(local, slug), now, version)
+    db.session.commit()
+    return db.session.scalar(select(Certificate).where(Certificate.acknowledgement_id == ack.id))
+
+
+def certificate_of(local: str, slug: str) -> Certificate:
+    """The demo person's latest certificate, issued the real way if they have none yet."""
+    db.session.commit()  # as in issue(): start afresh
+    user = demo_user(local, slug)
+    cert = db.session.scalar(select(Certificate).where(Certificate.user_id == user.id)
+                             .order_by(Certificate.id.desc()).limit(1))
+    return cert or issue(local, slug)
