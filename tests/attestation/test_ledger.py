@@ -1,0 +1,149 @@
+"""The ledger: hashing, per-trust chains, verify naming the first bad entry, signed checkpoints."""
+
+import json
+import stat
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from modules.attestation import ledger
+from modules.attestation.models import LedgerEntry
+from modules.core.extensions import db
+from modules.people.models import Trust
+from tests.attestation import bypass
+
+
+def test_salted_hash_is_canonical_and_keyed():
+    a = ledger.salted_hash(b"salt", {"b": 1, "a": "é", "when": ledger.GENESIS})
+    assert a == ledger.salted_hash(b"salt", {"when": ledger.GENESIS, "a": "é", "b": 1})
+    assert a != ledger.salted_hash(b"pepper", {"b": 1, "a": "é", "when": ledger.GENESIS})
+    assert len(a) == 64 and len(ledger.new_salt()) == 16
+    assert ledger.canonical_json({"b": 2, "a": [1]}) == b'{"a":[1],"b":2}'
+
+
+@pytest.fixture
+def notes(monkeypatch):
+    """A throwaway evidence type whose record hashes the test controls (no ids: truncation is invisible)."""
+    hashes: dict[int, str] = {}
+    monkeypatch.setitem(ledger._EVIDENCE, "test_note", ledger.Evidence(recompute=hashes.get))
+    return hashes
+
+
+def _trust(slug: str) -> Trust:
+    return db.session.scalar(sa.select(Trust).where(Trust.slug == slug))
+
+
+def _append(trust: Trust, notes: dict, record_id: int, now, digest: str | None = None) -> LedgerEntry:
+    notes[record_id] = digest or f"{record_id:064x}"
+    return ledger.append_entry(trust.id, kind="note", record_table="test_note", record_id=record_id,
+                               record_hash=notes[record_id], now=now)
+
+
+def _cli(app, *args):
+    result = app.test_cli_runner().invoke(args=["ledger", *args])
+    return result.exit_code, result.output
+
+
+def test_chains_are_per_trust_and_linked(app, notes, now):
+    tkat, eact = _trust("tkat"), _trust("e-act")
+    first = _append(tkat, notes, 1, now)
+    second = _append(tkat, notes, 2, now + timedelta(seconds=1))
+    other = _append(eact, notes, 3, now)
+    db.session.commit()
+    assert (first.seq, second.seq, other.seq) == (1, 2, 1)
+    assert first.prev_hash == ledger.GENESIS and second.prev_hash == first.entry_hash
+    assert other.prev_hash == ledger.GENESIS
+    assert ledger.entry_digest(second) == second.entry_hash
+    report = ledger.verify_ledger()
+    assert report.ok and report.entries == 3
+    assert _cli(app, "verify")[0] == 0
+    assert _cli(app, "verify", "--trust", "tkat")[0] == 0
+    assert _cli(app, "verify", "--trust", "nope")[0] == 2
+
+
+def test_unregistered_table_is_refused(app, now):
+    with pytest.raises(LookupError):
+        ledger.append_entry(_trust("tkat").id, kind="x", record_table="nowhere", record_id=1, record_hash="0", now=now)
+
+
+def test_verify_names_the_first_bad_entry(app, notes, now):
+    tkat = _trust("tkat")
+    for i in range(1, 5):
+        _append(tkat, notes, i, now)
+    db.session.commit()
+    notes[2] = "f" * 64  # the record behind entry 2 changed
+    code, output = _cli(app, "verify")
+    assert code == 1 and "trust tkat, entry 2 (note, test_note 2)" in output and "altered" in output
+    notes[2] = f"{2:064x}"
+    table = LedgerEntry.__table__
+    bypass.update(table, {"trust_id": tkat.id, "seq": 3}, "prev_hash", "a" * 64)
+    code, output = _cli(app, "verify")
+    assert code == 1 and "trust tkat, entry 3" in output and "previous entry" in output
+
+
+def test_checkpoint_detects_truncation_and_rewrite(app, notes, now, tmp_path):
+    tkat = _trust("tkat")
+    for i in range(1, 4):
+        _append(tkat, notes, i, now)
+    db.session.commit()
+    checkpoint = tmp_path / "head.json"
+    code, output = _cli(app, "checkpoint", "--output", str(checkpoint))
+    assert code == 0
+    key_file = tmp_path / "instance" / "ledger-signing-key.pem"
+    assert key_file.exists() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    document = json.loads(checkpoint.read_text())
+    assert {"trust": "tkat", "trust_id": tkat.id, "seq": 3, "entry_hash": document["payload"]["heads"][0][
+        "entry_hash"]} in document["payload"]["heads"]
+    assert _cli(app, "verify", "--checkpoint", str(checkpoint))[0] == 0
+
+    # more entries after the checkpoint are fine
+    _append(tkat, notes, 4, now)
+    db.session.commit()
+    assert _cli(app, "verify", "--checkpoint", str(checkpoint))[0] == 0
+
+    # truncation: the chain still links, but the checkpointed head is gone
+    table = LedgerEntry.__table__
+    for seq in (4, 3):
+        bypass.delete(table, {"trust_id": tkat.id, "seq": seq})
+    assert _cli(app, "verify")[0] == 0
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint))
+    assert code == 1 and "trust tkat, entry 3" in output and "truncated" in output
+
+    # rewrite: a consistent new chain (every hash recomputed) no longer contains the signed head
+    bypass.execute(f"DELETE FROM ledger_entry WHERE trust_id = {tkat.id} AND seq >= 2", table="ledger_entry")
+    db.session.expire_all()
+    _append(tkat, notes, 2, now, digest="e" * 64)
+    _append(tkat, notes, 3, now, digest="d" * 64)
+    db.session.commit()
+    assert _cli(app, "verify")[0] == 0, "the rewritten chain is self-consistent"
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint))
+    assert code == 1 and "trust tkat, entry 3" in output and "rewritten" in output
+
+
+def test_a_forged_or_foreign_checkpoint_is_refused(app, notes, now, tmp_path):
+    _append(_trust("tkat"), notes, 1, now)
+    db.session.commit()
+    checkpoint = tmp_path / "head.json"
+    assert _cli(app, "checkpoint", "-o", str(checkpoint))[0] == 0
+    document = json.loads(checkpoint.read_text())
+    document["payload"]["heads"][0]["seq"] = 0
+    checkpoint.write_text(json.dumps(document))
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint))
+    assert code == 1 and "signature is not valid" in output
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    foreign = ledger.sign_checkpoint(ledger.checkpoint_payload(now), Ed25519PrivateKey.generate())
+    checkpoint.write_text(json.dumps(foreign))
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint))
+    assert code == 1 and "different key" in output
+
+
+def test_key_path_from_config(app, tmp_path):
+    from modules.attestation import signing
+
+    app.config["LEDGER_SIGNING_KEY_FILE"] = str(tmp_path / "keys" / "ledger.pem")
+    assert signing.load_key() is None
+    key = signing.load_key(create=True)
+    assert signing.load_key().public_key().public_bytes_raw() == key.public_key().public_bytes_raw()
+    assert stat.S_IMODE((tmp_path / "keys" / "ledger.pem").stat().st_mode) == 0o600

@@ -1,0 +1,64 @@
+"""After `upgrade head`, every append-only table has its triggers, and they refuse UPDATE, DELETE, TRUNCATE."""
+
+import pytest
+import sqlalchemy as sa
+
+from modules.attestation.triggers import APPEND_ONLY, trigger_names
+from modules.core.extensions import db
+from tests.attestation.factories import acknowledge, demo_user
+
+#: Our own append-only tables: each must exist in the metadata and have rows to try the triggers on.
+OURS = {"ledger_entry", "acknowledgement", "acknowledgement_statement"}
+
+
+def append_only_tables() -> list[sa.Table]:
+    """Every table whose model declares info={"append_only": True}."""
+    return [t for t in db.metadata.sorted_tables if t.info.get(APPEND_ONLY)]
+
+
+def installed_triggers() -> set[tuple[str, str]]:
+    """(table, trigger name) pairs in the database."""
+    if db.engine.dialect.name == "postgresql":
+        rows = db.session.execute(sa.text(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'"))
+    else:
+        rows = db.session.execute(sa.text("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"))
+    return {(table, name) for table, name in rows}
+
+
+def test_every_append_only_table_has_its_triggers_after_upgrade_head(empty_app):
+    tables = append_only_tables()
+    assert OURS <= {t.name for t in tables}
+    installed = installed_triggers()
+    dialect = db.engine.dialect.name
+    missing = [(t.name, name) for t in tables for name in trigger_names(t.name)[dialect]
+               if (t.name, name) not in installed]
+    assert not missing, f"append-only triggers missing after upgrade head: {missing}"
+
+
+def _refused(sql: str) -> str:
+    db.session.rollback()
+    with pytest.raises(sa.exc.DBAPIError) as exc, db.engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql(sql)
+    return str(exc.value.orig)
+
+
+def test_triggers_refuse_update_delete_and_truncate(app, now):
+    acknowledge(demo_user("staff", "e-act"), now)
+    db.session.commit()
+    tried = set()
+    for table in append_only_tables():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        if table.name in OURS:
+            assert count, f"no {table.name} row to try the triggers on"
+        if count:
+            column = next(iter(table.columns)).name
+            assert "append-only" in _refused(f'UPDATE "{table.name}" SET "{column}" = "{column}"')
+            assert "append-only" in _refused(f'DELETE FROM "{table.name}"')
+            tried.add(table.name)
+        if db.engine.dialect.name == "postgresql":
+            assert "append-only" in _refused(f'TRUNCATE "{table.name}" CASCADE')
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(table)) == count
+    assert OURS <= tried
