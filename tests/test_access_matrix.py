@@ -59,6 +59,9 @@ class Route:
 
 SIGNED_OUT = {"anonymous": 302}
 
+#: Who sees the tracking dashboards in the demo data (see modules/tracking/scope.py).
+TRACKING_VIEWERS = {"manager": 200, "head": 200, "hr": 200, "ceo": 200, "admin": 200}
+
 
 def _attempt(ids: Ids) -> int:
     """A finished quiz attempt of the trust's demo staff member (someone else's, for everyone else)."""
@@ -129,6 +132,24 @@ MATRIX: dict[str, Route] = {
     "certificates.lookup": Route("GET", lambda i: "/verify", {}, public=True),
     "certificates.verify": Route("GET", lambda i: f"/verify/{_certificate(i).code}", {}, public=True,
                                  contains=lambda i: i.trust().name),
+    # Tracking dashboards: HR, admin and the CEO trust-wide, the headteacher for their academy, a line manager
+    # for their team; the team page is for anyone who line-manages someone. Another trust's person is a 404.
+    "tracking.overview": Route("GET", lambda i: "/tracking", {**SIGNED_OUT, **TRACKING_VIEWERS}, default=403,
+                               contains=lambda i: i.trust().name),
+    "tracking.people": Route("GET", lambda i: "/tracking/people", {**SIGNED_OUT, **TRACKING_VIEWERS}, default=403,
+                             contains=lambda i: i.trust().name),
+    "tracking.overdue": Route("GET", lambda i: "/tracking/overdue", {**SIGNED_OUT, **TRACKING_VIEWERS},
+                              default=403, contains=lambda i: i.trust().name),
+    "tracking.expiring": Route("GET", lambda i: "/tracking/expiring", {**SIGNED_OUT, **TRACKING_VIEWERS},
+                               default=403, contains=lambda i: i.trust().name),
+    "tracking.team": Route("GET", lambda i: "/tracking/team",
+                           {**SIGNED_OUT, "manager": 200, "head": 200, "ceo": 200}, default=403,
+                           contains=lambda i: i.trust().name),
+    "tracking.person": Route("GET", lambda i: f"/tracking/people/{i.user('staff')}",
+                             {**SIGNED_OUT, **TRACKING_VIEWERS}, default=403, takes_id=True,
+                             contains=lambda i: demo_email("staff", i.slug)),
+    "tracking.export": Route("GET", lambda i: "/tracking/export/people.csv", {**SIGNED_OUT, **TRACKING_VIEWERS},
+                             default=403, contains=lambda i: demo_email("staff", i.slug)),
 }
 
 

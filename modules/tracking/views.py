@@ -1,8 +1,171 @@
-"""HR dashboards, drill-down, exports and evidence packs."""
+"""HR dashboards (trust, academy or team), the per-person drill-down, exports and evidence packs.
 
-from flask import Blueprint
+Filters and sorting live in the query string (see filters.py); each view exports exactly what it shows.
+"""
+
+from dataclasses import replace
+from functools import wraps
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user, login_required
 
 import modules.tracking.receivers  # noqa: F401  (connects assignment completion to acknowledgements)
-from modules.tracking import models as _models  # noqa: F401  (the assignment table, for every app)
+from modules.core.extensions import db
+from modules.core.navigation import nav_item
+from modules.core.timeutil import utcnow
+from modules.core.web import bad_request
+from modules.notifications.services import london_date
+from modules.people.models import User
+from modules.tracking import exports, queries
+from modules.tracking.filters import (
+    EXPIRY_SORTS,
+    GROUP_SORTS,
+    GROUPS,
+    PAGE_SIZE,
+    PEOPLE_SORTS,
+    STATUSES,
+    WITHIN,
+    FilterError,
+    academies_in,
+    parse,
+    roles_in,
+)
+from modules.tracking.models import KINDS
+from modules.tracking.scope import Scope, scope_for
 
-bp = Blueprint("tracking", __name__)
+bp = Blueprint("tracking", __name__, url_prefix="/tracking")
+
+nav_item("Staff training", "tracking.overview", "tracking:view", order=60)
+nav_item("My team", "tracking.team", "team:view", order=61)
+
+
+def viewer_required(team: bool = False):
+    """Signed in with a dashboard scope (tracking:view, or line managing someone for team views), else 403."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            scope = scope_for(current_user, team=team)
+            if scope is None:
+                abort(403)
+            return view(scope, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _filters(scope: Scope, sorts=PEOPLE_SORTS):
+    try:
+        return parse(request.args, scope, sorts=sorts)
+    except FilterError as exc:
+        raise bad_request(str(exc)) from exc
+
+
+def _common(scope: Scope, filters, view: str) -> dict:
+    return {"scope": scope, "filters": filters, "view": view, "academies": academies_in(scope),
+            "roles": roles_in(scope), "statuses": STATUSES, "kinds": KINDS, "groups": GROUPS,
+            "within_choices": WITHIN, "page_size": PAGE_SIZE}
+
+
+@bp.get("")
+@viewer_required()
+def overview(scope: Scope):
+    """Headline figures and completion by academy, role, line manager or module, as a chart and a table."""
+    filters = _filters(scope, GROUP_SORTS)
+    now = utcnow()
+    today = london_date(now)
+    return render_template("tracking/overview.html", **_common(scope, filters, "completion"),
+                           summary=queries.summary(scope, filters, today),
+                           rows=queries.completion(scope, filters, today),
+                           expiring=queries.expiring_counts(scope, today, now), today=today)
+
+
+def _people_page(scope: Scope, view: str, title: str, default_sort: str, **fixed):
+    filters = _filters(scope)
+    if fixed:
+        filters = replace(filters, **fixed)
+    today = london_date(utcnow())
+    rows, total = queries.people(scope, filters, today, default_sort=default_sort)
+    if filters.page > 1 and not rows:
+        abort(404)
+    return render_template("tracking/people.html", **_common(scope, filters, view), rows=rows, total=total,
+                           title=title, today=today, default_sort=default_sort)
+
+
+@bp.get("/people")
+@viewer_required()
+def people(scope: Scope):
+    """Everyone in scope with their status, filtered and sorted by the URL, a page at a time."""
+    return _people_page(scope, "people", "Staff", "name")
+
+
+@bp.get("/overdue")
+@viewer_required()
+def overdue(scope: Scope):
+    """People whose training is overdue, most overdue first."""
+    return _people_page(scope, "overdue", "Overdue training", "due", status="overdue")
+
+
+@bp.get("/team")
+@viewer_required(team=True)
+def team(scope: Scope):
+    """A line manager's own team and their status."""
+    return _people_page(scope, "team", "My team", "name")
+
+
+@bp.get("/expiring")
+@viewer_required()
+def expiring(scope: Scope):
+    """Certificates expiring in the next 30, 60 or 90 days."""
+    filters = _filters(scope, EXPIRY_SORTS)
+    now = utcnow()
+    today = london_date(now)
+    return render_template("tracking/expiring.html", **_common(scope, filters, "expiring"),
+                           rows=queries.expiring(scope, filters, today, now), today=today)
+
+
+@bp.get("/people/<int:user_id>")
+@login_required
+def person(user_id: int):
+    """One person's full history: assignments, reading, quiz attempts, acknowledgements, certificates, reminders."""
+    found = db.session.get(User, user_id)
+    if found is None or found.trust_id != current_user.trust_id:
+        abort(404)  # another trust's id: 404 whoever asks
+    scope = scope_for(current_user)
+    if scope is None:
+        abort(403)
+    user = queries.person_in_scope(scope, user_id)
+    if user is None and not scope.is_team:
+        team = scope_for(current_user, team=True)
+        user = queries.person_in_scope(team, user_id) if team else None
+    if user is None:
+        abort(404)
+    now = utcnow()
+    return render_template("tracking/person.html", scope=scope, history=queries.history(user, london_date(now), now),
+                           statuses=STATUSES, kinds=KINDS)
+
+
+@bp.get("/export/<view>.<fmt>")
+@login_required
+def export(view: str, fmt: str):
+    """The named dashboard view, with the same filters, as CSV or XLSX."""
+    if view not in exports.VIEWS or fmt not in exports.FORMATS:
+        abort(404)
+    scope = scope_for(current_user, team=view == "team")
+    if scope is None:
+        abort(403)
+    now = utcnow()
+    today = london_date(now)
+    if view == "completion":
+        table = exports.completion_table(scope, _filters(scope, GROUP_SORTS), today)
+    elif view == "expiring":
+        table = exports.expiring_table(scope, _filters(scope, EXPIRY_SORTS), today, now)
+    elif view == "overdue":
+        table = exports.people_table(scope, replace(_filters(scope), status="overdue"), today,
+                                     title="Overdue training", default_sort="due")
+    else:
+        table = exports.people_table(scope, _filters(scope), today, title="My team" if view == "team" else "Staff")
+    body = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
+    return Response(body, mimetype=exports.FORMATS[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{exports.filename(view, scope, today, fmt)}"'})

@@ -1,0 +1,112 @@
+"""Dashboard views as tables, written as CSV (defusedcsv) or XLSX (every cell a string, never a formula).
+
+A spreadsheet cell that starts with =, +, -, @ (or a tab) can run as a formula when opened. In CSV,
+defusedcsv prefixes such cells with an apostrophe ("'+44 …"), which is the accepted safe form; in XLSX
+every cell is written with write_string, so nothing is ever a formula, whatever it starts with.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import xlsxwriter
+from defusedcsv import csv
+
+from modules.core.timeutil import format_date, format_datetime
+from modules.tracking import queries
+from modules.tracking.filters import GROUPS, STATUSES, Filters
+from modules.tracking.models import KINDS
+from modules.tracking.scope import Scope
+
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+VIEWS = ("completion", "people", "overdue", "expiring", "team")
+
+
+@dataclass
+class Table:
+    """A titled table of strings: what an export contains."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
+    return str(value)
+
+
+def completion_table(scope: Scope, filters: Filters, today: date) -> Table:
+    """Completion by academy, role, line manager or module."""
+    rows = queries.completion(scope, filters, today)
+    group = GROUPS[filters.by]
+    if filters.by == "module":
+        return Table(f"Modules read – {scope.label}", [group, "People", "Read", "Per cent read"],
+                     [[r.label, r.counts.total, r.counts.complete, r.counts.percent] for r in rows])
+    return Table(f"Completion by {group.lower()} – {scope.label}",
+                 [group, "People", "Complete", "Due", "Overdue", "Not assigned", "Per cent complete"],
+                 [[r.label, r.counts.total, r.counts.complete, r.counts.due, r.counts.overdue, r.counts.unassigned,
+                   r.counts.percent] for r in rows])
+
+
+def people_table(scope: Scope, filters: Filters, today: date, *, title: str = "Staff", default_sort: str = "name") -> Table:
+    """Every person in the view (not just one page), with their status."""
+    rows, _ = queries.people(scope, filters, today, default_sort=default_sort, paginate=False)
+    return Table(f"{title} – {scope.label}",
+                 ["Name", "Email", "Job title", "Academy", "Line manager", "Training", "Due", "Status",
+                  "Days overdue", "Modules read"],
+                 [[r.name, r.email, r.job_title, r.academy, r.manager, KINDS.get(r.kind, ""), r.due_on,
+                   STATUSES.get(r.status, r.status), r.days_overdue, f"{r.modules_read} of {r.modules_total}"]
+                  for r in rows])
+
+
+def expiring_table(scope: Scope, filters: Filters, today: date, now: datetime) -> Table:
+    """Certificates expiring within the window."""
+    rows = queries.expiring(scope, filters, today, now)
+    return Table(f"Certificates expiring within {filters.within} days – {scope.label}",
+                 ["Name", "Academy", "Policy version", "Completed", "Expires", "Days left", "Verification code"],
+                 [[r.name, r.academy, r.version_label, r.completed_at, r.expires_on, r.days_left, r.code]
+                  for r in rows])
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 CSV with a byte-order mark (so Excel reads the accents), formula-like cells defused."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([_text(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table) -> bytes:
+    """An XLSX workbook of one sheet; every cell is written as a string, never a formula."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
+    sheet = book.add_worksheet(_sheet_name(table.title))
+    bold = book.add_format({"bold": True})
+    for col, header in enumerate(table.headers):
+        sheet.write_string(0, col, header, bold)
+    for r, row in enumerate(table.rows, start=1):
+        for col, value in enumerate(row):
+            sheet.write_string(r, col, _text(value))
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    name = "".join(c for c in title if c not in "[]:*?/\\'")
+    return name[:31].strip() or "Export"
+
+
+def filename(view: str, scope: Scope, today: date, fmt: str) -> str:
+    """A download name such as "overdue-2026-11-21.csv"."""
+    return f"{view}-{today.isoformat()}.{fmt}"

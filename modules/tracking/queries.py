@@ -1,0 +1,430 @@
+"""Read-only dashboard queries: completion by group, people lists, certificates expiring, a person's history.
+
+Every query starts from the viewer's Scope (one trust, maybe some academies or a manager's team) and counts
+active staff only: leavers drop out of scope but keep their history (the drill-down still shows them).
+Status is derived from the current assignment and the day asked: complete, due, overdue or unassigned.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from modules.assessments.models import QuizAttempt
+from modules.attestation.queries import for_person
+from modules.certificates.models import Certificate
+from modules.certificates.queries import certificates_of
+from modules.certificates.status import VALID, certificate_status
+from modules.core.extensions import db
+from modules.notifications.models import OutboxMessage
+from modules.people.models import Academy, Role, RoleAssignment, User
+from modules.policies.models import PolicyVersion, Section
+from modules.tracking.filters import PAGE_SIZE, Filters
+from modules.tracking.models import Assignment
+from modules.tracking.scope import Scope
+from modules.training.models import ModuleProgress
+from modules.training.queries import current_version
+
+CENTRAL = "Central team"
+NO_MANAGER = "No line manager"
+#: Outbox reasons of reminders are "reminder:<kind>:<assignment id>"; kinds are chosen in reminders.py.
+REMINDER_PREFIX = "reminder:"
+
+_current = and_(Assignment.user_id == User.id, Assignment.is_current.is_(True))
+
+
+def status_expr(today: date):
+    """SQL for a person's status from their current assignment (outer-joined): a string column."""
+    return case(
+        (Assignment.id.is_(None), literal("unassigned")),
+        (Assignment.completed_at.is_not(None), literal("complete")),
+        (Assignment.closed_on.is_not(None), literal("unassigned")),
+        (Assignment.due_on < today, literal("overdue")),
+        else_=literal("due"))
+
+
+def _status_where(status: str, today: date):
+    open_ = and_(Assignment.completed_at.is_(None), Assignment.closed_on.is_(None))
+    return {
+        "complete": Assignment.completed_at.is_not(None),
+        "overdue": and_(open_, Assignment.due_on < today),
+        "due": and_(open_, Assignment.due_on >= today),
+        "unassigned": or_(Assignment.id.is_(None),
+                          and_(Assignment.completed_at.is_(None), Assignment.closed_on.is_not(None))),
+    }[status]
+
+
+def _scoped(query, scope: Scope, filters: Filters, today: date, *, status: bool = True):
+    """Limit a query over User (with the current assignment outer-joined) to the scope and the filters."""
+    query = query.where(User.trust_id == scope.trust_id, User.active.is_(True))
+    if scope.academy_ids is not None:
+        query = query.where(User.academy_id.in_(scope.academy_ids))
+    if scope.manager_id is not None:
+        query = query.where(User.line_manager_id == scope.manager_id)
+    if filters.academy is not None:
+        query = query.where(User.academy_id == filters.academy)
+    if filters.manager is not None:
+        query = query.where(User.line_manager_id == filters.manager)
+    if filters.role:
+        query = query.where(exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role_id == Role.id,
+                                           Role.key == filters.role, Role.trust_id == scope.trust_id))
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+    if status and filters.status:
+        query = query.where(_status_where(filters.status, today))
+    return query
+
+
+# --------------------------------------------------------------------------- completion
+
+
+@dataclass
+class Counts:
+    """People in a group by status."""
+
+    total: int = 0
+    complete: int = 0
+    due: int = 0
+    overdue: int = 0
+    unassigned: int = 0
+
+    @property
+    def percent(self) -> int:
+        """Per cent complete, rounded down."""
+        return 100 * self.complete // self.total if self.total else 0
+
+
+@dataclass
+class GroupRow:
+    """One row of a completion table: a group (academy, role, manager or module) and its counts."""
+
+    label: str
+    key: str | int | None
+    counts: Counts
+    #: Query-string arguments that list the group's people.
+    link: dict = field(default_factory=dict)
+
+
+def _count_columns(today: date):
+    status = status_expr(today)
+    return (func.count(User.id),
+            func.sum(case((status == "complete", 1), else_=0)),
+            func.sum(case((status == "due", 1), else_=0)),
+            func.sum(case((status == "overdue", 1), else_=0)),
+            func.sum(case((status == "unassigned", 1), else_=0)))
+
+
+def _counts(row) -> Counts:
+    return Counts(*(int(v or 0) for v in row))
+
+
+def summary(scope: Scope, filters: Filters, today: date) -> Counts:
+    """Everyone in scope (after filters) by status."""
+    query = _scoped(select(*_count_columns(today)).select_from(User).outerjoin(Assignment, _current),
+                    scope, filters, today)
+    return _counts(db.session.execute(query).one())
+
+
+def completion(scope: Scope, filters: Filters, today: date) -> list[GroupRow]:
+    """Completion grouped by filters.by (academy, role, manager or module), sorted as the filters say."""
+    if filters.by == "module":
+        rows = module_completion(scope, filters, today)
+    elif filters.by == "role":
+        rows = _by_role(scope, filters, today)
+    elif filters.by == "manager":
+        rows = _by_manager(scope, filters, today)
+    else:
+        rows = _by_academy(scope, filters, today)
+    return sort_groups(rows, filters)
+
+
+def sort_groups(rows: list[GroupRow], filters: Filters) -> list[GroupRow]:
+    """Sort completion rows by label, size, per cent complete or overdue count."""
+    keys = {"total": lambda r: r.counts.total, "percent": lambda r: r.counts.percent,
+            "overdue": lambda r: r.counts.overdue}
+    key = keys.get(filters.sort)
+    if key is None:
+        return sorted(rows, key=lambda r: r.label.casefold(), reverse=filters.desc) if filters.by != "module" \
+            else (list(reversed(rows)) if filters.desc else rows)
+    return sorted(rows, key=lambda r: (key(r), r.label.casefold()), reverse=filters.desc)
+
+
+def _by_academy(scope, filters, today) -> list[GroupRow]:
+    query = _scoped(select(User.academy_id, *_count_columns(today)).select_from(User)
+                    .outerjoin(Assignment, _current), scope, filters, today).group_by(User.academy_id)
+    names = dict(db.session.execute(select(Academy.id, Academy.name).where(Academy.trust_id == scope.trust_id)).all())
+    return [GroupRow(names.get(academy_id, CENTRAL), academy_id, _counts(rest),
+                     {"academy": academy_id} if academy_id else {})
+            for academy_id, *rest in db.session.execute(query)]
+
+
+def _by_role(scope, filters, today) -> list[GroupRow]:
+    held = select(RoleAssignment.user_id, RoleAssignment.role_id).distinct().subquery()
+    query = _scoped(select(Role.key, Role.label, *_count_columns(today)).select_from(User)
+                    .join(held, held.c.user_id == User.id).join(Role, Role.id == held.c.role_id)
+                    .outerjoin(Assignment, _current), scope, filters, today).group_by(Role.key, Role.label)
+    return [GroupRow(label, key, _counts(rest), {"role": key}) for key, label, *rest in db.session.execute(query)]
+
+
+def _by_manager(scope, filters, today) -> list[GroupRow]:
+    query = _scoped(select(User.line_manager_id, *_count_columns(today)).select_from(User)
+                    .outerjoin(Assignment, _current), scope, filters, today).group_by(User.line_manager_id)
+    rows = db.session.execute(query).all()
+    ids = [r[0] for r in rows if r[0] is not None]
+    names = {}
+    for chunk in range(0, len(ids), 900):
+        names.update(db.session.execute(select(User.id, User.name).where(User.id.in_(ids[chunk:chunk + 900]))).all())
+    return [GroupRow(names.get(manager_id, NO_MANAGER), manager_id, _counts(rest),
+                     {"manager": manager_id} if manager_id else {})
+            for manager_id, *rest in rows]
+
+
+def module_completion(scope: Scope, filters: Filters, today: date) -> list[GroupRow]:
+    """Per module (section) of the current version: how many people in scope have read it.
+
+    The whole trust unfiltered is counted from the progress index alone, less leavers' reads; any narrower
+    view joins its people.
+    """
+    version = current_version(scope.trust_id)
+    if version is None:
+        return []
+    total = summary(scope, filters, today).total
+    sections = list(db.session.execute(select(Section.id, Section.number, Section.title)
+                                       .where(Section.version_id == version.id).order_by(Section.position)))
+    ids = [s[0] for s in sections]
+    unfiltered = (scope.academy_ids is None and scope.manager_id is None and not filters.status
+                  and filters == Filters(by=filters.by, sort=filters.sort, desc=filters.desc, page=filters.page,
+                                         within=filters.within))
+    if unfiltered:
+        read = dict(db.session.execute(select(ModuleProgress.section_id, func.count())
+                                       .where(ModuleProgress.section_id.in_(ids))
+                                       .group_by(ModuleProgress.section_id)).all())
+        gone = db.session.execute(select(ModuleProgress.section_id, func.count())
+                                  .join(User, User.id == ModuleProgress.user_id)
+                                  .where(ModuleProgress.section_id.in_(ids), User.active.is_(False))
+                                  .group_by(ModuleProgress.section_id)).all()
+        for section_id, count in gone:
+            read[section_id] = read.get(section_id, 0) - count
+    else:
+        query = _scoped(select(ModuleProgress.section_id, func.count()).select_from(User)
+                        .join(ModuleProgress, ModuleProgress.user_id == User.id)
+                        .outerjoin(Assignment, _current), scope, filters, today)
+        read = dict(db.session.execute(query.where(ModuleProgress.section_id.in_(ids))
+                                       .group_by(ModuleProgress.section_id)).all())
+    rows = []
+    for section_id, number, title in sections:
+        heading = f"{number}. {title}" if title and not number.lower().startswith("appendix") else \
+            (f"{number} – {title}" if title else number)
+        rows.append(GroupRow(heading, section_id, Counts(total=total, complete=read.get(section_id, 0))))
+    return rows
+
+
+# --------------------------------------------------------------------------- people
+
+
+@dataclass
+class PersonRow:
+    """A person in a dashboard list, with their current assignment's status."""
+
+    id: int
+    name: str
+    email: str
+    job_title: str
+    academy: str
+    manager: str
+    kind: str | None
+    due_on: date | None
+    completed_at: datetime | None
+    status: str
+    today: date
+    modules_read: int = 0
+    modules_total: int = 0
+
+    @property
+    def days_overdue(self) -> int:
+        """Whole days past the due date (0 unless overdue)."""
+        return (self.today - self.due_on).days if self.status == "overdue" and self.due_on else 0
+
+
+_PEOPLE_ORDER = {
+    "name": lambda: [User.name],
+    "academy": lambda: [func.coalesce(Academy.name, ""), User.name],
+    "manager": lambda: [func.coalesce(aliased_manager.name, ""), User.name],
+    "due": lambda: [Assignment.due_on, User.name],
+    "status": lambda: [None, User.name],
+}
+aliased_manager = aliased(User, name="manager")
+
+
+def people(scope: Scope, filters: Filters, today: date, *, default_sort: str = "name",
+           paginate: bool = True) -> tuple[list[PersonRow], int]:
+    """People in scope with their status (a page of them, or all), and how many there are in total."""
+    status = status_expr(today)
+    base = (select(User.id, User.name, User.email, User.job_title, Academy.name, aliased_manager.name,
+                   Assignment.kind, Assignment.due_on, Assignment.completed_at, status)
+            .select_from(User).outerjoin(Assignment, _current)
+            .outerjoin(Academy, Academy.id == User.academy_id)
+            .outerjoin(aliased_manager, aliased_manager.id == User.line_manager_id))
+    base = _scoped(base, scope, filters, today)
+    total = db.session.scalar(_scoped(select(func.count()).select_from(User).outerjoin(Assignment, _current),
+                                      scope, filters, today))
+    sort = filters.sort or default_sort
+    columns = [status if c is None else c for c in _PEOPLE_ORDER[sort]()]
+    order = [c.desc() if filters.desc else c.asc() for c in columns] + [User.id.asc()]
+    query = base.order_by(*order)
+    if paginate:
+        query = query.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+    rows = [PersonRow(id=r[0], name=r[1], email=r[2], job_title=r[3] or "", academy=r[4] or CENTRAL,
+                      manager=r[5] or "", kind=r[6], due_on=r[7], completed_at=r[8], status=r[9], today=today)
+            for r in db.session.execute(query)]
+    _add_module_counts(scope.trust_id, rows)
+    return rows, int(total or 0)
+
+
+def _add_module_counts(trust_id: int, rows: list[PersonRow]) -> None:
+    version = current_version(trust_id)
+    if version is None or not rows:
+        return
+    total = len(version.sections)
+    by_id = {row.id: row for row in rows}
+    ids = list(by_id)
+    for chunk in range(0, len(ids), 900):
+        counts = db.session.execute(
+            select(ModuleProgress.user_id, func.count()).join(Section, Section.id == ModuleProgress.section_id)
+            .where(Section.version_id == version.id, ModuleProgress.user_id.in_(ids[chunk:chunk + 900]))
+            .group_by(ModuleProgress.user_id))
+        for user_id, count in counts:
+            by_id[user_id].modules_read = count
+    for row in rows:
+        row.modules_total = total
+
+
+# --------------------------------------------------------------------------- certificates expiring
+
+
+@dataclass
+class ExpiringRow:
+    """A person's latest certificate, valid now and expiring within the window."""
+
+    user_id: int
+    name: str
+    academy: str
+    version_label: str
+    code: str
+    completed_at: datetime
+    expires_on: date
+    today: date
+
+    @property
+    def days_left(self) -> int:
+        """Days until it stops being valid."""
+        return (self.expires_on - self.today).days
+
+
+def expiring(scope: Scope, filters: Filters, today: date, now: datetime) -> list[ExpiringRow]:
+    """People in scope whose latest certificate is valid now and expires within filters.within days."""
+    latest = (select(func.max(Certificate.id)).where(Certificate.trust_id == scope.trust_id)
+              .group_by(Certificate.user_id))
+    query = (select(Certificate, User.name, Academy.name).select_from(User)
+             .join(Certificate, Certificate.user_id == User.id)
+             .outerjoin(Academy, Academy.id == User.academy_id)
+             .outerjoin(Assignment, _current)
+             .where(Certificate.id.in_(latest), Certificate.expires_on >= today,
+                    Certificate.expires_on <= today + timedelta(days=filters.within)))
+    query = _scoped(query, scope, filters, today)
+    order = {"name": [User.name], "academy": [func.coalesce(Academy.name, ""), User.name]}.get(
+        filters.sort, [Certificate.expires_on, User.name])
+    query = query.order_by(*[c.desc() if filters.desc else c.asc() for c in order], Certificate.id)
+    rows = []
+    for cert, name, academy in db.session.execute(query):
+        if certificate_status(cert, now) != VALID:
+            continue
+        rows.append(ExpiringRow(cert.user_id, name, academy or CENTRAL, cert.version.label, cert.code,
+                                cert.completed_at, cert.expires_on, today))
+    return rows
+
+
+def expiring_counts(scope: Scope, today: date, now: datetime) -> dict[int, int]:
+    """How many certificates expire within 30, 60 and 90 days."""
+    rows = expiring(scope, Filters(within=90), today, now)
+    return {days: sum(1 for r in rows if r.expires_on <= today + timedelta(days=days)) for days in (30, 60, 90)}
+
+
+# --------------------------------------------------------------------------- one person
+
+
+def person_in_scope(scope: Scope, user_id: int) -> User | None:
+    """A person the viewer may drill into (leavers included, for their history); None means 404."""
+    user = db.session.get(User, user_id)
+    if user is None or user.trust_id != scope.trust_id:
+        return None
+    if scope.academy_ids is not None and user.academy_id not in scope.academy_ids:
+        return None
+    if scope.manager_id is not None and user.line_manager_id != scope.manager_id:
+        return None
+    return user
+
+
+@dataclass
+class ModuleRead:
+    """A module of the current version and when the person marked it read."""
+
+    heading: str
+    read_at: datetime | None
+
+
+@dataclass
+class History:
+    """Everything about one person's training, for the drill-down and its export."""
+
+    user: User
+    today: date
+    assignments: list[Assignment]
+    version: PolicyVersion | None
+    modules: list[ModuleRead]
+    attempts: list[QuizAttempt]
+    acknowledgements: list
+    certificates: list
+    reminders: list[OutboxMessage]
+
+    @property
+    def current(self) -> Assignment | None:
+        """The current assignment, if any."""
+        return next((a for a in self.assignments if a.is_current), None)
+
+    @property
+    def status(self) -> str:
+        """complete, due, overdue or unassigned."""
+        current = self.current
+        if current is None:
+            return "unassigned"
+        status = current.status(self.today)
+        return "unassigned" if status == "closed" else status
+
+
+def history(user: User, today: date, now: datetime) -> History:
+    """The person's assignments, reading, quiz attempts, acknowledgements, certificates and reminders."""
+    assignments = list(db.session.scalars(select(Assignment).where(Assignment.user_id == user.id)
+                                          .order_by(Assignment.id.desc())))
+    version = current_version(user.trust_id)
+    modules = []
+    if version is not None:
+        read = dict(db.session.execute(select(ModuleProgress.section_id, ModuleProgress.read_at)
+                                       .where(ModuleProgress.user_id == user.id)).all())
+        modules = [ModuleRead(s.heading, read.get(s.id)) for s in version.sections]
+    attempts = list(db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == user.id)
+                                       .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())))
+    reasons = [f"{REMINDER_PREFIX}{kind}:{a.id}" for a in assignments for kind in REMINDER_KINDS]
+    reminders = []
+    for chunk in range(0, len(reasons), 900):
+        reminders += db.session.scalars(select(OutboxMessage).where(OutboxMessage.reason.in_(reasons[chunk:chunk + 900])))
+    reminders.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+    return History(user=user, today=today, assignments=assignments, version=version, modules=modules,
+                   attempts=attempts, acknowledgements=for_person(user),
+                   certificates=certificates_of(user, now=now), reminders=reminders)
+
+
+#: Reminder kinds, in the order they are sent (see reminders.py).
+REMINDER_KINDS = ("due-soon", "overdue", "manager")
