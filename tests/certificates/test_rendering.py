@@ -108,3 +108,11 @@ def test_weasyprint_is_imported_only_on_the_pdf_path(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert out.stdout.strip() == "False"
+
+
+def test_the_qr_code_drawn_in_the_pdf_decodes_to_the_verify_url(rendered):
+    """Not just the SVG we gave WeasyPrint: the symbol as drawn in the PDF, read back and decoded."""
+    from tests.certificates.pdfqr import decode_qr_in_pdf
+
+    code, result = rendered
+    assert decode_qr_in_pdf(result.pdf) == [f"https://policypass.example.org/verify/{code}"]

@@ -1,0 +1,76 @@
+"""Issue 4 "Done when", certificate half: staff acknowledge and download a certificate whose QR code (read
+from the downloaded PDF itself) opens a verify page showing "valid"; after HR revokes it, "revoked"."""
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from modules.certificates.models import Certificate
+from modules.core.extensions import db
+from modules.training.queries import current_version
+from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign_in_as
+from tests.certificates.factories import demo_user, passed_attempt
+from tests.certificates.pdfqr import decode_qr_in_pdf
+
+pytestmark = pytest.mark.browser
+
+
+def status_tag(page) -> str:
+    return page.locator("#status .govuk-tag").inner_text().strip()
+
+
+def test_staff_downloads_a_certificate_that_verifies_until_hr_revokes_it(page, live_server, tmp_path: Path):
+    staff = demo_user("staff", "tkat")
+    passed_attempt(staff, current_version(staff.trust_id))
+    db.session.commit()
+
+    # Staff acknowledges the policy (the quiz is passed above; the quiz pages have their own browser test).
+    sign_in_as(page, live_server, "staff", "tkat")
+    page.goto(f"{live_server}/acknowledge")
+    for box in page.get_by_role("checkbox").all():
+        box.check()
+    page.get_by_label("Type your full name to sign").fill("Sam Taylor")
+    page.get_by_role("button", name="Acknowledge and sign").click()
+    page.wait_for_load_state()
+
+    # My certificates, through the service navigation: one valid certificate, downloaded.
+    page.get_by_role("link", name="My certificates").first.click()
+    assert page.locator("h1").inner_text() == "My certificates"
+    assert "Valid" in page.locator(".govuk-summary-card .govuk-tag").inner_text()
+    assert_accessible(page)
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("^Download PDF")).click()
+    path = tmp_path / "certificate.pdf"
+    info.value.save_as(path)
+    pdf = path.read_bytes()
+    db.session.commit()  # see what the live server committed
+    cert = db.session.scalar(select(Certificate).where(Certificate.user_id == staff.id))
+    assert hashlib.sha256(pdf).hexdigest() == cert.pdf_sha256, "the download is the stored PDF, byte for byte"
+
+    # The QR code printed in the PDF leads to the public verify page, which says "valid".
+    [url] = decode_qr_in_pdf(pdf)
+    assert url == f"{live_server}/verify/{cert.code}"
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(url)
+    assert status_tag(page) == "Valid"
+    assert "Sam Taylor" in page.locator("#certificate").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Upload the certificate PDF").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    assert "byte-for-byte identical" in page.locator("#upload-result").inner_text()
+
+    # HR revokes it with a reason; the same verify page now says "revoked".
+    sign_in_as(page, live_server, "hr", "tkat")
+    page.get_by_role("link", name="Certificates", exact=True).click()
+    assert_accessible(page)
+    page.locator(f"#certificate-{cert.id}").get_by_role("link", name=re.compile("^Revoke")).click()
+    page.get_by_label("Why are you revoking this certificate?").fill("Completed under another person's login")
+    page.get_by_role("button", name="Revoke certificate").click()
+    assert "has been revoked" in page.locator(".govuk-notification-banner").inner_text()
+    page.goto(url)
+    assert status_tag(page) == "Revoked"
+    assert_accessible(page)
+    assert_no_csp_errors(page)
