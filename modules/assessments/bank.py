@@ -247,8 +247,9 @@ def parse_bank(text: str, file: str, expected_trust: str | None = None) -> Bank:
                                         f"question {question.id}: core_id {question.core_id} is already used on "
                                         f"line {seen_core[question.core_id]}"))
             seen_core.setdefault(question.core_id, question.line)
-        for reason in types.get(question.type).check([o["id"] for o in question.options], list(question.correct)):
-            problems.append(Problem(file, question.line_of("options"), f"question {question.id}: {reason}"))
+        for name, reason in types.get(question.type).check([o["id"] for o in question.options],
+                                                           list(question.correct)):
+            problems.append(Problem(file, question.line_of(name), f"question {question.id}: {reason}"))
         questions.append(question)
     if problems:
         raise BankError(problems)

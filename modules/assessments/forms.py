@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
-from wtforms import RadioField, SelectMultipleField
+from wtforms import RadioField, SelectChoice, SelectMultipleField
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput
 
@@ -31,7 +31,7 @@ def quiz_form(attempt: QuizAttempt) -> FlaskForm:
     for item in attempt.items:
         question = item.question
         texts = {o["id"]: o["text"] for o in question.options}
-        choices = [(option_id, texts[option_id]) for option_id in item.option_order]
+        choices = [SelectChoice(option_id, texts[option_id]) for option_id in item.option_order]
         if types.get(question.type).many:
             field = MultiCheckboxField(question.stem, choices=choices, validators=[
                 InputRequired(f"Select at least one answer to question {item.position}")])

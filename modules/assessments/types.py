@@ -33,27 +33,28 @@ class QuestionType:
     #: Most options that may be keyed correct (None: any number up to all).
     max_correct: int | None
 
-    def check(self, option_ids: list[str], correct: list[str]) -> list[str]:
-        """Reasons the options and key do not fit the type (empty when they do)."""
+    def check(self, option_ids: list[str], correct: list[str]) -> list[tuple[str, str]]:
+        """(field, reason) for each way the options or the key do not fit the type (empty when they do)."""
         problems = []
         if not self.min_options <= len(option_ids) <= self.max_options:
             span = (str(self.min_options) if self.min_options == self.max_options
                     else f"{self.min_options} to {self.max_options}")
-            problems.append(f"a {self.name} question needs {span} options, not {len(option_ids)}")
+            problems.append(("options", f"a {self.name} question needs {span} options, not {len(option_ids)}"))
         if len(set(option_ids)) != len(option_ids):
-            problems.append("option ids must be unique")
+            problems.append(("options", "option ids must be unique"))
         stray = [i for i in option_ids if i not in self.allowed_ids]
         if stray:
-            problems.append(f"option ids {stray} are not allowed for {self.name}; use {list(self.allowed_ids)}")
+            problems.append(("options", f"option ids {stray} are not allowed for {self.name}; "
+                                         f"use {list(self.allowed_ids)}"))
         if self.allowed_ids == TRUE_FALSE_IDS and sorted(option_ids) != sorted(TRUE_FALSE_IDS):
-            problems.append('a true_false question has exactly the options "true" and "false"')
+            problems.append(("options", 'a true_false question has exactly the options "true" and "false"'))
         unknown = [c for c in correct if c not in option_ids]
         if unknown:
-            problems.append(f"correct {unknown} is not an option id")
+            problems.append(("correct", f"correct {unknown} is not an option id"))
         if self.max_correct is not None and len(correct) > self.max_correct:
-            problems.append(f"a {self.name} question has exactly {self.max_correct} correct option")
+            problems.append(("correct", f"a {self.name} question has exactly {self.max_correct} correct option"))
         if not correct:
-            problems.append("at least one option must be correct")
+            problems.append(("correct", "at least one option must be correct"))
         return problems
 
     def mark(self, correct: Collection[str], chosen: Collection[str]) -> bool:

@@ -12,19 +12,14 @@ from modules.assessments import (
 from modules.assessments.forms import StartQuizForm, quiz_form
 from modules.core.capabilities import require
 from modules.core.extensions import db
+from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
+from modules.core.web import bad_request
 from modules.training.queries import current_version, modules_for
 
 bp = Blueprint("assessments", __name__)
-
-
-def _navigation(current: str) -> list[dict]:
-    items = [{"href": url_for("training.home"), "text": "Your training"},
-             {"href": url_for("assessments.quiz_home"), "text": "Quiz", "current": current == "quiz"}]
-    if current_user.can("quizzes:analytics"):
-        items.append({"href": url_for("assessments.analytics"), "text": "Quiz results by question",
-                      "current": current == "analytics"})
-    return items
+nav_item("Quiz", "assessments.quiz_home", "training:take", order=20)
+nav_item("Quiz results", "assessments.analytics", "quizzes:analytics", order=65)
 
 
 @bp.get("/quiz")
@@ -41,7 +36,7 @@ def quiz_home():
         attempts=queries.attempts_for(current_user, version) if version else [],
         passed=queries.latest_passed_attempt(current_user, version) if version else None,
         size=services.quiz_size(current_user.trust), pass_mark=services.pass_mark(current_user.trust),
-        form=StartQuizForm(), navigation=_navigation("quiz"))
+        form=StartQuizForm())
 
 
 @bp.post("/quiz/start")
@@ -64,8 +59,7 @@ def start():
 
 def _render_attempt(attempt, form):
     return render_template("assessments/take.html", attempt=attempt, form=form, trust=current_user.trust,
-                           hints={item.position: types.get(item.question.type).hint for item in attempt.items},
-                           navigation=_navigation("quiz"))
+                           hints={item.position: types.get(item.question.type).hint for item in attempt.items})
 
 
 @bp.get("/quiz/attempts/<int:attempt_id>")
@@ -87,8 +81,7 @@ def attempt(attempt_id: int):
         })
     version = current_version(current_user.trust_id)
     return render_template("assessments/result.html", attempt=attempt, results=results, trust=current_user.trust,
-                           form=StartQuizForm(), can_retry=version is not None and version.id == attempt.version_id,
-                           navigation=_navigation("quiz"))
+                           form=StartQuizForm(), can_retry=version is not None and version.id == attempt.version_id)
 
 
 @bp.post("/quiz/attempts/<int:attempt_id>")
@@ -99,7 +92,7 @@ def submit(attempt_id: int):
     try:
         answers = services.read_answers(attempt, request.form.to_dict(flat=False))
     except services.TamperedSubmission as exc:
-        abort(400, str(exc))
+        raise bad_request(str(exc)) from exc
     form = quiz_form(attempt)
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
@@ -108,7 +101,7 @@ def submit(attempt_id: int):
     try:
         services.submit_attempt(attempt, answers, now=utcnow())
     except services.TamperedSubmission as exc:
-        abort(400, str(exc))
+        raise bad_request(str(exc)) from exc
     db.session.commit()
     return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
 
@@ -119,4 +112,4 @@ def analytics():
     """Per question and per clause: how often staff of this trust answered correctly, weakest first."""
     by_question, by_clause = queries.item_analytics(current_user.trust)
     return render_template("assessments/analytics.html", trust=current_user.trust, by_question=by_question,
-                           by_clause=by_clause, navigation=_navigation("analytics"))
+                           by_clause=by_clause)
