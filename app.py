@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from modules.access.views import bp as access_bp
     from modules.assessments.views import bp as assessments_bp
     from modules.attestation.views import bp as attestation_bp
     from modules.certificates.views import bp as certificates_bp
@@ -57,10 +58,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attestation_bp)
     for blueprint in (notifications_bp, certificates_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(access_bp)
     app.register_blueprint(tracking_bp)
 
 
 def _register_cli(app: Flask) -> None:
+    from modules.access.cli import access_cli
     from modules.assessments.cli import quizzes_cli
     from modules.attestation.cli import ledger_cli
     from modules.notifications.cli import notifications_cli
@@ -72,4 +75,5 @@ def _register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(access_cli)
     app.cli.add_command(tracking_cli)

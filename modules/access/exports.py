@@ -1,0 +1,95 @@
+"""The register as a table, and as CSV (defusedcsv) or XLSX (XlsxWriter, strings only): formula-injection safe.
+
+The leading columns are the trust's own (`register_columns` in trusts.yaml; TKAT's are Appendix 1's, exactly);
+status columns always follow.
+"""
+
+import io
+
+import xlsxwriter
+from defusedcsv import csv
+
+from modules.access.queries import RegisterRow
+from modules.access.rules import AccessRules
+from modules.access.services import REVOCATION_REASONS
+from modules.access.status import LAPSED, REASON_TEXT
+from modules.core.timeutil import format_date
+
+STATUS_COLUMNS = ("Role", "Status", "Reason", "Certificate valid until", "Approved by", "Granted on",
+                  "Account status")
+
+
+def _field(row: RegisterRow, name: str, rules: AccessRules) -> str:
+    user, account = row.grant.user, row.grant.account
+    platform = rules.platform(account.platform)
+    platform_label = platform.label if platform else account.platform
+    values = {
+        "name": lambda: user.name,
+        "job_title": lambda: user.job_title,
+        "department": lambda: user.department,
+        "job_title_dept": lambda: " / ".join(v for v in (user.job_title, user.department) if v),
+        "person_academy": lambda: user.academy_name,
+        "account": lambda: f"{platform_label}: {account.handle}",
+        "account_owner": lambda: account.owner_name,
+        "platform": lambda: platform_label,
+        "handle": lambda: account.handle,
+    }
+    return values[name]()
+
+
+def reason_text(row: RegisterRow) -> str:
+    """Why a grant is not active (empty when it is)."""
+    state = row.state
+    if state.status == LAPSED:
+        text = REASON_TEXT.get(state.reason, state.reason)
+        return f"{text} on {format_date(state.since)}" if state.since else text
+    revocation = row.grant.revocation
+    if revocation is not None and not state.active and state.status == "removed":
+        return f"Removed by {revocation.actor.name} on {format_date(revocation.created_at)}: " \
+               f"{REVOCATION_REASONS.get(revocation.reason, revocation.reason)}"
+    return ""
+
+
+def status_values(row: RegisterRow) -> list[str]:
+    """The status columns of a row, as text."""
+    state, grant = row.state, row.grant
+    return [row.role_label, {"active": "Active", "lapsed": "Lapsed", "removed": "Removed",
+                             "closed": "Account closed"}[state.status],
+            reason_text(row), format_date(grant.certificate.expires_on), ", ".join(row.approvers),
+            format_date(grant.created_at), grant.account.status.capitalize()]
+
+
+def register_table(rows: list[RegisterRow], rules: AccessRules) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of the register: the trust's columns, then the status columns."""
+    headers = [label for label, _ in rules.columns] + list(STATUS_COLUMNS)
+    body = [[_field(row, field, rules) for _, field in rules.columns] + status_values(row) for row in rows]
+    return headers, body
+
+
+def to_csv(headers: list[str], body: list[list[str]]) -> str:
+    """CSV text; defusedcsv escapes cells starting with = + - @ (and tab/CR) so no spreadsheet runs them."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(body)
+    return out.getvalue()
+
+
+def to_xlsx(headers: list[str], body: list[list[str]], *, title: str = "Register") -> bytes:
+    """An XLSX workbook whose every cell is written as a string: nothing is ever a formula or a link."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
+    sheet = book.add_worksheet(title[:31])
+    bold = book.add_format({"bold": True})
+    for col, header in enumerate(headers):
+        sheet.write_string(0, col, header, bold)
+    for r, values in enumerate(body, start=1):
+        for col, value in enumerate(values):
+            sheet.write_string(r, col, value or "")
+    for col, header in enumerate(headers):
+        width = max([len(header)] + [len(values[col] or "") for values in body])
+        sheet.set_column(col, col, min(max(width, 10), 60))
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()

@@ -1,0 +1,408 @@
+"""Read-only queries for accounts, requests, approvers, grants and the register. Every id is checked against the trust."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
+from modules.access.models import (
+    PENDING,
+    AccessDecision,
+    AccessGrant,
+    AccessRequest,
+    OfficialAccount,
+    TrainingDiscussion,
+)
+from modules.access.rules import ACCOUNT_ROLES, AccessRules, Step, rules_for, steps_from_snapshot
+from modules.access.status import GrantState, RoleHealth, grant_state, role_health
+from modules.assessments.queries import latest_passed_attempt
+from modules.attestation.queries import current_acknowledgement
+from modules.certificates.models import Certificate
+from modules.certificates.status import VALID, certificate_status
+from modules.core.extensions import db
+from modules.people.models import Academy, Role, RoleAssignment, Trust, User
+from modules.policies.models import Clause, PolicyVersion
+from modules.training.queries import current_version, read_section_ids
+
+# ---- scope -------------------------------------------------------------------------------------------
+
+
+def scope_of(user: User, capability: str) -> set[int] | None:
+    """Academy ids where the person holds the capability; None means the whole trust (central team too)."""
+    return user.academy_scope(capability)
+
+
+def in_scope(scope: set[int] | None, academy_id: int | None) -> bool:
+    """Whether an academy (None: the central team) is inside a scope from scope_of."""
+    return scope is None or (academy_id is not None and academy_id in scope)
+
+
+def holds(user: User, capability: str, academy_id: int | None) -> bool:
+    """Whether the person holds the capability for an academy (None: the central team, which needs trust scope)."""
+    return in_scope(scope_of(user, capability), academy_id) and user.can(capability)
+
+
+def academies_of(trust_id: int) -> list[Academy]:
+    """The trust's academies by name."""
+    return list(db.session.scalars(select(Academy).where(Academy.trust_id == trust_id).order_by(Academy.name)))
+
+
+def academy_in_trust(trust_id: int, academy_id: int) -> Academy | None:
+    """An academy of the trust; None for another trust's or an unknown id."""
+    academy = db.session.get(Academy, academy_id)
+    return academy if academy is not None and academy.trust_id == trust_id else None
+
+
+# ---- policy quotes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A clause of the trust's current policy, quoted by ref, with the module it is in."""
+
+    ref: str
+    text: str
+    section_id: int | None
+
+
+def quotes(trust_id: int, refs) -> list[Quote]:
+    """The clauses with these refs in the trust's current policy version, in the order asked (missing refs skipped)."""
+    refs = list(refs)
+    version = current_version(trust_id)
+    if version is None or not refs:
+        return []
+    found = {c.ref: c for c in db.session.scalars(
+        select(Clause).where(Clause.version_id == version.id, Clause.ref.in_(refs)).order_by(Clause.position))}
+    return [Quote(ref, found[ref].text, found[ref].section_id) for ref in refs if ref in found]
+
+
+# ---- training and certificates -----------------------------------------------------------------------
+
+
+def _valid_certificates(user: User, version: PolicyVersion, now: datetime) -> list[Certificate]:
+    certs = db.session.scalars(select(Certificate).where(
+        Certificate.user_id == user.id, Certificate.trust_id == user.trust_id, Certificate.version_id == version.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()))
+    return [c for c in certs if certificate_status(c, now) == VALID]
+
+
+def current_certificate(user: User, now: datetime) -> Certificate | None:
+    """The person's newest certificate that is valid at `now` for their trust's current policy version."""
+    version = current_version(user.trust_id)
+    if version is None:
+        return None
+    valid = _valid_certificates(user, version, now)
+    return valid[0] if valid else None
+
+
+def latest_certificate(user: User) -> Certificate | None:
+    """The person's most recently issued certificate in their trust, whatever its status."""
+    return db.session.scalar(select(Certificate).where(Certificate.user_id == user.id,
+                                                       Certificate.trust_id == user.trust_id)
+                             .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1))
+
+
+@dataclass
+class TrainingSummary:
+    """What an approver or line manager needs to know about a person's training, at one moment."""
+
+    version: PolicyVersion | None
+    modules_read: int = 0
+    modules_total: int = 0
+    quiz_passed: bool = False
+    acknowledged: bool = False
+    certificate: Certificate | None = None
+    certificate_status: str | None = None
+    #: A certificate valid now for the current version (what approval needs).
+    valid_certificate: Certificate | None = None
+    discussed_at: datetime | None = None
+    discussed_by: User | None = None
+
+    @property
+    def label(self) -> str:
+        """One-line training status."""
+        if self.valid_certificate is not None:
+            return "Certificate valid"
+        if self.acknowledged:
+            return "Acknowledged"
+        if self.quiz_passed:
+            return "Quiz passed"
+        if self.modules_read:
+            return f"Read {self.modules_read} of {self.modules_total} modules"
+        return "Not started"
+
+
+def training_summary(user: User, now: datetime) -> TrainingSummary:
+    """The person's training, quiz, acknowledgement and certificate status at `now`."""
+    version = current_version(user.trust_id)
+    summary = TrainingSummary(version=version)
+    if version is not None:
+        summary.modules_read = len(read_section_ids(user, version))
+        summary.modules_total = len(version.sections)
+        summary.quiz_passed = latest_passed_attempt(user, version) is not None
+        summary.acknowledged = current_acknowledgement(user.id, version.id) is not None
+        summary.valid_certificate = current_certificate(user, now)
+    summary.certificate = summary.valid_certificate or latest_certificate(user)
+    if summary.certificate is not None:
+        summary.certificate_status = certificate_status(summary.certificate, now)
+    discussion = last_discussion(user)
+    if discussion is not None:
+        summary.discussed_at, summary.discussed_by = discussion.created_at, discussion.manager
+    return summary
+
+
+def last_discussion(user: User) -> TrainingDiscussion | None:
+    """The latest "training discussed" record for the person."""
+    return db.session.scalar(select(TrainingDiscussion).where(TrainingDiscussion.user_id == user.id,
+                                                              TrainingDiscussion.trust_id == user.trust_id)
+                             .order_by(TrainingDiscussion.created_at.desc(), TrainingDiscussion.id.desc()).limit(1))
+
+
+# ---- accounts ----------------------------------------------------------------------------------------
+
+
+def account_in_trust(trust_id: int, account_id: int) -> OfficialAccount | None:
+    """An account of the trust; None for another trust's or an unknown id."""
+    account = db.session.get(OfficialAccount, account_id)
+    return account if account is not None and account.trust_id == trust_id else None
+
+
+def accounts_of(trust_id: int, scope: set[int] | None = None) -> list[OfficialAccount]:
+    """The trust's accounts (within an academy scope if given), central team first, then by academy and platform."""
+    query = select(OfficialAccount).where(OfficialAccount.trust_id == trust_id).options(
+        selectinload(OfficialAccount.academy))
+    if scope is not None:
+        query = query.where(OfficialAccount.academy_id.in_(scope))
+    accounts = list(db.session.scalars(query))
+    return sorted(accounts, key=lambda a: (a.academy is not None, a.owner_name, a.platform, a.handle.lower()))
+
+
+def grants_of(trust_id: int, *, account_ids=None, user_id: int | None = None) -> list[AccessGrant]:
+    """Grants of the trust (optionally of some accounts or one person), oldest first, with what status needs."""
+    query = select(AccessGrant).where(AccessGrant.trust_id == trust_id).options(
+        selectinload(AccessGrant.user), selectinload(AccessGrant.account).selectinload(OfficialAccount.academy),
+        selectinload(AccessGrant.certificate).selectinload(Certificate.trust))
+    if account_ids is not None:
+        query = query.where(AccessGrant.account_id.in_(list(account_ids)))
+    if user_id is not None:
+        query = query.where(AccessGrant.user_id == user_id)
+    return list(db.session.scalars(query.order_by(AccessGrant.created_at, AccessGrant.id)))
+
+
+def grant_in_trust(trust_id: int, grant_id: int) -> AccessGrant | None:
+    """A grant of the trust; None for another trust's or an unknown id."""
+    grant = db.session.get(AccessGrant, grant_id)
+    return grant if grant is not None and grant.trust_id == trust_id else None
+
+
+@dataclass
+class AccountHealth:
+    """An account's standing against the trust's minimums, per role that has one."""
+
+    roles: list[RoleHealth] = field(default_factory=list)
+
+    @property
+    def below(self) -> list[RoleHealth]:
+        """Roles with fewer active holders than required now."""
+        return [r for r in self.roles if r.below]
+
+    @property
+    def falling(self) -> list[RoleHealth]:
+        """Roles that will fall below the minimum within the warning window."""
+        return [r for r in self.roles if r.falling]
+
+    @property
+    def flagged(self) -> bool:
+        """Whether anything needs attention."""
+        return bool(self.below or self.falling)
+
+
+def account_health(account: OfficialAccount, grants: list[AccessGrant], rules: AccessRules,
+                   now: datetime) -> AccountHealth:
+    """How an active account stands against the trust's minimum administrators and moderators at `now`."""
+    health = AccountHealth()
+    if account.status != ACCOUNT_ACTIVE:
+        return health
+    for role, required in rules.minimums.items():
+        if required:
+            health.roles.append(role_health(role, required, [g for g in grants if g.role == role and
+                                                             g.account_id == account.id], now, rules.warning_days))
+    return health
+
+
+@dataclass
+class AccountRow:
+    """An account with its grants' states and its health, for lists and the register."""
+
+    account: OfficialAccount
+    grants: list[tuple[AccessGrant, GrantState]]
+    health: AccountHealth
+
+    def active_count(self, role: str) -> int:
+        """Active holders of a role."""
+        return sum(1 for g, s in self.grants if g.role == role and s.active)
+
+
+def account_rows(trust: Trust, now: datetime, scope: set[int] | None = None,
+                 accounts: list[OfficialAccount] | None = None) -> list[AccountRow]:
+    """Accounts (of the trust, within scope) with their grants' states and health at `now`."""
+    accounts = accounts if accounts is not None else accounts_of(trust.id, scope)
+    grants = grants_of(trust.id, account_ids=[a.id for a in accounts]) if accounts else []
+    rules = rules_for(trust)
+    rows = []
+    for account in accounts:
+        mine = [g for g in grants if g.account_id == account.id]
+        rows.append(AccountRow(account, [(g, grant_state(g, now)) for g in mine],
+                               account_health(account, mine, rules, now)))
+    return rows
+
+
+# ---- requests and approvers --------------------------------------------------------------------------
+
+
+def request_in_trust(trust_id: int, request_id: int) -> AccessRequest | None:
+    """A request of the trust; None for another trust's or an unknown id."""
+    found = db.session.get(AccessRequest, request_id)
+    return found if found is not None and found.trust_id == trust_id else None
+
+
+def chain_of(request: AccessRequest) -> tuple[Step, ...]:
+    """The request's approval chain, as it stood when the request was made."""
+    return steps_from_snapshot(request.chain)
+
+
+def current_step(request: AccessRequest) -> Step | None:
+    """The step waiting for a decision, if the request is pending."""
+    chain = chain_of(request)
+    if request.status != PENDING or request.step >= len(chain):
+        return None
+    return chain[request.step]
+
+
+def approvers_for(request: AccessRequest, step: Step) -> list[User]:
+    """Who may decide this step of this request now: never the requester, never someone who has left."""
+    requester = request.requester
+    people: list[User] = []
+    if step.relation == "line_manager":
+        if requester.line_manager is not None:
+            people = [requester.line_manager]
+    elif step.role:
+        academy_id = request.account.academy_id
+        key = step.central_role if (academy_id is None and step.central_role) else step.role
+        role = db.session.scalar(select(Role).where(Role.trust_id == request.trust_id, Role.key == key))
+        if role is not None:
+            query = select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
+                RoleAssignment.role_id == role.id, User.trust_id == request.trust_id)
+            if role.scope == "academy":
+                query = query.where(RoleAssignment.academy_id == academy_id) if academy_id is not None \
+                    else query.where(RoleAssignment.academy_id.is_(None))
+            people = list(db.session.scalars(query.order_by(User.name).distinct()))
+    return [p for p in people if p.active and p.id != requester.id and p.trust_id == request.trust_id]
+
+
+def may_decide(user: User, request: AccessRequest) -> bool:
+    """Whether the person may decide the request's current step."""
+    step = current_step(request)
+    return step is not None and any(p.id == user.id for p in approvers_for(request, step))
+
+
+def may_view(user: User, request: AccessRequest) -> bool:
+    """Requester, their line manager, anyone in its chain, and people who see the register for the account."""
+    if request.trust_id != user.trust_id:
+        return False
+    if user.id in (request.requester_id, request.requester.line_manager_id):
+        return True
+    if any(d.approver_id == user.id for d in request.decisions):
+        return True
+    if holds(user, "register:view", request.account.academy_id):
+        return True
+    return any(any(p.id == user.id for p in approvers_for(request, step)) for step in chain_of(request))
+
+
+def requests_of(user: User) -> list[AccessRequest]:
+    """The person's own requests, newest first."""
+    return list(db.session.scalars(select(AccessRequest).where(
+        AccessRequest.requester_id == user.id, AccessRequest.trust_id == user.trust_id)
+        .options(selectinload(AccessRequest.account)).order_by(AccessRequest.created_at.desc(),
+                                                               AccessRequest.id.desc())))
+
+
+def pending_requests(trust_id: int) -> list[AccessRequest]:
+    """The trust's pending requests, oldest first."""
+    return list(db.session.scalars(select(AccessRequest).where(
+        AccessRequest.trust_id == trust_id, AccessRequest.status == PENDING)
+        .options(selectinload(AccessRequest.account), selectinload(AccessRequest.requester))
+        .order_by(AccessRequest.created_at, AccessRequest.id)))
+
+
+def waiting_on(user: User) -> list[AccessRequest]:
+    """Pending requests whose current step the person may decide."""
+    return [r for r in pending_requests(user.trust_id) if may_decide(user, r)]
+
+
+def decided_by(user: User, limit: int = 20) -> list[AccessRequest]:
+    """Requests the person has decided a step of, most recent first."""
+    ids = db.session.scalars(select(AccessDecision.request_id).where(AccessDecision.approver_id == user.id)
+                             .order_by(AccessDecision.created_at.desc()).limit(limit))
+    found = {r.id: r for r in db.session.scalars(select(AccessRequest).where(
+        AccessRequest.id.in_(list(ids)), AccessRequest.trust_id == user.trust_id))}
+    return sorted(found.values(), key=lambda r: r.created_at, reverse=True)
+
+
+def open_request_for(user: User, account: OfficialAccount, role: str) -> AccessRequest | None:
+    """The person's pending request for this account and role, if any."""
+    return db.session.scalar(select(AccessRequest).where(
+        AccessRequest.requester_id == user.id, AccessRequest.account_id == account.id,
+        AccessRequest.role == role, AccessRequest.status == PENDING).limit(1))
+
+
+# ---- line manager ------------------------------------------------------------------------------------
+
+
+def team_of(manager: User) -> list[User]:
+    """The manager's direct reports who have not left, by name."""
+    return list(db.session.scalars(select(User).where(User.line_manager_id == manager.id, User.active.is_(True),
+                                                      User.trust_id == manager.trust_id).order_by(User.name)))
+
+
+def report_of(manager: User, user_id: int) -> User | None:
+    """One of the manager's direct reports; None for anyone else (shown as 404)."""
+    person = db.session.get(User, user_id)
+    if person is None or person.line_manager_id != manager.id or person.trust_id != manager.trust_id:
+        return None
+    return person
+
+
+# ---- register ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegisterRow:
+    """One grant on the register, with its state at the time asked."""
+
+    grant: AccessGrant
+    state: GrantState
+    approvers: list[str]
+
+    @property
+    def role_label(self) -> str:
+        """The account role as shown."""
+        return ACCOUNT_ROLES.get(self.grant.role, self.grant.role)
+
+
+def register_rows(trust: Trust, now: datetime, scope: set[int] | None = None,
+                  academy_id: int | None = None, central: bool = False) -> list[RegisterRow]:
+    """Every grant on accounts within scope (optionally one academy's, or the central team's), active first."""
+    accounts = accounts_of(trust.id, scope)
+    if academy_id is not None:
+        accounts = [a for a in accounts if a.academy_id == academy_id]
+    elif central:
+        accounts = [a for a in accounts if a.academy_id is None]
+    grants = grants_of(trust.id, account_ids=[a.id for a in accounts]) if accounts else []
+    names = dict(db.session.execute(select(User.id, User.name).where(User.trust_id == trust.id)).all())
+    rows = [RegisterRow(g, grant_state(g, now), [names.get(i, "(unknown)") for i in g.approver_ids or []])
+            for g in grants]
+    return sorted(rows, key=lambda r: (not r.state.active, r.grant.user.name.lower(), r.grant.account.owner_name,
+                                       r.grant.account.handle.lower()))

@@ -1,0 +1,19 @@
+"""Check every trust's register rules when content is synced, so bad data in trusts.yaml fails loudly there."""
+
+from sqlalchemy import select
+
+from modules.access.rules import problems
+from modules.core.extensions import db
+from modules.people.models import Role, Trust
+from modules.policies.services import ContentError
+from modules.policies.signals import content_synced
+
+
+@content_synced.connect
+def check_register_rules(sender, **_extra) -> None:
+    """Raise ContentError (aborting the sync) when a trust's chain, minimums or forms cannot be used."""
+    for trust in db.session.scalars(select(Trust).order_by(Trust.slug)):
+        role_keys = set(db.session.scalars(select(Role.key).where(Role.trust_id == trust.id)))
+        found = problems(trust.settings or {}, role_keys)
+        if found:
+            raise ContentError(f"content/trusts.yaml, trust {trust.slug}: " + "; ".join(found))

@@ -1,0 +1,481 @@
+"""Access use-cases: accounts, requests, decisions, grants, removals, "training discussed" and the lapse sweep.
+
+Plain functions with explicit arguments (`now` included); they add and flush, the caller commits once.
+Grants are never given a status: whether one is active is derived from its certificate (status.py).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from modules.access import evidence, queries
+from modules.access.models import (
+    ACCOUNT_STATUSES,
+    APPROVE,
+    APPROVED,
+    CLOSED,
+    PENDING,
+    PROPOSED,
+    REFUSE,
+    REFUSED,
+    WITHDRAWN,
+    AccessDecision,
+    AccessGrant,
+    AccessRequest,
+    AccessRevocation,
+    LapseObservation,
+    OfficialAccount,
+    TrainingDiscussion,
+)
+from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
+from modules.access.rules import ACCOUNT_ROLES, JOIN, NEW_ACCOUNT, ForbiddenRule, RequestForm, rules_for
+from modules.access.status import LAPSED, REASON_TEXT, grant_state
+from modules.attestation.ledger import append_entry, lock_trust
+from modules.certificates.links import absolute
+from modules.core.extensions import db
+from modules.core.timeutil import format_date
+from modules.notifications.services import queue_email
+from modules.people.models import Academy, Trust, User
+
+#: Why someone keeping the register removed a grant (fixed choices: the revocation row holds no free text).
+REVOCATION_REASONS = {
+    "no_longer_needed": "No longer needs access",
+    "changed_role": "Changed role",
+    "account_closed": "Account closed or handed over",
+    "concern": "A concern was raised",
+}
+TEXT_MAX = 2000
+HANDLE_MAX = 300
+
+
+class AccessError(ValueError):
+    """A use-case refused; `message` is for the person, `field` names the form field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class ForbiddenRequest(AccessError):
+    """The trust's policy forbids this; carries the rule and the quoted clause."""
+
+    def __init__(self, trust: Trust, rule: ForbiddenRule):
+        self.rule = rule
+        self.quotes = queries.quotes(trust.id, [rule.clause])
+        text = rule.message or f"{trust.short_name}'s policy does not allow this (clause {rule.clause})"
+        if self.quotes:
+            text += f": “{self.quotes[0].text}”"
+        super().__init__(text, field="platform")
+
+
+class StaleDecision(AccessError):
+    """The form decided a step that is no longer waiting (a replay, or someone was quicker): nothing changed."""
+
+
+class NoValidCertificate(AccessError):
+    """Approval needs the requester to hold a valid certificate for the current policy version."""
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+
+
+def _text(value: str | None, field: str, label: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise AccessError(f"Enter {label}", field)
+    if len(value) > limit:
+        raise AccessError(f"{label[0].upper()}{label[1:]} must be {limit} characters or fewer", field)
+    return value
+
+
+def _ledger(row, kind: str, now: datetime) -> None:
+    append_entry(row.trust_id, kind=kind, record_table=row.__tablename__, record_id=row.id,
+                 record_hash=evidence.evidence_hash(row), now=now)
+
+
+def check_forbidden(trust: Trust, *, platform: str, kind: str, role: str | None = None) -> None:
+    """Raise ForbiddenRequest when the trust's rules forbid this platform / kind / role."""
+    rules = rules_for(trust)
+    known = rules.platform(platform)
+    rule = rules.forbidding({"platform": platform, "platform_kind": known.kind if known else None,
+                             "kind": kind, "role": role})
+    if rule is not None:
+        raise ForbiddenRequest(trust, rule)
+
+
+def _platform(trust: Trust, key: str | None) -> str:
+    if not key or rules_for(trust).platform(key) is None:
+        raise AccessError("Choose a platform from the list", "platform")
+    return key
+
+
+def _academy(trust: Trust, academy: Academy | None) -> Academy | None:
+    if academy is not None and academy.trust_id != trust.id:
+        raise AccessError("Choose one of your trust's academies, or the central team", "owner")
+    return academy
+
+
+# ---- accounts ----------------------------------------------------------------------------------------
+
+
+def register_account(actor: User, *, platform: str, handle: str, academy: Academy | None, purpose: str,
+                     status: str, now: datetime) -> OfficialAccount:
+    """Someone keeping the register records an official account (proposed or active)."""
+    trust = actor.trust
+    if not queries.holds(actor, "register:manage", academy.id if academy else None):
+        raise AccessError("You cannot register accounts for that academy", "owner")
+    platform = _platform(trust, platform)
+    _academy(trust, academy)
+    handle = _text(handle, "handle", "the handle or web address", limit=HANDLE_MAX)
+    purpose = _text(purpose, "purpose", "what the account is for")
+    if status not in (PROPOSED, ACCOUNT_ACTIVE):
+        raise AccessError("Choose proposed or active", "status")
+    check_forbidden(trust, platform=platform, kind="register")
+    _unique_handle(trust, platform, handle)
+    account = OfficialAccount(trust_id=trust.id, academy_id=academy.id if academy else None, platform=platform,
+                              handle=handle, purpose=purpose, status=status, created_by_id=actor.id,
+                              created_at=now, status_changed_at=now)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def _unique_handle(trust: Trust, platform: str, handle: str) -> None:
+    clash = db.session.scalar(select(OfficialAccount.id).where(
+        OfficialAccount.trust_id == trust.id, OfficialAccount.platform == platform,
+        func.lower(OfficialAccount.handle) == handle.lower(), OfficialAccount.status != CLOSED).limit(1))
+    if clash is not None:
+        raise AccessError("That account is already on the register: ask to join it instead", "handle")
+
+
+def set_account_status(actor: User, account: OfficialAccount, status: str, *, now: datetime) -> None:
+    """Mark an account proposed, active or closed (closing ends every grant on it)."""
+    if account.trust_id != actor.trust_id or not queries.holds(actor, "register:manage", account.academy_id):
+        raise AccessError("You cannot change this account")
+    if status not in ACCOUNT_STATUSES:
+        raise AccessError("Choose a status", "status")
+    if status == account.status:
+        return
+    if status == ACCOUNT_ACTIVE:
+        check_forbidden(account.trust, platform=account.platform, kind="register")
+    account.status = status
+    account.status_changed_at = now
+    db.session.flush()
+
+
+# ---- requests ----------------------------------------------------------------------------------------
+
+
+def clean_details(form: RequestForm | None, answers: dict) -> dict:
+    """Check answers to the trust's request form and return them as stored (dates as ISO strings)."""
+    if form is None:
+        return {}
+    cleaned: dict = {}
+    for item in form.fields:
+        value = answers.get(item.key)
+        if item.type == "choices":
+            value = [v for v in (value or []) if v in item.choices]
+            if item.required and not value:
+                raise AccessError(f"Select at least one option for “{item.label}”", item.key)
+        elif item.type == "date":
+            if value is None:
+                if item.required:
+                    raise AccessError(f"Enter “{item.label}” as a real date", item.key)
+            elif not isinstance(value, date):
+                raise AccessError(f"Enter “{item.label}” as a real date", item.key)
+            else:
+                earlier = cleaned.get(item.after) if item.after else None
+                if earlier and value.isoformat() <= earlier:
+                    label = next(f.label for f in form.fields if f.key == item.after)
+                    raise AccessError(f"“{item.label}” must be after “{label}”", item.key)
+                value = value.isoformat()
+        else:
+            value = _text(value, item.key, f"“{item.label}”", required=item.required)
+        if value not in (None, "", []):
+            cleaned[item.key] = value
+    return cleaned
+
+
+def _role(role: str | None) -> str:
+    if role not in ACCOUNT_ROLES:
+        raise AccessError("Choose administrator, moderator or publisher", "role")
+    return role
+
+
+def _open(requester: User, account: OfficialAccount, kind: str, role: str, reason: str, details: dict,
+          now: datetime) -> AccessRequest:
+    chain = rules_for(requester.trust).chain
+    if not chain:
+        raise AccessError("Your trust has not said who approves these requests yet: ask your HR team")
+    request = AccessRequest(trust_id=requester.trust_id, requester_id=requester.id, kind=kind,
+                            account_id=account.id, role=role, reason=reason, details=details,
+                            chain=[s.as_dict() for s in chain], step=0, status=PENDING, created_at=now)
+    db.session.add(request)
+    db.session.flush()
+    _notify_approvers(request, now)
+    return request
+
+
+def request_join(requester: User, account: OfficialAccount, *, role: str, reason: str,
+                 now: datetime) -> AccessRequest:
+    """Ask to become an administrator, moderator or publisher of an existing account."""
+    if account.trust_id != requester.trust_id:
+        raise AccessError("Choose one of your trust's accounts", "account")
+    if account.status == CLOSED:
+        raise AccessError("That account is closed", "account")
+    role = _role(role)
+    reason = _text(reason, "reason", "why you need access")
+    check_forbidden(requester.trust, platform=account.platform, kind=JOIN, role=role)
+    if queries.open_request_for(requester, account, role) is not None:
+        raise AccessError("You have already asked for this: your request is waiting for a decision", "account")
+    for grant in queries.grants_of(requester.trust_id, account_ids=[account.id], user_id=requester.id):
+        if grant.role == role and grant_state(grant, now).active:
+            raise AccessError(f"You are already {ACCOUNT_ROLES[role].lower()} of this account", "account")
+    return _open(requester, account, JOIN, role, reason, {}, now)
+
+
+def request_new_account(requester: User, *, platform: str, handle: str, academy: Academy | None, purpose: str,
+                        role: str, reason: str, answers: dict, now: datetime) -> AccessRequest:
+    """Ask to set up a new account or site: it is proposed now and becomes active when the chain approves."""
+    trust = requester.trust
+    platform = _platform(trust, platform)
+    role = _role(role)
+    check_forbidden(trust, platform=platform, kind=NEW_ACCOUNT, role=role)
+    _academy(trust, academy)
+    handle = _text(handle, "handle", "the handle or web address", limit=HANDLE_MAX)
+    purpose = _text(purpose, "purpose", "what the account is for")
+    reason = _text(reason, "reason", "why you need it")
+    details = clean_details(rules_for(trust).request_form, answers)
+    _unique_handle(trust, platform, handle)
+    account = OfficialAccount(trust_id=trust.id, academy_id=academy.id if academy else None, platform=platform,
+                              handle=handle, purpose=purpose, status=PROPOSED, created_by_id=requester.id,
+                              created_at=now, status_changed_at=now)
+    db.session.add(account)
+    db.session.flush()
+    return _open(requester, account, NEW_ACCOUNT, role, reason, details, now)
+
+
+def withdraw(requester: User, request: AccessRequest, *, now: datetime) -> None:
+    """The requester withdraws a pending request (a proposed account it made is closed)."""
+    if request.requester_id != requester.id:
+        raise AccessError("Only the person who asked can withdraw a request")
+    lock_trust(request.trust_id)
+    db.session.refresh(request)
+    if request.status != PENDING:
+        raise StaleDecision("This request has already been decided or withdrawn: nothing was changed")
+    request.status, request.closed_at = WITHDRAWN, now
+    _close_proposed(request, now)
+    db.session.flush()
+
+
+def _close_proposed(request: AccessRequest, now: datetime) -> None:
+    if request.kind == NEW_ACCOUNT and request.account.status == PROPOSED:
+        request.account.status, request.account.status_changed_at = CLOSED, now
+
+
+# ---- decisions ---------------------------------------------------------------------------------------
+
+
+def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, comment: str | None,
+           now: datetime) -> AccessDecision:
+    """Approve or refuse the step waiting for a decision; the last approval grants access.
+
+    Refused (nothing changes) when: the step posted is not the one waiting (a replayed form), the person is
+    not an approver of that step, or, to approve, the requester holds no valid certificate for the current
+    policy version, or a step that needs "training discussed" has none recorded.
+    """
+    if request.trust_id != approver.trust_id:
+        raise AccessError("You cannot decide requests of another trust")
+    lock_trust(request.trust_id)  # one decision at a time per trust; the re-read below sees the latest step
+    db.session.refresh(request)
+    if request.status != PENDING or request.step != step:
+        raise StaleDecision("This step has already been decided, so nothing was changed. "
+                            "The request's current state is shown below.")
+    current = queries.current_step(request)
+    if current is None or not any(p.id == approver.id for p in queries.approvers_for(request, current)):
+        raise AccessError("You are not an approver for the step this request is waiting on")
+    comment = _text(comment, "comment", "a comment explaining the refusal", required=not approve)
+    requester = request.requester
+    certificate = queries.current_certificate(requester, now)
+    if approve:
+        if certificate is None:
+            raise NoValidCertificate(
+                f"You cannot approve this yet: {requester.name} does not hold a valid certificate for the current "
+                "version of the policy. They need to complete the training first.")
+        if current.requires_training_discussed and queries.last_discussion(requester) is None:
+            clauses = ", ".join(current.clauses)
+            raise AccessError(f"Record that you have discussed training with {requester.name} before approving"
+                              + (f" ({clauses})" if clauses else ""), "training")
+    decision = AccessDecision(request_id=request.id, step=step, approver_id=approver.id,
+                              outcome=APPROVE if approve else REFUSE, comment=comment,
+                              certificate_id=certificate.id if certificate else None, created_at=now)
+    db.session.add(decision)
+    db.session.flush()
+    db.session.expire(request, ["decisions"])
+    if not approve:
+        request.status, request.closed_at = REFUSED, now
+        _close_proposed(request, now)
+        db.session.flush()
+        _notify_requester(request, now)
+        return decision
+    if step + 1 < len(request.chain):
+        request.step = step + 1
+        db.session.flush()
+        _notify_approvers(request, now)
+        return decision
+    request.status, request.closed_at = APPROVED, now
+    if request.kind == NEW_ACCOUNT and request.account.status == PROPOSED:
+        request.account.status, request.account.status_changed_at = ACCOUNT_ACTIVE, now
+    grant = AccessGrant(trust_id=request.trust_id, account_id=request.account_id, user_id=requester.id,
+                        role=request.role, request_id=request.id, certificate_id=certificate.id,
+                        approver_ids=[d.approver_id for d in sorted(request.decisions, key=lambda d: d.step)],
+                        created_at=now)
+    db.session.add(grant)
+    db.session.flush()
+    _ledger(grant, evidence.KIND_GRANTED, now)
+    _notify_requester(request, now)
+    return decision
+
+
+# ---- grants ------------------------------------------------------------------------------------------
+
+
+def revoke_grant(actor: User, grant: AccessGrant, *, reason: str, now: datetime) -> AccessRevocation:
+    """Remove someone's access to an account, with a reason; a ledger event, and the person is told."""
+    if grant.trust_id != actor.trust_id or not queries.holds(actor, "register:manage", grant.account.academy_id):
+        raise AccessError("You cannot remove access to this account")
+    if reason not in REVOCATION_REASONS:
+        raise AccessError("Choose why you are removing access", "reason")
+    lock_trust(grant.trust_id)
+    if db.session.scalar(select(AccessRevocation.id).where(AccessRevocation.grant_id == grant.id)) is not None:
+        raise StaleDecision("This access has already been removed: nothing was changed")
+    revocation = AccessRevocation(trust_id=grant.trust_id, grant_id=grant.id, actor_id=actor.id, reason=reason,
+                                  created_at=now)
+    db.session.add(revocation)
+    db.session.flush()
+    _ledger(revocation, evidence.KIND_REVOKED, now)
+    db.session.expire(grant, ["removed_at", "revocation"])
+    person = grant.user
+    queue_email(recipient=person.email, reason=f"access-removed:{grant.id}", user=person, trust_id=grant.trust_id,
+                now=now, subject=f"Your access to {_account_name(grant.account)} has been removed",
+                body=(f"Dear {person.name},\n\n{actor.name} removed your access as "
+                      f"{ACCOUNT_ROLES.get(grant.role, grant.role).lower()} of {_account_name(grant.account)} "
+                      f"on {format_date(now)}. Reason: {REVOCATION_REASONS[reason]}.\n\nPolicyPass\n"))
+    return revocation
+
+
+def record_training_discussed(manager: User, person: User, *, idempotency_key: str, now: datetime,
+                              request: AccessRequest | None = None) -> TrainingDiscussion:
+    """The line manager records that they discussed training with a member of their team (attributed, ledgered).
+
+    A repeat of the same form (same key) returns the first record and writes nothing.
+    """
+    if person.line_manager_id != manager.id or person.trust_id != manager.trust_id:
+        raise AccessError("You can only record this for people you line manage")
+    if request is not None and (request.requester_id != person.id or request.trust_id != person.trust_id):
+        raise AccessError("That request is not this person's")
+    lock_trust(person.trust_id)
+    existing = db.session.scalar(select(TrainingDiscussion).where(TrainingDiscussion.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.manager_id != manager.id or existing.user_id != person.id:
+            raise AccessError("This form was already used for someone else: reload the page")
+        return existing
+    discussion = TrainingDiscussion(trust_id=person.trust_id, user_id=person.id, manager_id=manager.id,
+                                    request_id=request.id if request else None, idempotency_key=idempotency_key,
+                                    created_at=now)
+    db.session.add(discussion)
+    db.session.flush()
+    _ledger(discussion, evidence.KIND_DISCUSSED, now)
+    return discussion
+
+
+# ---- the sweep ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: lapses newly observed (and recorded), and emails queued."""
+
+    observed: list[LapseObservation] = field(default_factory=list)
+    emails: int = 0
+
+
+def sweep(*, now: datetime, trust: Trust | None = None) -> SweepReport:
+    """Record a "lapse observed" ledger event for each newly lapsed grant and email its approvers.
+
+    Idempotent: a lapse already observed (same grant and reason) is skipped. These records are evidence that
+    the lapse was noticed; whether a grant is active is still derived from its certificate alone.
+    """
+    report = SweepReport()
+    trusts = [trust] if trust is not None else list(db.session.scalars(select(Trust).order_by(Trust.id)))
+    for current in trusts:
+        lock_trust(current.id)
+        seen = set(db.session.execute(select(LapseObservation.grant_id, LapseObservation.reason)
+                                      .where(LapseObservation.trust_id == current.id)).all())
+        for grant in queries.grants_of(current.id):
+            state = grant_state(grant, now)
+            if state.status != LAPSED or (grant.id, state.reason) in seen:
+                continue
+            observation = LapseObservation(trust_id=current.id, grant_id=grant.id, reason=state.reason,
+                                           certificate_id=grant.certificate_id, observed_at=now)
+            db.session.add(observation)
+            db.session.flush()
+            _ledger(observation, evidence.KIND_LAPSE, now)
+            report.observed.append(observation)
+            report.emails += _notify_lapse(grant, observation, now)
+    return report
+
+
+# ---- emails ------------------------------------------------------------------------------------------
+
+
+def _account_name(account: OfficialAccount) -> str:
+    platform = rules_for(account.trust).platform(account.platform)
+    return f"{platform.label if platform else account.platform} {account.handle} ({account.owner_name})"
+
+
+def _notify_approvers(request: AccessRequest, now: datetime) -> None:
+    step = queries.current_step(request)
+    if step is None:
+        return
+    link = absolute("access.request_detail", request_id=request.id)
+    for person in queries.approvers_for(request, step):
+        queue_email(recipient=person.email, reason=f"access-request:{request.id}:{request.step}", user=person,
+                    trust_id=request.trust_id, now=now,
+                    subject=f"Request waiting for your decision: {request.requester.name}",
+                    body=(f"Dear {person.name},\n\n{request.requester.name} has asked to be "
+                          f"{ACCOUNT_ROLES.get(request.role, request.role).lower()} of "
+                          f"{_account_name(request.account)}. As {step.label}, your decision is needed.\n\n"
+                          f"Review it here:\n{link}\n\nPolicyPass\n"))
+
+
+def _notify_requester(request: AccessRequest, now: datetime) -> None:
+    person = request.requester
+    outcome = "approved" if request.status == APPROVED else "refused"
+    queue_email(recipient=person.email, reason=f"access-request:{request.id}:{outcome}", user=person,
+                trust_id=request.trust_id, now=now,
+                subject=f"Your request has been {outcome}: {_account_name(request.account)}",
+                body=(f"Dear {person.name},\n\nYour request to be "
+                      f"{ACCOUNT_ROLES.get(request.role, request.role).lower()} of {_account_name(request.account)} "
+                      f"has been {outcome}.\n\nSee the details here:\n"
+                      f"{absolute('access.request_detail', request_id=request.id)}\n\nPolicyPass\n"))
+
+
+def _notify_lapse(grant: AccessGrant, observation: LapseObservation, now: datetime) -> int:
+    sent = 0
+    reason = REASON_TEXT.get(observation.reason, observation.reason)
+    for approver_id in dict.fromkeys(grant.approver_ids or []):
+        person = db.session.get(User, approver_id)
+        if person is None or not person.active:
+            continue
+        queue_email(recipient=person.email, reason=f"access-lapse:{observation.id}", user=person,
+                    trust_id=grant.trust_id, now=now,
+                    subject=f"Access lapsed: {grant.user.name} on {_account_name(grant.account)}",
+                    body=(f"Dear {person.name},\n\nYou approved {grant.user.name} as "
+                          f"{ACCOUNT_ROLES.get(grant.role, grant.role).lower()} of {_account_name(grant.account)}. "
+                          f"That access has lapsed: {reason.lower()}. They should not use the account until they "
+                          "hold a valid certificate and are approved again.\n\nThe register:\n"
+                          f"{absolute('access.register')}\n\nPolicyPass\n"))
+        sent += 1
+    return sent
