@@ -236,3 +236,14 @@ def test_parsed_text_with_an_inserted_section():
     assert [(s.number, s.kind) for s in result.sections] == [
         ("1", "unchanged"), ("2", "added"), ("3", "renumbered"), ("4", "renumbered")]
     assert (result.counts["added"], result.counts["removed"]) == (1, 0)
+
+
+def test_the_demo_version_differs_from_the_seed_only_by_clause_5_5():
+    """The invented earlier E-ACT version lacks 5.5 (WhatsApp); the rest of the diff is 5.6 renumbered."""
+    demo = parse_file(ROOT / "content/policies/e-act-2021-demo.txt")
+    seed = parse_file(ROOT / "content/policies/e-act.txt")
+    result = diff.compare(demo.sections, seed.sections)
+    assert [(c.kind, c.old_ref, c.new_ref) for c in result.clauses() if c.kind != diff.UNCHANGED] == [
+        ("added", None, "5.5"), ("added", None, "5.5.1"), ("renumbered", "5.5", "5.6")]
+    assert result.changed_sections == ["5"]
+    assert demo.dates == seed.dates and demo.title == seed.title
