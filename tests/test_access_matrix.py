@@ -61,6 +61,8 @@ SIGNED_OUT = {"anonymous": 302}
 
 #: Who sees the tracking dashboards in the demo data (see modules/tracking/scope.py).
 TRACKING_VIEWERS = {"manager": 200, "head": 200, "hr": 200, "ceo": 200, "admin": 200}
+#: Who may download evidence packs in the demo data (evidence:export).
+EVIDENCE_EXPORTERS = {"hr": 200, "dpo": 200, "admin": 200}
 
 
 def _attempt(ids: Ids) -> int:
@@ -150,6 +152,11 @@ MATRIX: dict[str, Route] = {
                              contains=lambda i: demo_email("staff", i.slug)),
     "tracking.export": Route("GET", lambda i: "/tracking/export/people.csv", {**SIGNED_OUT, **TRACKING_VIEWERS},
                              default=403, contains=lambda i: demo_email("staff", i.slug)),
+    "tracking.evidence": Route("GET", lambda i: "/tracking/evidence", {**SIGNED_OUT, **EVIDENCE_EXPORTERS},
+                               default=403, contains=lambda i: i.trust().name),
+    # A ZIP is binary: its contents (this trust's records only) are checked in tests/tracking/test_evidence_pack.py.
+    "tracking.evidence_pack": Route("GET", lambda i: "/tracking/evidence/pack.zip",
+                                    {**SIGNED_OUT, **EVIDENCE_EXPORTERS}, default=403),
 }
 
 

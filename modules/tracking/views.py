@@ -10,13 +10,15 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 import modules.tracking.receivers  # noqa: F401  (connects assignment completion to acknowledgements)
+from modules.core.capabilities import require
 from modules.core.extensions import db
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
 from modules.notifications.services import london_date
-from modules.people.models import User
+from modules.people.models import Academy, User
 from modules.tracking import exports, queries
+from modules.tracking.evidence_pack import build_pack
 from modules.tracking.filters import (
     EXPIRY_SORTS,
     GROUP_SORTS,
@@ -31,12 +33,13 @@ from modules.tracking.filters import (
     roles_in,
 )
 from modules.tracking.models import KINDS
-from modules.tracking.scope import Scope, scope_for
+from modules.tracking.scope import Scope, evidence_scope, scope_for
 
 bp = Blueprint("tracking", __name__, url_prefix="/tracking")
 
 nav_item("Staff training", "tracking.overview", "tracking:view", order=60)
 nav_item("My team", "tracking.team", "team:view", order=61)
+nav_item("Evidence pack", "tracking.evidence", "evidence:export", order=62)
 
 
 def viewer_required(team: bool = False):
@@ -169,3 +172,31 @@ def export(view: str, fmt: str):
     body = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
     return Response(body, mimetype=exports.FORMATS[fmt], headers={
         "Content-Disposition": f'attachment; filename="{exports.filename(view, scope, today, fmt)}"'})
+
+
+@bp.get("/evidence")
+@require("evidence:export")
+def evidence():
+    """Choose the trust or an academy, and download its evidence pack."""
+    scope = evidence_scope(current_user)
+    return render_template("tracking/evidence.html", scope=scope, academies=academies_in(scope),
+                           trust=current_user.trust)
+
+
+@bp.get("/evidence/pack.zip")
+@require("evidence:export")
+def evidence_pack():
+    """The evidence pack ZIP of the trust, or of the academy named in the query string."""
+    scope = evidence_scope(current_user)
+    raw = (request.args.get("academy") or "").strip()
+    academy = None
+    if raw:
+        academy = db.session.get(Academy, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        if academy is None or academy.trust_id != scope.trust_id or (
+                scope.academy_ids is not None and academy.id not in scope.academy_ids):
+            raise bad_request("That academy is not one you can export evidence for. Choose one from the list.")
+    elif scope.academy_ids is not None:
+        raise bad_request("Choose one of your academies: you cannot export the whole trust's evidence.")
+    pack = build_pack(current_user.trust, academy, now=utcnow())
+    return Response(pack.data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{pack.filename}"'})

@@ -1,0 +1,213 @@
+"""The evidence pack: a ZIP that lets an inspector check the trust's (or an academy's) training records.
+
+It holds the policy text and hash of each version concerned, every acknowledgement with its statement
+hashes and ledger entry, the certificates with their status today, a snapshot of the authorised-user
+register (when the access feature is installed), the ledger head, a README on how to verify it, and a
+MANIFEST of sha256 sums of every file. Read-only: building a pack changes nothing.
+"""
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from defusedcsv import csv
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from modules.attestation.ledger import GENESIS, last_entry
+from modules.attestation.models import Acknowledgement, LedgerEntry
+from modules.certificates.models import Certificate
+from modules.certificates.status import certificate_status
+from modules.core.extensions import db
+from modules.people.models import Academy, Trust, User
+from modules.policies.models import PolicyVersion
+from modules.training.queries import current_version
+
+EVIDENCE_FORMAT = "policypass-evidence-pack/1"
+
+
+@dataclass
+class Pack:
+    """A built evidence pack: its bytes and a name to download it as."""
+
+    filename: str
+    data: bytes
+
+
+def _csv(headers: list[str], rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") + "Z" if value else ""
+
+
+def _ledger_index(trust_id: int, table: str) -> dict[int, LedgerEntry]:
+    """The first ledger entry of each record of a table (the one that recorded it)."""
+    found: dict[int, LedgerEntry] = {}
+    for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.trust_id == trust_id,
+                                                              LedgerEntry.record_table == table)
+                                    .order_by(LedgerEntry.seq)):
+        found.setdefault(entry.record_id, entry)
+    return found
+
+
+def _people_filter(query, academy: Academy | None):
+    return query.where(User.academy_id == academy.id) if academy is not None else query
+
+
+def _register(trust: Trust, academy: Academy | None, now: datetime) -> tuple[bytes | None, str]:
+    """The register as CSV and a sentence for the README; None when the access feature is not installed."""
+    try:
+        from modules.access.exports import register_table
+        from modules.access.queries import register_rows
+        from modules.access.rules import rules_for
+    except ImportError:
+        return None, ("No register snapshot: this installation has no authorised-user register (the access "
+                      "feature is not installed), so there was nothing to include.")
+    rows = register_rows(trust, now, scope={academy.id} if academy is not None else None)
+    headers, body = register_table(rows, rules_for(trust))
+    return _csv(headers, body), (f"register.csv is the authorised-user register as it stood at the export, "
+                                 f"{len(rows)} grant(s), with each grant's status derived at that moment.")
+
+
+def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
+    """Build the evidence pack of a trust, or of one of its academies (its people's records)."""
+    files: dict[str, bytes] = {}
+
+    acks = list(db.session.scalars(_people_filter(
+        select(Acknowledgement).join(User, User.id == Acknowledgement.user_id)
+        .where(Acknowledgement.trust_id == trust.id), academy)
+        .options(selectinload(Acknowledgement.statements), selectinload(Acknowledgement.personal),
+                 selectinload(Acknowledgement.version), selectinload(Acknowledgement.user))
+        .order_by(Acknowledgement.created_at, Acknowledgement.id)))
+    ack_entries = _ledger_index(trust.id, "acknowledgement")
+    files["acknowledgements.csv"] = _csv(
+        ["Record", "Person", "Email", "Academy (when signed)", "Job title (when signed)", "Policy version",
+         "Decision", "Recorded at (UTC)", "Recorded from a paper form", "Policy sha256", "Statements sha256",
+         "Statement hashes (key: sha256)", "Meanings", "Quiz score", "Ledger seq", "Ledger entry hash",
+         "Personal data"],
+        [[f"ACK-{a.id}", a.personal.signer_name if a.personal else "", a.personal.signer_email if a.personal else "",
+          a.signer_academy, a.signer_job_title, a.version.number, a.decision, _iso(a.created_at),
+          "yes" if a.on_behalf else "no", a.policy_sha256, a.statements_sha256,
+          "; ".join(f"{s.key}: {s.text_sha256}" for s in a.statements),
+          "; ".join(f"{s.key}: {s.meaning}" for s in a.statements),
+          "" if a.attempt_score is None else a.attempt_score,
+          ack_entries[a.id].seq if a.id in ack_entries else "",
+          ack_entries[a.id].entry_hash if a.id in ack_entries else "",
+          "held" if a.personal else "erased"] for a in acks])
+    files["statements.csv"] = _csv(
+        ["Record", "Position", "Key", "Kind", "Clauses", "Meaning", "Text sha256", "Supersedes statement", "Text"],
+        [[f"ACK-{a.id}", s.position, s.key, s.kind, s.clauses, s.meaning, s.text_sha256,
+          s.supersedes_id or "", s.text] for a in acks for s in a.statements])
+
+    certs = list(db.session.scalars(_people_filter(
+        select(Certificate).join(User, User.id == Certificate.user_id).where(Certificate.trust_id == trust.id),
+        academy).options(selectinload(Certificate.personal), selectinload(Certificate.version),
+                         selectinload(Certificate.user))
+        .order_by(Certificate.issued_at, Certificate.id)))
+    cert_entries = _ledger_index(trust.id, "certificate")
+    files["certificates.csv"] = _csv(
+        ["Verification code", "Holder", "Academy", "Policy version", "Completed at (UTC)", "Expires on",
+         f"Status on {now.date().isoformat()}", "PDF sha256", "Acknowledgement", "Renews", "Ledger seq",
+         "Ledger entry hash"],
+        [[c.code, c.personal.holder_name if c.personal else "(erased)", c.user.academy_name, c.version.number,
+          _iso(c.completed_at), c.expires_on.isoformat(), certificate_status(c, now), c.pdf_sha256,
+          f"ACK-{c.acknowledgement_id}", c.renews_id or "",
+          cert_entries[c.id].seq if c.id in cert_entries else "",
+          cert_entries[c.id].entry_hash if c.id in cert_entries else ""] for c in certs])
+
+    version_ids = {a.version_id for a in acks} | {c.version_id for c in certs}
+    current = current_version(trust.id)
+    if current is not None:
+        version_ids.add(current.id)
+    versions = list(db.session.scalars(select(PolicyVersion).where(PolicyVersion.id.in_(version_ids))
+                                       .order_by(PolicyVersion.number))) if version_ids else []
+    for version in versions:
+        name = f"policy/version-{version.number}.txt"
+        files[name] = version.source_text.encode("utf-8")
+        files[f"policy/version-{version.number}.sha256"] = \
+            f"{version.source_sha256}  version-{version.number}.txt\n".encode()
+
+    register, register_note = _register(trust, academy, now)
+    if register is not None:
+        files["register.csv"] = register
+
+    head = last_entry(trust.id)
+    entries = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.trust_id == trust.id))
+    files["ledger-head.json"] = (json.dumps({
+        "format": EVIDENCE_FORMAT, "trust": trust.slug, "trust_name": trust.name,
+        "exported_at": _iso(now), "entries": entries or 0, "head_seq": head.seq if head else 0,
+        "head_entry_hash": head.entry_hash if head else GENESIS,
+        "head_created_at": _iso(head.created_at) if head else None,
+    }, indent=2) + "\n").encode()
+
+    files["README.txt"] = _readme(trust, academy, now, versions, len(acks), len(certs), register_note).encode()
+    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
+    files["MANIFEST.sha256"] = manifest.encode()
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name])
+    slug = academy.slug if academy else trust.slug
+    return Pack(filename=f"evidence-{slug}-{now.date().isoformat()}.zip", data=out.getvalue())
+
+
+def _readme(trust: Trust, academy: Academy | None, now: datetime, versions: list[PolicyVersion],
+            acks: int, certs: int, register_note: str) -> str:
+    scope = f"{academy.name}, part of {trust.name}" if academy else f"{trust.name} (every academy and the central team)"
+    policy_lines = "\n".join(f"  - policy/version-{v.number}.txt: {v.title}, {v.label} ({v.status}), "
+                             f"sha256 {v.source_sha256}" for v in versions) or "  (no policy version yet)"
+    return f"""PolicyPass evidence pack
+========================
+
+Covers:   {scope}
+Exported: {_iso(now)} (UTC)
+Format:   {EVIDENCE_FORMAT}
+
+What is in it
+-------------
+- policy/: the exact text of each policy version concerned, with its sha256:
+{policy_lines}
+- acknowledgements.csv: {acks} acknowledgement record(s) (acknowledged, declined, consent withdrawn or
+  given), each with the policy hash, the hash of every statement, the ledger entry that recorded it, and the
+  person's name and email unless a lawful erasure removed them ("erased").
+- statements.csv: the exact text of every statement shown, with its sha256.
+- certificates.csv: {certs} certificate(s) with their status on the export date (valid, expired, revoked or
+  superseded), the sha256 of each issued PDF and its ledger entry.
+- register: {register_note}
+- ledger-head.json: the last entry of the trust's ledger (a hash chain) when the pack was made.
+- MANIFEST.sha256: the sha256 of every other file in this pack.
+
+How to verify it
+----------------
+1. The files are as exported: in the unzipped folder run
+       sha256sum -c MANIFEST.sha256
+   Every line must say OK.
+2. The policy text is the one people acknowledged: `sha256sum policy/version-N.txt` must equal the hash in
+   policy/version-N.sha256 and the "Policy sha256" of each acknowledgement of version N.
+3. The statements are the ones signed: the sha256 of each statement's text (UTF-8, exactly as in
+   statements.csv) must equal its "Text sha256", and those hashes appear in the acknowledgement's
+   "Statement hashes" column.
+4. The records have not been altered or removed since: an administrator runs
+       flask ledger verify --trust {trust.slug}
+   which recomputes every record's hash and every link of the chain, and stops at the first problem.
+   The chain must still hold the entry numbered "head_seq" in ledger-head.json, with the same
+   "head_entry_hash": if it does, nothing recorded before this export has been rewritten. Each record's "Ledger seq" and "Ledger
+   entry hash" name its own link.
+5. A certificate can be checked by anyone at /verify/<verification code> on the PolicyPass service, which
+   shows its live status; a PDF can be checked by comparing its sha256 with "PDF sha256".
+
+Personal data: this pack contains names and email addresses. Keep it as securely as the HR records it came
+from, and delete it when the purpose it was made for is over.
+"""
