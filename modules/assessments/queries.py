@@ -106,16 +106,17 @@ def item_analytics(trust: Trust) -> tuple[list[ItemStat], list[ItemStat]]:
 
     Each list is sorted with the least-understood first, so confusing clauses stand out.
     """
-    rows = db.session.execute(
-        select(Question.id, Question.key, Question.stem, Question.clause_refs, Section.number,
-               func.count(AttemptQuestion.id),
+    counts = db.session.execute(
+        select(AttemptQuestion.question_id, func.count(AttemptQuestion.id),
                func.sum(case((AttemptQuestion.correct.is_(True), 1), else_=0)))
-        .join(AttemptQuestion, AttemptQuestion.question_id == Question.id)
-        .join(Section, Section.id == Question.section_id)
+        .join(Question, Question.id == AttemptQuestion.question_id)
         .join(PolicyVersion, PolicyVersion.id == Question.version_id)
         .where(PolicyVersion.trust_id == trust.id, AttemptQuestion.correct.is_not(None))
-        .group_by(Question.id, Question.key, Question.stem, Question.clause_refs, Section.number)
-        .order_by(Question.id)).all()
+        .group_by(AttemptQuestion.question_id)).all()
+    questions = {q.id: q for q in db.session.scalars(
+        select(Question).where(Question.id.in_([c[0] for c in counts])))} if counts else {}
+    rows = sorted(((qid, questions[qid].key, questions[qid].stem, questions[qid].clause_refs,
+                    questions[qid].section.number, answered, correct) for qid, answered, correct in counts))
     by_key: dict[str, ItemStat] = {}
     by_clause: dict[str, ItemStat] = {}
     sections: dict[str, set[str]] = defaultdict(set)
