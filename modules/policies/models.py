@@ -36,6 +36,10 @@ class PolicyVersion(db.Model):
     created_at: Mapped[datetime]
     #: When it was published, UTC.
     published_at: Mapped[datetime | None]
+    #: The London date HR gave, when publishing, from which the version applies (null: on publication).
+    effective_on: Mapped[date | None]
+    #: The London date HR set `next_review_on` by hand; null while it is the date the document states.
+    next_review_set_on: Mapped[date | None]
 
     sections: Mapped[list["Section"]] = relationship(back_populates="version", order_by="Section.position",
                                                      cascade="all, delete-orphan")

@@ -3,18 +3,19 @@
 import calendar
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
 from sqlalchemy import func, select
 
 from modules.core.extensions import db
+from modules.core.timeutil import LONDON
 from modules.people.models import Trust
 from modules.people.services import sync_trust
 from modules.policies.models import Clause, PolicyVersion, Section
 from modules.policies.parser import PolicyParseError, parse_policy
-from modules.policies.rendering import render_section, reading_minutes
+from modules.policies.rendering import reading_minutes, render_section
 from modules.policies.signals import content_synced, version_published
 
 OBLIGATIONS = ("must", "must_not")
@@ -110,6 +111,61 @@ def publish_version(version: PolicyVersion, *, now: datetime) -> None:
     version.published_at = now
     db.session.flush()
     version_published.send(version, now=now)
+
+
+def london_date(now: datetime) -> date:
+    """The Europe/London calendar date of a stored (naive UTC) time."""
+    return now.replace(tzinfo=UTC).astimezone(LONDON).date()
+
+
+class VersionError(ValueError):
+    """A publishing or review-date change was refused; the message is for HR and names the field, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+#: How far ahead HR may set an effective date or a next review date.
+MAX_EFFECTIVE_DAYS = 366
+MAX_REVIEW_YEARS = 10
+
+
+def publish_draft(version: PolicyVersion, *, effective_on: date, now: datetime) -> bool:
+    """HR publishes a draft from `effective_on` (a London date): it becomes current, the old one superseded.
+
+    Idempotent: publishing a version that is already current changes nothing and returns False (no signal
+    is sent again). A version that a later one replaced, or a draft older than the current version, is
+    refused with VersionError.
+    """
+    if version.status == "published":
+        return False
+    if version.status == "superseded":
+        raise VersionError(f"{version.label.capitalize()} has been replaced by a later version, so it cannot be "
+                           "published again.")
+    current = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == version.trust_id,
+                                                            PolicyVersion.status == "published"))
+    if current is not None and current.number > version.number:
+        raise VersionError(f"{current.label.capitalize()} is newer and already published, so this older draft "
+                           "cannot be published.")
+    today = london_date(now)
+    if not today <= effective_on <= today + timedelta(days=MAX_EFFECTIVE_DAYS):
+        raise VersionError("The effective date must be today or later, and within a year", field="effective_on")
+    version.effective_on = effective_on
+    publish_version(version, now=now)
+    return True
+
+
+def set_next_review(version: PolicyVersion, on: date, *, now: datetime) -> None:
+    """HR sets when a version is next reviewed, instead of the date the document states."""
+    if version.status == "superseded":
+        raise VersionError(f"{version.label.capitalize()} has been replaced, so its review date no longer applies.")
+    today = london_date(now)
+    if not date(2000, 1, 1) <= on <= today.replace(year=today.year + MAX_REVIEW_YEARS):
+        raise VersionError(f"The review date must be within {MAX_REVIEW_YEARS} years", field="next_review_on")
+    version.next_review_on = on
+    version.next_review_set_on = today
+    db.session.flush()
 
 
 def sync_content(content_dir: Path, *, now: datetime, app=None) -> SyncReport:

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from modules.core.extensions import db
-from modules.policies.models import Clause, PolicyVersion, Section
 from modules.people.models import Trust
+from modules.policies.models import Clause, PolicyVersion, Section
 
 ROOT = Path(__file__).resolve().parents[2]
 

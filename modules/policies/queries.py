@@ -1,0 +1,117 @@
+"""Read-only queries about policy versions: which to compare, the comparison, and review dates."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from modules.core.extensions import db
+from modules.policies.diff import Comparison, compare
+from modules.policies.models import PolicyVersion
+
+#: HR is reminded this many days before a version's next review date.
+REVIEW_REMINDER_DAYS = 60
+#: The outbox reason of a review reminder starts with this; the rest names the version and the date.
+REVIEW_REMINDER_PREFIX = "policy-review:"
+
+
+def versions_of(trust_id: int) -> list[PolicyVersion]:
+    """The trust's versions, newest first."""
+    return list(db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust_id)
+                                   .order_by(PolicyVersion.number.desc())))
+
+
+def published_version(trust_id: int) -> PolicyVersion | None:
+    """The trust's current (published) version, if any."""
+    return db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust_id,
+                                                         PolicyVersion.status == "published"))
+
+
+def version_in_trust(trust_id: int, version_id: int, *, lock: bool = False) -> PolicyVersion | None:
+    """The version with that id if it belongs to the trust; None otherwise (shown as 404).
+
+    With lock=True the row is locked for the rest of the transaction (PostgreSQL; SQLite writers already
+    hold the database lock), so two publish requests are handled one after the other.
+    """
+    query = select(PolicyVersion).where(PolicyVersion.id == version_id, PolicyVersion.trust_id == trust_id)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def base_version(version: PolicyVersion) -> PolicyVersion | None:
+    """What a version is compared with: for a draft, the current version; otherwise the one it replaced."""
+    if version.status == "draft":
+        current = published_version(version.trust_id)
+        return current if current is not None and current.number < version.number else None
+    return db.session.scalar(
+        select(PolicyVersion).where(PolicyVersion.trust_id == version.trust_id,
+                                    PolicyVersion.number < version.number, PolicyVersion.published_at.is_not(None))
+        .order_by(PolicyVersion.number.desc()).limit(1))
+
+
+def comparison(base: PolicyVersion, version: PolicyVersion) -> Comparison:
+    """The clause-level comparison of two versions of a policy (see modules/policies/diff.py)."""
+    return compare(base.sections, version.sections)
+
+
+@dataclass(frozen=True)
+class VersionComparison:
+    """A version, what it is compared with, and the comparison (None when there is nothing before it)."""
+
+    version: PolicyVersion
+    base: PolicyVersion | None
+    comparison: Comparison | None
+
+
+def compared(version: PolicyVersion) -> VersionComparison:
+    """The version against its base version (see `base_version`)."""
+    base = base_version(version)
+    return VersionComparison(version, base, comparison(base, version) if base is not None else None)
+
+
+# --------------------------------------------------------------------------- review dates
+
+
+def policy_past_review(version: PolicyVersion, today: date) -> bool:
+    """Whether the version's next review date has gone by on `today` (a London date); False if none is known.
+
+    A month-only date in the document is due at the end of that month (see services.review_due), so a
+    review "December 2025" is past from 1 January 2026.
+    """
+    return version.next_review_on is not None and version.next_review_on < today
+
+
+def review_reminder_on(version: PolicyVersion, days: int = REVIEW_REMINDER_DAYS) -> date | None:
+    """The day HR is first reminded of the version's next review: `days` before it."""
+    return version.next_review_on - timedelta(days=days) if version.next_review_on else None
+
+
+def review_reminder_due(version: PolicyVersion, today: date, days: int = REVIEW_REMINDER_DAYS) -> bool:
+    """Whether HR should have a review reminder for the version by `today` (pure).
+
+    Only for the current version, from `days` before the review date until it is due; a sender that missed
+    the first day still sends, so it must send once per `review_reminder_reason`, not once per day.
+    """
+    return (version.status == "published" and version.next_review_on is not None
+            and review_reminder_on(version, days) <= today <= version.next_review_on)
+
+
+def review_reminder_reason(version: PolicyVersion) -> str:
+    """The outbox reason of the version's review reminder: a new review date is a new reminder."""
+    return f"{REVIEW_REMINDER_PREFIX}{version.id}:{version.next_review_on.isoformat()}"
+
+
+def versions_due_review_reminder(today: date, days: int = REVIEW_REMINDER_DAYS) -> list[PolicyVersion]:
+    """Every trust's current version whose review reminder is due by `today` (see review_reminder_due)."""
+    return list(db.session.scalars(
+        select(PolicyVersion).where(PolicyVersion.status == "published", PolicyVersion.next_review_on.is_not(None),
+                                    PolicyVersion.next_review_on >= today,
+                                    PolicyVersion.next_review_on <= today + timedelta(days=days))
+        .order_by(PolicyVersion.trust_id)))
+
+
+def past_review(trust_id: int, today: date) -> PolicyVersion | None:
+    """The trust's current version if it is past its review date (for dashboards), else None."""
+    version = published_version(trust_id)
+    return version if version is not None and policy_past_review(version, today) else None
