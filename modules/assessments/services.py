@@ -240,6 +240,20 @@ def start_attempt(user: User, version: PolicyVersion, *, now: datetime,
     return attempt
 
 
+def start_or_resume(user: User, version: PolicyVersion, *, now: datetime,
+                    rng: random.Random | None = None) -> QuizAttempt:
+    """The person's open attempt on the version, else a fresh one (see start_attempt).
+
+    The person's row is locked first (PostgreSQL; SQLite writers already hold the database lock), so a
+    double click cannot open two attempts at once.
+    """
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    existing = db.session.scalar(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.version_id == version.id,
+                                  QuizAttempt.finished_at.is_(None)).order_by(QuizAttempt.id.desc()).limit(1))
+    return existing or start_attempt(user, version, now=now, rng=rng)
+
+
 def read_answers(attempt: QuizAttempt, posted: Mapping[str, list[str]]) -> list[list[str]]:
     """The answers in a posted form, by position; TamperedSubmission for anything an honest form cannot send.
 

@@ -46,14 +46,13 @@ def start():
     if not StartQuizForm().validate_on_submit():
         abort(400)
     version = current_version(current_user.trust_id) or abort(404)
-    attempt = queries.open_attempt(current_user, version)
-    if attempt is None:
-        try:
-            attempt = services.start_attempt(current_user, version, now=utcnow())
-        except services.QuizNotOpen as exc:
-            flash(str(exc), "warning")
-            return redirect(url_for("assessments.quiz_home"))
-        db.session.commit()
+    try:
+        attempt = services.start_or_resume(current_user, version, now=utcnow())
+    except services.QuizNotOpen as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("assessments.quiz_home"))
+    db.session.commit()
     return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
 
 

@@ -246,3 +246,11 @@ def test_item_analytics_show_the_trusts_own_results_per_question_and_clause(app,
     staff = app.test_client()
     login("staff", "tkat", c=staff)
     assert staff.get("/quiz/analytics").status_code == 403
+
+
+def test_starting_again_while_an_attempt_is_open_resumes_it(app, client, staff):
+    """"Start" with an unfinished attempt goes back to it rather than drawing another."""
+    first = start(client)
+    assert "Continue the quiz" in client.get("/quiz").get_data(as_text=True)
+    assert start(client).id == first.id
+    assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 1
