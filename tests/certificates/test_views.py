@@ -5,6 +5,7 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
+from sqlalchemy import select
 
 from modules.certificates.codes import group_code
 from modules.certificates.models import Certificate
@@ -186,4 +187,37 @@ def test_the_holder_is_emailed_the_certificate(app, now, smtp_sink):
     assert group_code(cert.code) in email.get_body(("plain",)).get_content()
     [attachment] = list(email.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == cert.personal.pdf
+
+
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', html)
+    assert match, f"no {name} on the page"
+    return match.group(1)
+
+
+def test_acknowledging_over_http_emails_the_certificate_once_the_response_is_out(app, now, smtp_sink):
+    """The whole path: acknowledgement view → signal → certificate → outbox → SMTP after the response."""
+    from modules.training.queries import current_version
+    from tests.certificates.factories import demo_user, passed_attempt
+
+    app.config.update(mail_config(smtp_sink))
+    staff = demo_user("staff", "tkat")
+    passed_attempt(staff, current_version(staff.trust_id))
+    db.session.commit()
+    client = signed_in(app, "staff")
+    page = client.get("/acknowledge").get_data(as_text=True)
+    data = {name: _hidden(page, name) for name in ("csrf_token", "idempotency_key", "shown_digest")}
+    data.update({name: "y" for name in re.findall(r'name="(statement_\w+)"', page)})
+    data.update({"full_name": "Sam Taylor", "acknowledge": "Acknowledge and sign"})
+    response = client.post("/acknowledge", data=data)
+    assert response.status_code == 302 and "/acknowledgements/" in response.location
+    assert smtp_sink.messages == []
+    response.close()  # what a WSGI server does once the response has been sent
+    [email] = smtp_sink.messages
+    db.session.commit()
+    cert = db.session.scalar(select(Certificate).where(Certificate.user_id == staff.id))
+    assert email["To"] == staff.email
+    [attachment] = list(email.iter_attachments())
     assert attachment.get_content() == cert.personal.pdf
