@@ -21,12 +21,16 @@ from modules.attestation.models import MEANING_CONSENTED, MEANING_WITHDRAWN
 from modules.attestation.statements import statements_digest, statements_for
 from modules.core.capabilities import require
 from modules.core.extensions import db
+from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.people.auth import current_login_session
 from modules.people.models import User
 from modules.training.queries import current_version
 
 bp = Blueprint("attestation", __name__)
+nav_item("Acknowledge", "attestation.acknowledge", "training:take", order=30)
+nav_item("My acknowledgements", "attestation.mine", "certificates:own", order=39)
+nav_item("Declines and withdrawals", "attestation.hr_overview", "attestation:record", order=64)
 
 #: Links shown above "My acknowledgements" and "My certificates" (only those whose endpoint exists).
 RECORDS_NAV = [("attestation.mine", "My acknowledgements"), ("certificates.mine", "My certificates")]
