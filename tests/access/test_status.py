@@ -1,0 +1,62 @@
+"""The pure grant-state and minimum-health functions, on plain objects with an explicit `now`."""
+
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+from modules.access.status import foreseeable_end, grant_state, london_midnight, role_health
+
+NOW = datetime(2026, 11, 21, 9, 0)
+
+
+def _grant(*, expires=date(2027, 11, 21), revoked_at=None, superseded_since=None, grace=30, holder=1, user=1,
+           active=True, left_on=None, removed_at=None, account_status="active"):
+    cert = SimpleNamespace(user_id=holder, expires_on=expires, revoked_at=revoked_at,
+                           superseded_since=superseded_since, grace_days=grace)
+    person = SimpleNamespace(active=active, left_on=left_on)
+    return SimpleNamespace(user_id=user, user=person, certificate=cert, removed_at=removed_at,
+                           account_status=account_status)
+
+
+def test_active_then_expired_at_london_midnight():
+    grant = _grant(expires=date(2027, 6, 1))
+    assert grant_state(grant, NOW).active
+    midnight = london_midnight(date(2027, 6, 1))
+    assert midnight == datetime(2027, 5, 31, 23, 0)  # BST
+    assert grant_state(grant, midnight - timedelta(microseconds=1)).active
+    assert grant_state(grant, midnight).reason == "expired"
+
+
+def test_each_reason():
+    assert grant_state(_grant(revoked_at=NOW), NOW).reason == "revoked"
+    assert grant_state(_grant(revoked_at=NOW + timedelta(days=1)), NOW).active
+    assert grant_state(_grant(superseded_since=NOW - timedelta(days=31)), NOW).reason == "superseded"
+    assert grant_state(_grant(superseded_since=NOW - timedelta(days=29)), NOW).active
+    assert grant_state(_grant(holder=2), NOW).reason == "not_grantee"
+    assert grant_state(_grant(active=False), NOW).reason == "left"
+    assert grant_state(_grant(left_on=date(2026, 11, 21)), NOW).reason == "left"
+    assert grant_state(_grant(left_on=date(2026, 12, 1)), NOW).active
+    assert grant_state(_grant(removed_at=NOW), NOW).status == "removed"
+    assert grant_state(_grant(account_status="closed"), NOW).status == "closed"
+
+
+def test_label_reads_well():
+    assert grant_state(_grant(revoked_at=NOW), NOW).label == "Lapsed: Certificate revoked"
+    assert grant_state(_grant(), NOW).label == "Active"
+
+
+def test_foreseeable_end_is_the_earliest():
+    grant = _grant(expires=date(2027, 6, 1), superseded_since=NOW, grace=30, left_on=date(2027, 1, 1))
+    assert foreseeable_end(grant) == NOW + timedelta(days=30)
+
+
+def test_role_health_below_and_falling():
+    soon = _grant(expires=(NOW + timedelta(days=10)).date())
+    later = _grant(expires=date(2027, 11, 1))
+    lapsed = _grant(revoked_at=NOW)
+    assert role_health("administrator", 2, [later, lapsed], NOW, 30).below
+    health = role_health("administrator", 2, [soon, later], NOW, 30)
+    assert not health.below and health.falling and health.falls_below_at == london_midnight(soon.certificate.expires_on)
+    assert not role_health("administrator", 2, [soon, later], NOW, 5).falling
+    spare = role_health("administrator", 2, [soon, later, _grant()], NOW, 30)
+    assert not spare.falling  # a third administrator covers the expiry
+    assert not role_health("moderator", 0, [], NOW, 30).below
