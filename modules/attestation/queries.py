@@ -5,7 +5,6 @@ from sqlalchemy.orm import selectinload
 
 from modules.attestation.ledger import entry_for
 from modules.attestation.models import (
-    ACKNOWLEDGED,
     CONSENT_GIVEN,
     CONSENT_WITHDRAWN,
     DECLINED,
@@ -87,8 +86,3 @@ def people_of_trust(trust_id: int) -> list[User]:
     return list(db.session.scalars(select(User).where(User.trust_id == trust_id, User.active.is_(True))
                                    .order_by(User.name, User.id)))
 
-
-def acknowledged_version_ids(user: User) -> set[int]:
-    """Versions the person's standing decision is "acknowledged" on (for listing)."""
-    return {ack.version_id for ack in for_person(user)
-            if ack.decision == ACKNOWLEDGED and current_acknowledgement(user.id, ack.version_id) is ack}

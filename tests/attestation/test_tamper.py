@@ -7,6 +7,7 @@ undone, and verify must pass again.
 
 import importlib.util
 import re
+import warnings
 
 import sqlalchemy as sa
 
@@ -17,6 +18,8 @@ from modules.training.queries import current_version
 from tests.attestation import bypass
 from tests.attestation.factories import acknowledge, demo_user, key, origin
 
+#: Our evidence tables: each must have rows here, and every column must be covered.
+OURS = {"ledger_entry", "acknowledgement", "acknowledgement_statement", "acknowledgement_personal"}
 NAMED = re.compile(r"FAILED trust [\w#-]+, entry \d+ \(")
 
 
@@ -74,14 +77,17 @@ def test_altering_any_evidence_column_fails_verify_naming_the_entry(app, now):
     code, output = _verify(app)
     assert code == 0, output
     tables = evidence_tables()
-    assert {"ledger_entry", "acknowledgement", "acknowledgement_statement", "acknowledgement_personal"} <= {
-        t.name for t in tables}
-    uncovered = []
+    assert OURS <= {t.name for t in tables}
+    uncovered, empty = [], []
     for table in tables:
+        db.session.rollback()
+        if db.session.execute(sa.select(table).limit(1)).first() is None:
+            assert table.name not in OURS, f"no {table.name} row to tamper with: make one in _make_evidence"
+            empty.append(table.name)  # a later package's table this walk makes no rows for: its own test covers it
+            continue
         for column in table.columns:
             db.session.rollback()
             row = _pick(table, column)
-            assert row is not None, f"no {table.name} row to tamper with: make one in _make_evidence"
             pk = {c.name: row._mapping[c.name] for c in table.primary_key.columns}
             original = row._mapping[column.name]
             bypass.update(table, pk, column.name, bypass.altered(column, original))
@@ -93,6 +99,8 @@ def test_altering_any_evidence_column_fails_verify_naming_the_entry(app, now):
             code, output = _verify(app)
             assert code == 0, f"after restoring {table.name}.{column.name}: {output}"
     assert not uncovered, "altering these columns went unnoticed by `flask ledger verify`: " + "; ".join(uncovered)
+    if empty:
+        warnings.warn(f"evidence tables with no rows here, not tampered: {', '.join(empty)}", stacklevel=1)
 
 
 def test_deleting_evidence_rows_fails_verify(app, now):
