@@ -35,8 +35,13 @@ def _prepare(base: str, email: str, password: str, full_name: str) -> tuple[str,
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base + "/sign-in", timeout=60).read().decode()
-    opener.open(base + "/sign-in", timeout=60, data=urllib.parse.urlencode(
-        {"email": email, "password": password, "csrf_token": _hidden(page, "csrf_token")}).encode()).read()
+    no_follow = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    try:  # sign in without following the redirect to the training page: only the cookie is wanted
+        no_follow.open(base + "/sign-in", timeout=60, data=urllib.parse.urlencode(
+            {"email": email, "password": password, "csrf_token": _hidden(page, "csrf_token")}).encode())
+    except urllib.error.HTTPError as exc:
+        if exc.code != 302:
+            raise
     form = opener.open(base + "/acknowledge", timeout=60).read().decode()
     boxes = re.findall(r'name="(statement_[a-z_]+)" type="checkbox"', form)
     data = {"csrf_token": _hidden(form, "csrf_token"), "idempotency_key": _hidden(form, "idempotency_key"),
