@@ -69,11 +69,22 @@ def names_match(typed: str | None, name: str) -> bool:
     return bool(typed and typed.strip()) and norm(typed) == norm(name)
 
 
-def _repeat(key: str, user: User) -> Acknowledgement | None:
-    """The record an earlier submission with this key made, if any (another person's key is refused)."""
+class KeyUsed(AttestationError):
+    """The form's idempotency key already made a different record: the person must reload the form."""
+
+    def __init__(self):
+        super().__init__("This form has already been used. Reload the page and try again.")
+
+
+def _repeat(key: str, user: User, decision: str) -> Acknowledgement | None:
+    """The record an earlier submission with this key made, if any.
+
+    A key is refused when it made another person's record, or a different decision (e.g. the person
+    declined, went back and pressed "Acknowledge" on the same form).
+    """
     existing = queries.by_idempotency_key(key)
-    if existing is not None and existing.user_id != user.id:
-        raise AttestationError("This form has already been used. Reload the page and try again.")
+    if existing is not None and (existing.user_id != user.id or existing.decision != decision):
+        raise KeyUsed()
     return existing
 
 
@@ -140,7 +151,7 @@ def acknowledge(user: User, version: PolicyVersion, *, ticked, typed_name: str |
     A repeat with the same key, or any submission once they have acknowledged, returns the existing record.
     """
     lock_trust(user.trust_id)
-    if (existing := _repeat(idempotency_key, user)) is not None:
+    if (existing := _repeat(idempotency_key, user, ACKNOWLEDGED)) is not None:
         return existing
     if (current := queries.current_acknowledgement(user.id, version.id)) is not None:
         return current
@@ -161,7 +172,7 @@ def decline(user: User, version: PolicyVersion, *, idempotency_key: str, origin:
             now: datetime) -> Acknowledgement:
     """Record that the person declines to acknowledge the version; declining again returns the first decline."""
     lock_trust(user.trust_id)
-    if (existing := _repeat(idempotency_key, user)) is not None:
+    if (existing := _repeat(idempotency_key, user, DECLINED)) is not None:
         return existing
     if queries.current_acknowledgement(user.id, version.id) is not None:
         raise AttestationError("You have already acknowledged this version of the policy")
@@ -180,7 +191,7 @@ def withdraw_consent(user: User, version: PolicyVersion, *, idempotency_key: str
                      now: datetime) -> Acknowledgement:
     """Record that the person withdraws the monitoring consent they gave: a new event linked to it."""
     lock_trust(user.trust_id)
-    if (existing := _repeat(idempotency_key, user)) is not None:
+    if (existing := _repeat(idempotency_key, user, CONSENT_WITHDRAWN)) is not None:
         return existing
     consent = queries.statement_state(user.id, version.id).get("monitoring")
     if consent is None or consent.kind != "consent" or consent.meaning != MEANING_CONSENTED:
@@ -197,7 +208,7 @@ def give_consent(user: User, version: PolicyVersion, *, ticked: bool, typed_name
                  idempotency_key: str, origin: Origin, now: datetime) -> Acknowledgement:
     """Record monitoring consent given again after a withdrawal (ticked and signed, like the first time)."""
     lock_trust(user.trust_id)
-    if (existing := _repeat(idempotency_key, user)) is not None:
+    if (existing := _repeat(idempotency_key, user, CONSENT_GIVEN)) is not None:
         return existing
     withdrawn = queries.statement_state(user.id, version.id).get("monitoring")
     if withdrawn is None or withdrawn.meaning != MEANING_WITHDRAWN:
@@ -224,7 +235,7 @@ def record_on_behalf(actor: User, person: User, version: PolicyVersion, *, ticke
     existing = queries.by_idempotency_key(idempotency_key)
     if existing is not None:
         if existing.actor_id != actor.id:
-            raise AttestationError("This form has already been used. Reload the page and try again.")
+            raise KeyUsed()
         return existing
     if queries.current_acknowledgement(person.id, version.id) is not None:
         raise AttestationError(f"{person.name} has already acknowledged this version", field="person")

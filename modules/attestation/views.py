@@ -68,6 +68,8 @@ def _current_version_or_404():
 
 def _apply_error(form, exc: services.AttestationError) -> None:
     """Show a service's refusal on the form: on the field it names, else at the top."""
+    if isinstance(exc, services.KeyUsed) and "idempotency_key" in form._fields:
+        form.idempotency_key.data = new_idempotency_key()  # so the corrected form can be sent again
     if isinstance(exc, services.NotTicked):
         for key in exc.keys:
             field = form._fields.get(statement_field(key)) or form._fields.get("consent")

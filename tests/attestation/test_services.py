@@ -207,3 +207,14 @@ def test_erasure_deletes_personal_data_and_the_ledger_still_verifies(app, now):
     report = verify_ledger()
     assert report.ok, report.problem
     assert [e.kind for e in _ack_entries()] == ["acknowledgement", "erasure"]
+
+
+def test_a_key_that_recorded_a_decline_cannot_then_acknowledge(app, now):
+    user = demo_user("staff", "tkat")
+    version = current_version(user.trust_id)
+    passed_attempt(user, version, now)
+    k = key()
+    services.decline(user, version, idempotency_key=k, origin=origin(), now=now)
+    with pytest.raises(services.KeyUsed):
+        acknowledge(user, now, attempt=False, idempotency_key=k)
+    assert acknowledge(user, now, attempt=False).decision == "acknowledged"
