@@ -5,8 +5,8 @@ Each entry names, per person, the expected status; routes that take an id are al
 from another trust (expect 404, and nothing changes).
 """
 
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
@@ -63,6 +63,8 @@ SIGNED_OUT = {"anonymous": 302}
 TRACKING_VIEWERS = {"manager": 200, "head": 200, "hr": 200, "ceo": 200, "admin": 200}
 #: Who may download evidence packs in the demo data (evidence:export).
 EVIDENCE_EXPORTERS = {"hr": 200, "dpo": 200, "admin": 200}
+#: Who may import staff in the demo data (staff:manage).
+STAFF_MANAGERS = {"hr": 200, "admin": 200}
 
 
 def _attempt(ids: Ids) -> int:
@@ -83,6 +85,36 @@ def _certificate(ids: Ids):
     from tests.certificates.factories import certificate_of
 
     return certificate_of("staff", ids.slug)
+
+
+def _access(kind: str):
+    """Rows of the access register in a trust, made once per database (see tests/access/factories.py)."""
+    from tests.access import factories
+
+    return getattr(factories, f"matrix_{kind}")
+
+
+def _made(kind: str, path: str):
+    """A path whose page shows access rows: they are made (once) before the page is requested."""
+    return lambda i: _access(kind)(i.slug) and path
+
+
+def _version(ids: Ids) -> int:
+    """The trust's newest policy version (TKAT: its one, published; E-ACT: the seed's draft)."""
+    from modules.policies.queries import versions_of
+
+    return versions_of(ids.trust().id)[0].id
+
+
+def _today_boxes() -> list[str]:
+    from modules.core.timeutil import utcnow
+    from modules.policies.services import london_date
+
+    today = london_date(utcnow())
+    return [str(today.day), str(today.month), str(today.year)]
+
+
+POLICY_PUBLISHERS = {"hr": 200, "admin": 200}
 
 
 MATRIX: dict[str, Route] = {
@@ -157,6 +189,15 @@ MATRIX: dict[str, Route] = {
     # A ZIP is binary: its contents (this trust's records only) are checked in tests/tracking/test_evidence_pack.py.
     "tracking.evidence_pack": Route("GET", lambda i: "/tracking/evidence/pack.zip",
                                     {**SIGNED_OUT, **EVIDENCE_EXPORTERS}, default=403),
+    # Staff import: HR and the trust administrator (staff:manage). An empty apply is a clear 400.
+    "staff.import_staff": Route("GET", lambda i: "/staff/import", {**SIGNED_OUT, **STAFF_MANAGERS}, default=403,
+                                contains=lambda i: i.trust().name),
+    "staff.apply_import": Route("POST", lambda i: "/staff/import/apply", {**SIGNED_OUT, "hr": 400, "admin": 400},
+                                default=403),
+    "staff.import_template": Route("GET", lambda i: "/staff/import/template.csv", {**SIGNED_OUT, **STAFF_MANAGERS},
+                                   default=403, contains=lambda i: "Line manager email"),
+    # The set-password link: an unknown or expired token is a 400 for anyone (tests/people/test_import.py).
+    "auth.set_password": Route("GET", lambda i: "/set-password/not-a-token", {}, default=400, public=True),
 }
 
 

@@ -40,7 +40,7 @@ bp = Blueprint("access", __name__, url_prefix="/access")
 
 nav_item("Official accounts", "access.accounts", "training:take", order=60)
 nav_item("Approvals", "access.approvals", "accounts:approve", order=61)
-nav_item("Your team", "access.team", "team:view", order=62)
+nav_item("Team sign-off", "access.team", "team:view", order=62)
 nav_item("Register", "access.register", "register:view", order=63)
 
 FOREIGN_CHOICE = ("The form named something that is not part of your trust, so nothing was changed. "

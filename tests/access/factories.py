@@ -89,3 +89,46 @@ def granted(local: str, slug: str, acct: OfficialAccount, role: str = "administr
     request = join(local, slug, acct, role, now)
     approve_through(request, now)
     return request.grant
+
+
+# ---- for the access matrix: the same rows whoever asks, made once per database -----------------------
+
+MATRIX_REASON = "I post the weekly newsletter"
+
+
+def matrix_account(slug: str) -> OfficialAccount:
+    """An active account of the trust's first demo academy, registered once."""
+    handle = f"@{slug}-northpark-news"
+    found = db.session.scalar(select(OfficialAccount).join(Trust).where(Trust.slug == slug,
+                                                                        OfficialAccount.handle == handle))
+    if found is None:
+        db.session.commit()  # begin a fresh (writing) transaction
+        found = account(slug, handle=handle)
+        db.session.commit()
+    return found
+
+
+def matrix_request(slug: str) -> AccessRequest:
+    """The demo staff member's pending request to join the matrix account, made once."""
+    acct = matrix_account(slug)
+    found = db.session.scalar(select(AccessRequest).where(AccessRequest.account_id == acct.id,
+                                                          AccessRequest.requester_id == demo_user("staff", slug).id))
+    if found is None:
+        db.session.commit()
+        found = join("staff", slug, acct)
+        db.session.commit()
+    return found
+
+
+def matrix_grant(slug: str):
+    """The demo teacher's active grant on the matrix account, made once."""
+    acct = matrix_account(slug)
+    teacher = demo_user("teacher", slug)
+    found = db.session.scalar(select(AccessRequest).where(AccessRequest.account_id == acct.id,
+                                                          AccessRequest.requester_id == teacher.id))
+    if found is None:
+        db.session.commit()
+        grant = granted("teacher", slug, acct)
+        db.session.commit()
+        return grant
+    return found.grant
