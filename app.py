@@ -50,6 +50,7 @@ def _register_blueprints(app: Flask) -> None:
     from modules.core.views import bp as core_bp
     from modules.notifications.hooks import bp as notifications_bp
     from modules.people.views import bp as people_bp
+    from modules.people.views import staff_bp
     from modules.tracking.views import bp as tracking_bp
     from modules.training.views import bp as training_bp
 
@@ -60,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(access_bp)
     app.register_blueprint(tracking_bp)
+    app.register_blueprint(staff_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -38,10 +38,10 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_assignment_user_id_user'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['policy_version.id'], name=op.f('fk_assignment_version_id_policy_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assignment')),
-    sa.UniqueConstraint('user_id', 'kind', 'version_id', 'due_on', name=op.f('uq_assignment_user_id_kind_version_id_due_on'))
     )
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.create_index('ix_assignment_trust_current_due', ['trust_id', 'is_current', 'due_on'], unique=False)
+        batch_op.create_index('ix_assignment_user_id', ['user_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignment_version_id'), ['version_id'], unique=False)
         batch_op.create_index('uq_assignment_current_user', ['user_id'], unique=True, sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
 
@@ -53,6 +53,7 @@ def downgrade():
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.drop_index('uq_assignment_current_user', sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
         batch_op.drop_index(batch_op.f('ix_assignment_version_id'))
+        batch_op.drop_index('ix_assignment_user_id')
         batch_op.drop_index('ix_assignment_trust_current_due')
 
     op.drop_table('assignment')

@@ -66,6 +66,15 @@ def load_config(overrides: dict | None = None) -> dict:
         # The public certificate check at /verify: requests per client, and the largest PDF it accepts.
         "VERIFY_RATE_LIMIT": os.environ.get("VERIFY_RATE_LIMIT", "30 per minute"),
         "VERIFY_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
+        # Staff import (CSV): the largest file and the most rows one import takes; how long a new person's
+        # "set your password" link lasts.
+        "STAFF_IMPORT_MAX_BYTES": int(os.environ.get("STAFF_IMPORT_MAX_BYTES", str(2 * 1024 * 1024))),
+        "STAFF_IMPORT_MAX_ROWS": int(os.environ.get("STAFF_IMPORT_MAX_ROWS", "20000")),
+        "SET_PASSWORD_MAX_AGE_HOURS": int(os.environ.get("SET_PASSWORD_MAX_AGE_HOURS", "168")),
+        # Reminders are queued through Huey: its own SQLite file under instance/ (so it never contends with
+        # the app's writers), or Redis when REDIS_URL is set. HUEY_IMMEDIATE runs tasks in-process (tests).
+        "HUEY_FILE": os.environ.get("HUEY_FILE") or str(instance / "huey.db"),
+        "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "0") == "1",
     }
     config.update(overrides)
     return config

@@ -7,7 +7,7 @@ stored, so it cannot go stale.
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modules.core.extensions import db
@@ -25,7 +25,8 @@ class Assignment(db.Model):
     """Training a person must complete on a policy version (or a later one) by `due_on`."""
 
     __table_args__ = (
-        UniqueConstraint("user_id", "kind", "version_id", "due_on"),
+        # A person's history, newest first (the drill-down, completion on acknowledgement).
+        Index("ix_assignment_user_id", "user_id", "id"),
         # One current assignment per person.
         Index("uq_assignment_current_user", "user_id", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),

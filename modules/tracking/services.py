@@ -71,7 +71,8 @@ def ensure_assignments(trust: Trust, *, now: datetime, user_ids=None) -> AssignR
     """Give every active person of the trust the assignment the trust's rules say they should have now.
 
     Idempotent: run daily (and for a person when they are created). Someone with no current assignment
-    gets an induction (already complete if they have acknowledged the current version); someone whose
+    (or only one closed when they left, and now back) gets an induction, already complete if they have
+    acknowledged the current version; someone whose
     current assignment is complete gets their annual refresh once it opens; an open assignment that an
     acknowledgement has completed (a missed signal) is marked complete. Leavers are left alone.
     """
@@ -92,6 +93,9 @@ def ensure_assignments(trust: Trust, *, now: datetime, user_ids=None) -> AssignR
                                       .where(PolicyVersion.trust_id == trust.id)).all())
     for user_id, start_date, current in rows:
         ack = acks.get(user_id)
+        if current is not None and current.completed_at is None and current.closed_on is not None:
+            _retire(current, today=today)  # closed when they left, and they are back: start again
+            current = None
         if current is None:
             done = ack if ack and ack[2] >= version.number else None
             due = rules.induction_due(start_date, today, settings["induction_days"])
@@ -180,13 +184,4 @@ def close_for_leaver(user: User, *, now: datetime) -> None:
     if current is not None and current.completed_at is None and current.closed_on is None:
         current.closed_on, current.closed_reason = london_date(now), CLOSED_LEFT
         db.session.flush()
-
-
-def reopen_for_returner(user: User, *, now: datetime) -> None:
-    """Someone who comes back gets the assignment their trust's rules give them now."""
-    current = db.session.scalar(select(Assignment).where(Assignment.user_id == user.id,
-                                                         Assignment.is_current.is_(True)))
-    if current is not None and current.closed_reason == CLOSED_LEFT:
-        _retire(current, today=london_date(now), reason=CLOSED_LEFT)
-    ensure_assignments(user.trust, now=now, user_ids=[user.id])
 

@@ -1,0 +1,32 @@
+"""The emails tracking sends: staff invitations and training reminders (plain text from templates)."""
+
+from datetime import date
+
+from flask import render_template
+
+from modules.certificates.links import absolute
+from modules.core.timeutil import format_date
+from modules.people.models import User
+
+
+def invitation(user: User, token: str, *, max_age_hours: int) -> tuple[str, str]:
+    """Subject and body of a new person's "set your password" email."""
+    link = absolute("auth.set_password", token=token)
+    body = render_template("tracking/email/invitation.txt", user=user, link=link,
+                           days=max(1, max_age_hours // 24), sign_in=absolute("auth.sign_in"))
+    return f"Set your password for {user.trust.short_name} policy training", body
+
+
+def reminder(kind: str, person: User, *, due_on: date, today: date, training: str,
+             recipient: User | None = None) -> tuple[str, str]:
+    """Subject and body of a reminder: "due-soon", "overdue", or "manager" (a copy to the line manager)."""
+    days = (due_on - today).days
+    subject = {
+        "due-soon": f"Reminder: your social media policy training is due by {format_date(due_on)}",
+        "overdue": f"Overdue: your social media policy training was due on {format_date(due_on)}",
+        "manager": f"Overdue training: {person.name}",
+    }[kind]
+    body = render_template("tracking/email/reminder.txt", kind=kind, person=person, recipient=recipient or person,
+                           due_on=format_date(due_on), days=days, overdue_days=-days, training=training,
+                           link=absolute("training.home"))
+    return subject, body
