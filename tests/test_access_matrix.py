@@ -117,6 +117,24 @@ def _today_boxes() -> list[str]:
 POLICY_PUBLISHERS = {"hr": 200, "admin": 200}
 
 
+def _version(ids: Ids) -> int:
+    """The trust's newest policy version (TKAT: its one, published; E-ACT: the seed's draft)."""
+    from modules.policies.queries import versions_of
+
+    return versions_of(ids.trust().id)[0].id
+
+
+def _today_boxes() -> list[str]:
+    from modules.core.timeutil import utcnow
+    from modules.policies.services import london_date
+
+    today = london_date(utcnow())
+    return [str(today.day), str(today.month), str(today.year)]
+
+
+POLICY_PUBLISHERS = {"hr": 200, "admin": 200}
+
+
 MATRIX: dict[str, Route] = {
     "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
     "static": Route("GET", lambda i: "/static/images/favicon.svg", {}, public=True),

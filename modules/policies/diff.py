@@ -405,3 +405,50 @@ def retraining(comparison: Comparison, new_sections: Sequence[str], new_question
 def section_credit(comparison: Comparison) -> Mapping[str, str]:
     """Old module number → new module number for modules whose reading credit carries over."""
     return {old: new for new, old in comparison.kept_sections.items()}
+
+
+@dataclass(frozen=True)
+class CheckedQuestion:
+    """A quiz question as the draft review lists it, with why it is listed."""
+
+    key: str
+    stem: str
+    refs: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class QuizBankCheck:
+    """The quiz bank against a new version: what to review, what carries over, what asks about the changes."""
+
+    #: Current-version questions citing a removed or reworded clause.
+    to_review: tuple[CheckedQuestion, ...]
+    #: Current-version questions whose clauses only moved: their references need updating.
+    renumbered: tuple[CheckedQuestion, ...]
+    #: Current-version questions whose clauses are unchanged: they carry over as they are.
+    carried: tuple[CheckedQuestion, ...]
+    #: New-version questions citing an added or reworded clause: the "what changed" quiz.
+    on_changes: tuple[CheckedQuestion, ...]
+
+    @property
+    def needs_attention(self) -> bool:
+        """Whether any question must be reviewed or have its references updated."""
+        return bool(self.to_review or self.renumbered)
+
+
+def check_quiz_bank(comparison: Comparison, old_questions: Iterable, new_questions: Iterable) -> QuizBankCheck:
+    """Sort the questions (`key`, `stem`, `clause_refs`) of the current and the new version for HR's review."""
+    to_review, renumbered, carried = [], [], []
+    for question in old_questions:
+        review = review_questions(comparison, [question])[0]
+        notes = [f"cites {ref}, which was removed" for ref in review.removed]
+        notes += [f"cites {ref}, which was reworded" for ref in review.reworded]
+        notes += [f"cites {old}, now {new}" for old, new in review.renumbered]
+        item = CheckedQuestion(question.key, question.stem, review.refs, "; ".join(notes).capitalize())
+        {"review": to_review, "renumbered": renumbered, "carry": carried}[review.outcome].append(item)
+    kinds = {c.new_ref: c.kind for c in comparison.clauses(ADDED, REWORDED)}
+    on_changes = [CheckedQuestion(q.key, q.stem, tuple(q.clause_refs),
+                                  "; ".join(f"cites {ref}, which was {kinds[ref]}" for ref in q.clause_refs
+                                            if ref in kinds).capitalize())
+                  for q in questions_citing_changes(comparison, new_questions)]
+    return QuizBankCheck(tuple(to_review), tuple(renumbered), tuple(carried), tuple(on_changes))

@@ -247,3 +247,26 @@ def test_the_demo_version_differs_from_the_seed_only_by_clause_5_5():
         ("added", None, "5.5"), ("added", None, "5.5.1"), ("renumbered", "5.5", "5.6")]
     assert result.changed_sections == ["5"]
     assert demo.dates == seed.dates and demo.title == seed.title
+
+
+@dataclass
+class QS:
+    key: str
+    stem: str
+    clause_refs: list[str]
+
+
+def test_check_quiz_bank_sorts_questions_for_review():
+    new = [BASE[0], S("2", "Personal accounts", [C("2.1", "Staff must set their profiles to private."),
+                                                 C("2.2", BASE[1].clauses[2].text)]),
+           BASE[2], S("4", "Breaches", [C("4.1", "A breach may lead to disciplinary action."),
+                                        C("4.2", "Staff must report a breach they see.")])]
+    result = diff.compare(BASE, new)
+    check = diff.check_quiz_bank(result, [QS("friends", "F?", ["2.1"]), QS("images", "I?", ["2.3"]),
+                                          QS("admins", "A?", ["3.2"])],
+                                 [QS("report", "R?", ["4.2"]), QS("admins", "A?", ["3.2"])])
+    assert [(q.key, q.note) for q in check.to_review] == [("friends", "Cites 2.1, which was removed")]
+    assert [(q.key, q.note) for q in check.renumbered] == [("images", "Cites 2.3, now 2.2")]
+    assert [q.key for q in check.carried] == ["admins"]
+    assert [(q.key, q.note) for q in check.on_changes] == [("report", "Cites 4.2, which was added")]
+    assert check.needs_attention

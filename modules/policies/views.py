@@ -1,0 +1,130 @@
+"""HR's policy versions: the list with review dates, a draft's review (comparison, quiz bank) and publishing."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from modules.core.capabilities import require
+from modules.core.extensions import db
+from modules.core.navigation import nav_item
+from modules.core.timeutil import format_date, utcnow
+from modules.core.web import bad_request
+from modules.policies import queries, services
+from modules.policies.diff import QuizBankCheck
+from modules.policies.forms import PublishForm, ReviewDateForm
+from modules.policies.signals import version_review
+
+bp = Blueprint("policies", __name__, url_prefix="/hr/policy")
+PUBLISH = "policy:publish"
+nav_item("Policy versions", "policies.versions", PUBLISH, order=66)
+
+#: Date fields send exactly three boxes (day, month, year); anything else is a tampered form.
+_DATE_FIELDS = ("effective_on", "next_review_on")
+
+
+def _today():
+    return services.london_date(utcnow())
+
+
+def _version_or_404(version_id: int, *, lock: bool = False):
+    """The trust's version (another trust's id is a 404 for everyone), then the capability check (403)."""
+    version = queries.version_in_trust(current_user.trust_id, version_id, lock=lock) or abort(404)
+    if not current_user.can(PUBLISH):
+        abort(403)
+    return version
+
+
+def _check_date_boxes() -> None:
+    for name in _DATE_FIELDS:
+        if name in request.form and len(request.form.getlist(name)) != 3:
+            raise bad_request("The date sent was not day, month and year, so nothing was changed. "
+                              "Go back, reload the page and try again.")
+
+
+@bp.get("")
+@require(PUBLISH)
+def versions():
+    """The trust's policy versions, the current one's review date, and drafts waiting to be published."""
+    today = _today()
+    found = queries.versions_of(current_user.trust_id)
+    current = next((v for v in found if v.status == "published"), None)
+    return render_template("policies/versions.html", trust=current_user.trust, versions=found, current=current,
+                           today=today, past_review=bool(current and queries.policy_past_review(current, today)),
+                           reminder_due=bool(current and queries.review_reminder_due(current, today)),
+                           drafts=[v for v in found if v.status == "draft"])
+
+
+def _render_version(version, *, publish_form=None, review_form=None, status: int = 200):
+    today = _today()
+    compared = queries.compared(version)
+    quiz_check = None
+    if compared.comparison is not None:
+        answers = version_review.send(version, base=compared.base, comparison=compared.comparison)
+        quiz_check = next((result for _receiver, result in answers if isinstance(result, QuizBankCheck)), None)
+    current = queries.published_version(version.trust_id)
+    if publish_form is None:
+        publish_form = PublishForm(formdata=None)
+        publish_form.effective_on.data = today
+    if review_form is None:
+        review_form = ReviewDateForm(formdata=None)
+        review_form.next_review_on.data = version.next_review_on
+    return render_template(
+        "policies/version.html", version=version, base=compared.base, comparison=compared.comparison,
+        quiz_check=quiz_check, current=current, trust=current_user.trust, today=today,
+        can_publish=version.status == "draft" and (current is None or current.number < version.number),
+        past_review=queries.policy_past_review(version, today), publish_form=publish_form,
+        review_form=review_form, grace_days=int(current_user.trust.setting("supersede_grace_days", 30)),
+    ), status
+
+
+@bp.get("/versions/<int:version_id>")
+@login_required
+def version(version_id: int):
+    """One version against the one before it: clause changes section by section, the quiz bank, publishing."""
+    return _render_version(_version_or_404(version_id))
+
+
+@bp.post("/versions/<int:version_id>/publish")
+@login_required
+def publish(version_id: int):
+    """Publish a draft with a confirmation and an effective date; publishing it again changes nothing."""
+    version = _version_or_404(version_id, lock=True)
+    if version.status == "published":
+        flash(f"{version.label.capitalize()} is already published. Nothing was changed.", "info")
+        return redirect(url_for("policies.version", version_id=version.id))
+    _check_date_boxes()
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _render_version(version, publish_form=form, status=400)
+    try:
+        services.publish_draft(version, effective_on=form.effective_on.data, now=utcnow())
+    except services.VersionError as exc:
+        db.session.rollback()
+        if exc.field is None:
+            raise bad_request(exc.message) from exc
+        getattr(form, exc.field).errors = [exc.message]
+        return _render_version(_version_or_404(version_id), publish_form=form, status=400)
+    db.session.commit()
+    flash(f"{version.label.capitalize()} is published. Staff now train on it.", "success")
+    return redirect(url_for("policies.version", version_id=version.id))
+
+
+@bp.post("/versions/<int:version_id>/next-review")
+@login_required
+def next_review(version_id: int):
+    """Set when the policy is next reviewed, in place of the date the document states."""
+    version = _version_or_404(version_id, lock=True)
+    _check_date_boxes()
+    form = ReviewDateForm()
+    if not form.validate_on_submit():
+        return _render_version(version, review_form=form, status=400)
+    try:
+        services.set_next_review(version, form.next_review_on.data, now=utcnow())
+    except services.VersionError as exc:
+        db.session.rollback()
+        if exc.field is None:
+            raise bad_request(exc.message) from exc
+        form.next_review_on.errors = [exc.message]
+        return _render_version(_version_or_404(version_id), review_form=form, status=400)
+    db.session.commit()
+    flash(f"The next review of {version.label} is now due on {format_date(form.next_review_on.data)}.", "success")
+    return redirect(url_for("policies.version", version_id=version.id))

@@ -1,0 +1,61 @@
+"""Issue 7 "Done when": HR publishes the current E-ACT version over the earlier demo one and sees 5.5 added."""
+
+import pytest
+from sqlalchemy import select
+
+from modules.core.extensions import db
+from modules.people.models import Trust
+from modules.policies.queries import versions_of
+from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign_in_as
+
+pytestmark = pytest.mark.browser
+
+
+def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server):
+    sign_in_as(page, live_server, "hr", "e-act")
+    page.get_by_role("link", name="Policy versions").click()
+    assert page.locator("h1").inner_text() == "Policy versions"
+    assert "Past review" in page.locator("#next-review").inner_text()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Review and publish version 2").click()
+    assert page.locator("h1").inner_text() == "Review version 2"
+    added = page.locator("#change-added-5\\.5")
+    assert "Clause 5.5" in added.inner_text() and "Added" in added.inner_text()
+    assert "Use of WhatsApp for Trust Purposes" in added.locator("ins").inner_text()
+    assert "strictly prohibited" in page.locator("#change-added-5\\.5\\.1 ins").inner_text()
+    assert "(was 5.5)" in page.locator("#change-renumbered-5\\.6").inner_text()
+    assert page.locator("#changed-modules").inner_text().strip() == "5. Responsible use of social media"
+    assert "On the changes (1)" in page.content()
+    assert_accessible(page)
+
+    # Publishing without the confirmation is refused, with the error linked from the summary.
+    page.get_by_role("button", name="Publish version 2").click()
+    assert "Confirm that you have reviewed the changes" in page.locator(".govuk-error-summary").inner_text()
+    assert page.title().startswith("Error: ")
+    assert_accessible(page)
+    page.console_errors.clear()  # the refused form answered 400, as it should
+
+    page.get_by_label("I have reviewed the changes and want to publish this version").check()
+    page.get_by_role("button", name="Publish version 2").click()
+    assert "Version 2 is published" in page.locator(".govuk-notification-banner").inner_text()
+    assert page.locator("h1").inner_text() == "Version 2"
+    assert "Current" in page.locator(".govuk-summary-list").first.inner_text()
+    # The published version still reports what changed against the one it replaced.
+    assert "Added" in page.locator("#change-added-5\\.5").inner_text()
+    assert page.get_by_role("button", name="Publish version 2").count() == 0
+    assert_accessible(page)
+    assert_no_csp_errors(page)
+
+    trust = db.session.scalar(select(Trust).where(Trust.slug == "e-act"))
+    db.session.rollback()
+    assert [(v.number, v.status) for v in versions_of(trust.id)] == [(2, "published"), (1, "superseded")]
+
+
+def test_tkat_hr_sees_the_policy_past_review(page, live_server):
+    sign_in_as(page, live_server, "hr", "tkat")
+    page.goto(f"{live_server}/hr/policy")
+    assert "past its review date (31 December 2025)" in page.locator(".govuk-warning-text").inner_text()
+    assert "Past review" in page.locator("#next-review").inner_text()
+    assert_accessible(page)
+
