@@ -117,24 +117,6 @@ def _today_boxes() -> list[str]:
 POLICY_PUBLISHERS = {"hr": 200, "admin": 200}
 
 
-def _version(ids: Ids) -> int:
-    """The trust's newest policy version (TKAT: its one, published; E-ACT: the seed's draft)."""
-    from modules.policies.queries import versions_of
-
-    return versions_of(ids.trust().id)[0].id
-
-
-def _today_boxes() -> list[str]:
-    from modules.core.timeutil import utcnow
-    from modules.policies.services import london_date
-
-    today = london_date(utcnow())
-    return [str(today.day), str(today.month), str(today.year)]
-
-
-POLICY_PUBLISHERS = {"hr": 200, "admin": 200}
-
-
 MATRIX: dict[str, Route] = {
     "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
     "static": Route("GET", lambda i: "/static/images/favicon.svg", {}, public=True),
@@ -216,6 +198,20 @@ MATRIX: dict[str, Route] = {
                                    default=403, contains=lambda i: "Line manager email"),
     # The set-password link: an unknown or expired token is a 400 for anyone (tests/people/test_import.py).
     "auth.set_password": Route("GET", lambda i: "/set-password/not-a-token", {}, default=400, public=True),
+    # Policy versions (policy:publish). The version pages look the id up in the trust first (another trust's id
+    # is a 404 for everyone), then check the capability (403). TKAT's only version is already published, so
+    # publishing it again is the idempotent redirect; tests/policies/test_versions_views.py publishes a real draft.
+    "policies.versions": Route("GET", lambda i: "/hr/policy", {**SIGNED_OUT, **POLICY_PUBLISHERS}, default=403,
+                               contains=lambda i: i.trust().name),
+    "policies.version": Route("GET", lambda i: f"/hr/policy/versions/{_version(i)}",
+                              {**SIGNED_OUT, **POLICY_PUBLISHERS}, default=403, takes_id=True,
+                              contains=lambda i: f"policies/{i.slug}.txt"),
+    "policies.publish": Route("POST", lambda i: f"/hr/policy/versions/{_version(i)}/publish",
+                              {**SIGNED_OUT, "hr": 302, "admin": 302}, default=403, takes_id=True,
+                              data={"confirm": "y", "effective_on": _today_boxes()}),
+    "policies.next_review": Route("POST", lambda i: f"/hr/policy/versions/{_version(i)}/next-review",
+                                  {**SIGNED_OUT, "hr": 302, "admin": 302}, default=403, takes_id=True,
+                                  data={"next_review_on": ["31", "12", "2027"]}),
 }
 
 
