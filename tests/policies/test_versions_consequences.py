@@ -1,0 +1,72 @@
+"""What publishing E-ACT's seed over the demo version means: the re-training scope (by count) and the lapse
+of old certificates after the grace period, at explicit times."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from modules.assessments.versions import live_questions, what_changed_questions
+from modules.attestation.models import Acknowledgement
+from modules.certificates.models import Certificate
+from modules.certificates.status import certificate_status
+from modules.core.extensions import db
+from modules.people.models import Trust
+from modules.policies import diff, queries
+from modules.policies.services import london_date, publish_draft
+from tests.certificates.factories import issue
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _e_act():
+    trust = db.session.scalar(select(Trust).where(Trust.slug == "e-act"))
+    demo, seed = sorted(queries.versions_of(trust.id), key=lambda v: v.number)
+    return trust, demo, seed
+
+
+def _bank_keys_citing(refs: set[str]) -> set[str]:
+    bank = yaml.safe_load((ROOT / "quizzes/e-act.yaml").read_text(encoding="utf-8"))
+    return {q["id"] for q in bank["questions"] if refs.intersection(str(c) for c in q["clauses"])}
+
+
+def test_the_demo_retrains_holders_on_exactly_one_module_and_only_the_questions_on_the_changes(app):
+    _trust, demo, seed = _e_act()
+    comparison = queries.comparison(demo, seed)
+    numbers = [s.number for s in seed.sections]
+    questions = [q for q in live_questions(seed) if q.drawable]
+
+    holder = diff.retraining(comparison, numbers, questions, acknowledged_current=True)
+    assert holder.scope == "changes" and holder.reacknowledge
+    assert holder.sections == ("5",)
+    assert len(holder.credited) == len(numbers) - 1 == 8
+    on_changes = what_changed_questions(seed, comparison)
+    assert sorted(holder.question_keys) == sorted(q.key for q in on_changes)
+    assert len(holder.question_keys) == len(_bank_keys_citing({"5.5", "5.5.1"})) == 1
+    # The question on 5.6 (renumbered only, same words) is not asked again.
+    assert not {k for k in holder.question_keys if k in _bank_keys_citing({"5.6"})}
+
+    newcomer = diff.retraining(comparison, numbers, questions, acknowledged_current=False)
+    assert newcomer.scope == "full" and len(newcomer.sections) == 9
+    assert len(newcomer.question_keys) == len(questions) > len(holder.question_keys)
+
+
+def test_old_certificates_are_superseded_only_after_the_grace_period(app, now):
+    trust, demo, seed = _e_act()
+    cert = issue("staff", "e-act", now, version=demo)
+    acks_before = db.session.scalar(select(func.count()).select_from(Acknowledgement))
+    published = now + timedelta(days=10)
+    assert publish_draft(seed, effective_on=london_date(published), now=published)
+    db.session.commit()
+    db.session.expire_all()
+    cert = db.session.get(Certificate, cert.id)
+    grace = int(trust.setting("supersede_grace_days", 30))
+    assert cert.superseded_since == published and grace == 30
+    assert certificate_status(cert, published) == "valid"
+    assert certificate_status(cert, published + timedelta(days=grace) - timedelta(seconds=1)) == "valid"
+    assert certificate_status(cert, published + timedelta(days=grace)) == "superseded"
+    # The old acknowledgement stays as it was: it is evidence.
+    assert db.session.scalar(select(func.count()).select_from(Acknowledgement)) == acks_before
+    ack = db.session.get(Acknowledgement, cert.acknowledgement_id)
+    assert ack.version_id == demo.id
