@@ -70,3 +70,22 @@ def test_old_certificates_are_superseded_only_after_the_grace_period(app, now):
     assert db.session.scalar(select(func.count()).select_from(Acknowledgement)) == acks_before
     ack = db.session.get(Acknowledgement, cert.acknowledgement_id)
     assert ack.version_id == demo.id
+
+
+def test_a_register_grant_lapses_only_after_the_grace_period_if_nothing_is_done(app, now):
+    from modules.access import status as access_status
+    from tests.access.factories import account, granted
+
+    _trust, _demo, seed = _e_act()
+    grant = granted("staff", "e-act", account("e-act", now=now), now=now)
+    db.session.commit()
+    published = now + timedelta(days=3)
+    publish_draft(seed, effective_on=london_date(published), now=published)
+    db.session.commit()
+    db.session.expire_all()
+    grant = db.session.get(type(grant), grant.id)
+    lapse = published + timedelta(days=30)
+    assert access_status.foreseeable_end(grant) == lapse
+    assert access_status.grant_state(grant, lapse - timedelta(seconds=1)).status == access_status.ACTIVE
+    state = access_status.grant_state(grant, lapse)
+    assert (state.status, state.reason) == (access_status.LAPSED, "superseded")
