@@ -74,7 +74,7 @@ def _register_cli(app: Flask) -> None:
     from modules.notifications.cli import notifications_cli
     from modules.people.cli import demo_cli
     from modules.policies.cli import content_cli, policy_cli
-    from modules.tracking.cli import tracking_cli
+    from modules.tracking.cli import reminders_cli, tracking_cli
 
     for group in (demo_cli, content_cli, policy_cli, quizzes_cli):
         app.cli.add_command(group)
@@ -82,3 +82,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(notifications_cli)
     app.cli.add_command(access_cli)
     app.cli.add_command(tracking_cli)
+    app.cli.add_command(reminders_cli)

@@ -1,15 +1,21 @@
-"""`flask tracking assign`: give everyone the assignments their trust's rules call for today."""
+"""`flask tracking assign`, and `flask reminders run` / `flask reminders worker`."""
+
+import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
+from modules.notifications import queue
 from modules.people.models import Trust
+from modules.tracking.reminders import queue_reminders, undelivered_reminders
 from modules.tracking.services import ensure_assignments
 
 tracking_cli = AppGroup("tracking", help="Assignments and deadlines.")
+reminders_cli = AppGroup("reminders", help="Training reminder emails.")
 
 
 @tracking_cli.command("assign")
@@ -17,11 +23,56 @@ tracking_cli = AppGroup("tracking", help="Assignments and deadlines.")
 def assign_command(slug: str | None):
     """Create inductions and open refreshes that are due; idempotent, run daily (reminders run does it too)."""
     now = utcnow()
-    query = select(Trust).order_by(Trust.slug)
-    if slug:
-        query = query.where(Trust.slug == slug)
-    for trust in db.session.scalars(query).all():
+    for trust in _trusts(slug):
         report = ensure_assignments(trust, now=now)
         db.session.commit()
         made = ", ".join(f"{kind} {count}" for kind, count in report.created.items())
         click.echo(f"{trust.slug}: created {made}; {report.completed} found already complete")
+
+
+def _trusts(slug: str | None) -> list[Trust]:
+    query = select(Trust).order_by(Trust.slug)
+    if slug:
+        query = query.where(Trust.slug == slug)
+    trusts = list(db.session.scalars(query))
+    if slug and not trusts:
+        click.echo(f"No trust with slug {slug!r}.", err=True)
+        sys.exit(2)
+    return trusts
+
+
+@reminders_cli.command("run")
+@click.option("--trust", "slug", help="Only this trust (slug).")
+@click.option("--drain", is_flag=True, help="Also run the queued deliveries in this process (no worker needed).")
+def run_command(slug: str | None, drain: bool):
+    """Assign what is due, write today's reminders to the outbox, and queue their delivery.
+
+    Running it again the same day writes and sends nothing new: the outbox's unique (recipient, reason,
+    date) key is the guard.
+    """
+    now = utcnow()
+    for trust in _trusts(slug):
+        ensure_assignments(trust, now=now)
+        report = queue_reminders(trust, now=now)
+        db.session.commit()  # the outbox rows exist before anything is sent
+        if not report.enabled:
+            click.echo(f"{trust.slug}: reminders are turned off for this trust")
+            continue
+        counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
+        click.echo(f"{trust.slug}: {counts}")
+    waiting = undelivered_reminders()
+    db.session.commit()
+    tasks = queue.enqueue_delivery(waiting) if waiting else 0
+    click.echo(f"queued {len(waiting)} message(s) for delivery in {tasks} task(s)")
+    if drain:
+        if not current_app.config.get("MAIL_SERVER"):
+            click.echo("MAIL_SERVER is not set: messages stay in the outbox.", err=True)
+        ran = queue.drain()
+        click.echo(f"ran {ran} delivery task(s)")
+
+
+@reminders_cli.command("worker")
+@click.option("--workers", default=1, show_default=True, help="Worker threads.")
+def worker_command(workers: int):
+    """Run the delivery queue's worker until interrupted (Ctrl+C)."""
+    queue.run_worker(current_app._get_current_object(), workers=workers)

@@ -2,17 +2,23 @@
 
 from datetime import date
 
-from flask import render_template
+from flask import current_app
 
 from modules.certificates.links import absolute
 from modules.core.timeutil import format_date
 from modules.people.models import User
 
 
+def _render(name: str, **context) -> str:
+    """A plain-text email template, rendered without request context processors (emails go out from CLI
+    commands and workers too)."""
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
 def invitation(user: User, token: str, *, max_age_hours: int) -> tuple[str, str]:
     """Subject and body of a new person's "set your password" email."""
     link = absolute("auth.set_password", token=token)
-    body = render_template("tracking/email/invitation.txt", user=user, link=link,
+    body = _render("tracking/email/invitation.txt", user=user, link=link,
                            days=max(1, max_age_hours // 24), sign_in=absolute("auth.sign_in"))
     return f"Set your password for {user.trust.short_name} policy training", body
 
@@ -26,7 +32,7 @@ def reminder(kind: str, person: User, *, due_on: date, today: date, training: st
         "overdue": f"Overdue: your social media policy training was due on {format_date(due_on)}",
         "manager": f"Overdue training: {person.name}",
     }[kind]
-    body = render_template("tracking/email/reminder.txt", kind=kind, person=person, recipient=recipient or person,
+    body = _render("tracking/email/reminder.txt", kind=kind, person=person, recipient=recipient or person,
                            due_on=format_date(due_on), days=days, overdue_days=-days, training=training,
                            link=absolute("training.home"))
     return subject, body

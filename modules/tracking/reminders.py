@@ -1,0 +1,104 @@
+"""Who is due a reminder today, written to the outbox (the guard against sending twice) for delivery.
+
+For each active person's open, current assignment:
+- `due-soon`: once, in the `reminder_days_before` days (default 7) before the due date;
+- `overdue`: on becoming overdue, then again every `reminder_repeat_days` (default 7) while still overdue;
+- `manager`: a copy to their line manager with each overdue reminder after the first.
+A trust turns all of it off with `reminders: false` in trusts.yaml.
+
+Outbox reasons are "reminder:<kind>:<assignment id>", so the outbox's unique (recipient, reason, date) key
+means the same reminder can never be written twice on one day, whatever runs concurrently; the history of
+earlier dates decides whether one is due at all. Leavers get nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from modules.core.extensions import db
+from modules.notifications.models import OutboxMessage
+from modules.notifications.services import london_date, queue_email
+from modules.people.models import Trust, User
+from modules.tracking.mail import reminder
+from modules.tracking.models import Assignment
+from modules.tracking.queries import REMINDER_PREFIX
+
+DUE_SOON, OVERDUE, MANAGER = "due-soon", "overdue", "manager"
+DEFAULT_DAYS_BEFORE = 7
+DEFAULT_REPEAT_DAYS = 7
+
+
+def reason(kind: str, assignment_id: int) -> str:
+    """The outbox reason of a reminder, e.g. "reminder:overdue:42"."""
+    return f"{REMINDER_PREFIX}{kind}:{assignment_id}"
+
+
+@dataclass
+class ReminderReport:
+    """What a reminder run wrote to the outbox, for one trust."""
+
+    trust: str
+    enabled: bool = True
+    message_ids: list[int] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {DUE_SOON: 0, OVERDUE: 0, MANAGER: 0})
+
+
+def _history(trust_id: int) -> dict[str, date]:
+    """Per reminder reason, the last date one was written for the trust."""
+    rows = db.session.execute(select(OutboxMessage.reason, func.max(OutboxMessage.on_date))
+                              .where(OutboxMessage.trust_id == trust_id,
+                                     OutboxMessage.reason.like(f"{REMINDER_PREFIX}%"))
+                              .group_by(OutboxMessage.reason))
+    return dict(rows.all())
+
+
+def queue_reminders(trust: Trust, *, now: datetime) -> ReminderReport:
+    """Write today's due reminders for the trust to the outbox (add + flush); returns what was written."""
+    report = ReminderReport(trust=trust.slug, enabled=bool(trust.setting("reminders", True)))
+    if not report.enabled:
+        return report
+    today = london_date(now)
+    before = int(trust.setting("reminder_days_before", DEFAULT_DAYS_BEFORE))
+    every = int(trust.setting("reminder_repeat_days", DEFAULT_REPEAT_DAYS))
+    manager = aliased(User)
+    rows = db.session.execute(
+        select(Assignment, User, manager)
+        .join(User, User.id == Assignment.user_id)
+        .outerjoin(manager, and_(manager.id == User.line_manager_id, manager.active.is_(True)))
+        .where(Assignment.trust_id == trust.id, Assignment.is_current.is_(True),
+               Assignment.completed_at.is_(None), Assignment.closed_on.is_(None),
+               Assignment.due_on <= today + timedelta(days=before), User.active.is_(True))
+        .order_by(Assignment.due_on, Assignment.id)).all()
+    history = _history(trust.id)
+
+    def write(kind: str, assignment: Assignment, person: User, recipient: User) -> None:
+        subject, body = reminder(kind, person, due_on=assignment.due_on, today=today,
+                                 training=assignment.kind_label, recipient=recipient)
+        message = queue_email(recipient=recipient.email, reason=reason(kind, assignment.id), subject=subject,
+                              body=body, now=now, user=recipient, trust_id=trust.id)
+        report.message_ids.append(message.id)
+        report.counts[kind] += 1
+
+    for assignment, person, line_manager in rows:
+        if assignment.due_on >= today:
+            if reason(DUE_SOON, assignment.id) not in history:
+                write(DUE_SOON, assignment, person, person)
+            continue
+        last = history.get(reason(OVERDUE, assignment.id))
+        if last is None:
+            write(OVERDUE, assignment, person, person)
+        elif (today - last).days >= every:
+            write(OVERDUE, assignment, person, person)
+            if line_manager is not None:
+                write(MANAGER, assignment, person, line_manager)
+    db.session.flush()
+    return report
+
+
+def undelivered_reminders(limit: int = 5000) -> list[int]:
+    """Ids of reminder messages still waiting to be sent (e.g. a queue that was lost), oldest first."""
+    return list(db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.status == "pending", OutboxMessage.reason.like(f"{REMINDER_PREFIX}%"))
+        .order_by(OutboxMessage.id).limit(limit)))
