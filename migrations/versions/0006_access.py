@@ -117,7 +117,7 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
     sa.Column('certificate_id', sa.Integer(), nullable=False),
-    sa.Column('approver_ids', sa.JSON(), nullable=False),
+    sa.Column('approver_ids', sa.String(length=400), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['official_account.id'], name=op.f('fk_access_grant_account_id_official_account')),
     sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'], name=op.f('fk_access_grant_certificate_id_certificate')),

@@ -150,8 +150,8 @@ class AccessGrant(db.Model):
     request_id: Mapped[int] = mapped_column(ForeignKey("access_request.id"), unique=True)
     #: The grantee's certificate the final approval relied on.
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
-    #: Ids of the approvers, in chain order.
-    approver_ids: Mapped[list] = mapped_column(JSON)
+    #: Ids of the approvers, in chain order, comma-separated (e.g. "12,15,18").
+    approver_ids: Mapped[str] = mapped_column(String(400))
     #: When it was granted, UTC.
     created_at: Mapped[datetime]
 
@@ -160,6 +160,11 @@ class AccessGrant(db.Model):
     certificate: Mapped[Certificate] = relationship()
     request: Mapped[AccessRequest] = relationship()
     revocation: Mapped["AccessRevocation | None"] = relationship(viewonly=True)
+
+    @property
+    def approver_id_list(self) -> list[int]:
+        """The approvers' ids, in chain order."""
+        return [int(i) for i in self.approver_ids.split(",") if i]
 
     @property
     def account_status(self) -> str:

@@ -402,7 +402,7 @@ def register_rows(trust: Trust, now: datetime, scope: set[int] | None = None,
         accounts = [a for a in accounts if a.academy_id is None]
     grants = grants_of(trust.id, account_ids=[a.id for a in accounts]) if accounts else []
     names = dict(db.session.execute(select(User.id, User.name).where(User.trust_id == trust.id)).all())
-    rows = [RegisterRow(g, grant_state(g, now), [names.get(i, "(unknown)") for i in g.approver_ids or []])
+    rows = [RegisterRow(g, grant_state(g, now), [names.get(i, "(unknown)") for i in g.approver_id_list])
             for g in grants]
     return sorted(rows, key=lambda r: (not r.state.active, r.grant.user.name.lower(), r.grant.account.owner_name,
                                        r.grant.account.handle.lower()))

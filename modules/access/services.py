@@ -132,6 +132,7 @@ def register_account(actor: User, *, platform: str, handle: str, academy: Academ
     if status not in (PROPOSED, ACCOUNT_ACTIVE):
         raise AccessError("Choose proposed or active", "status")
     check_forbidden(trust, platform=platform, kind="register")
+    lock_trust(trust.id)
     _unique_handle(trust, platform, handle)
     account = OfficialAccount(trust_id=trust.id, academy_id=academy.id if academy else None, platform=platform,
                               handle=handle, purpose=purpose, status=status, created_by_id=actor.id,
@@ -227,6 +228,7 @@ def request_join(requester: User, account: OfficialAccount, *, role: str, reason
     role = _role(role)
     reason = _text(reason, "reason", "why you need access")
     check_forbidden(requester.trust, platform=account.platform, kind=JOIN, role=role)
+    lock_trust(requester.trust_id)  # the duplicate checks below and the insert happen as one
     if queries.open_request_for(requester, account, role) is not None:
         raise AccessError("You have already asked for this: your request is waiting for a decision", "account")
     for grant in queries.grants_of(requester.trust_id, account_ids=[account.id], user_id=requester.id):
@@ -247,6 +249,7 @@ def request_new_account(requester: User, *, platform: str, handle: str, academy:
     purpose = _text(purpose, "purpose", "what the account is for")
     reason = _text(reason, "reason", "why you need it")
     details = clean_details(rules_for(trust).request_form, answers)
+    lock_trust(trust.id)  # the handle check and the insert happen as one
     _unique_handle(trust, platform, handle)
     account = OfficialAccount(trust_id=trust.id, academy_id=academy.id if academy else None, platform=platform,
                               handle=handle, purpose=purpose, status=PROPOSED, created_by_id=requester.id,
@@ -329,7 +332,8 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
         request.account.status, request.account.status_changed_at = ACCOUNT_ACTIVE, now
     grant = AccessGrant(trust_id=request.trust_id, account_id=request.account_id, user_id=requester.id,
                         role=request.role, request_id=request.id, certificate_id=certificate.id,
-                        approver_ids=[d.approver_id for d in sorted(request.decisions, key=lambda d: d.step)],
+                        approver_ids=",".join(str(d.approver_id) for d in sorted(request.decisions,
+                                                                                 key=lambda d: d.step)),
                         created_at=now)
     db.session.add(grant)
     db.session.flush()
@@ -465,7 +469,7 @@ def _notify_requester(request: AccessRequest, now: datetime) -> None:
 def _notify_lapse(grant: AccessGrant, observation: LapseObservation, now: datetime) -> int:
     sent = 0
     reason = REASON_TEXT.get(observation.reason, observation.reason)
-    for approver_id in dict.fromkeys(grant.approver_ids or []):
+    for approver_id in dict.fromkeys(grant.approver_id_list):
         person = db.session.get(User, approver_id)
         if person is None or not person.active:
             continue

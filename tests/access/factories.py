@@ -132,3 +132,18 @@ def matrix_grant(slug: str):
         db.session.commit()
         return grant
     return found.grant
+
+
+def make_evidence(now: datetime = NOW) -> None:
+    """One row of every access evidence table (grant, removal, lapse observation, training discussion), in TKAT.
+
+    For generic evidence tests (tests/attestation/test_tamper.py): every column gets a non-null value somewhere.
+    """
+    acct = account("tkat", handle="@tkat-evidence", now=now)
+    removed = granted("staff", "tkat", acct, now=now)
+    granted("teacher", "tkat", acct, now=now)  # left to lapse: observed by the sweep below
+    staff = demo_user("staff", "tkat")
+    services.record_training_discussed(demo_user("manager", "tkat"), staff, idempotency_key=secrets.token_urlsafe(32),
+                                       request=removed.request, now=now)
+    services.revoke_grant(demo_user("comms", "tkat"), removed, reason="changed_role", now=now)
+    services.sweep(now=now.replace(year=now.year + 2), trust=acct.trust)

@@ -31,7 +31,7 @@ def test_each_trusts_chain_runs_in_order_and_grants(app, now, slug):
     assert [p.email.split("@")[0] for p in deciders] == CHAINS[slug]
     grant = request.grant
     assert grant is not None and grant.user_id == staff.id and grant.certificate_id == cert.id
-    assert grant.approver_ids == [p.id for p in deciders]
+    assert grant.approver_id_list == [p.id for p in deciders]
     assert [d.outcome for d in request.decisions] == ["approved"] * len(deciders)
     entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.record_table == "access_grant",
                                                         LedgerEntry.record_id == grant.id))

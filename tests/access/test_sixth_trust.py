@@ -68,7 +68,7 @@ def test_sixth_trust_chain_minimums_and_columns(app, sixth, now):
     deciders = approve_through(request, now)
     db.session.commit()
     assert [p.email.split("@")[0] for p in deciders] == ["dpo", "manager", "hr"]
-    assert request.grant is not None and request.grant.approver_ids == [p.id for p in deciders]
+    assert request.grant is not None and request.grant.approver_id_list == [p.id for p in deciders]
     row = queries.account_rows(sixth, now, accounts=[acct])[0]
     assert [(r.role, r.active, r.required) for r in row.health.below] == [("administrator", 1, 3), ("moderator", 0, 1)]
     with pytest.raises(services.ForbiddenRequest) as refused:

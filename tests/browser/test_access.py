@@ -117,7 +117,7 @@ def test_each_trusts_request_goes_through_its_approvers_to_an_active_grant(page,
     assert_no_csp_errors(page)
     db.session.rollback()  # see what the live server committed
     grant = db.session.scalar(select(AccessGrant).where(AccessGrant.user_id == staff.id))
-    assert grant is not None and len(grant.approver_ids) == len(approvers)
+    assert grant is not None and len(grant.approver_id_list) == len(approvers)
 
 
 def test_revoking_the_certificate_lapses_the_grant_and_flags_the_account(page, live_server):
