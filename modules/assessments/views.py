@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from modules.assessments import (
     queries,
@@ -18,6 +19,8 @@ from modules.core.web import bad_request
 from modules.training.queries import current_version, modules_for
 
 bp = Blueprint("assessments", __name__)
+#: A question's legend: its number as a caption, then the stem (Markup.format escapes the arguments).
+LEGEND = Markup('<span class="govuk-caption-m">Question {} of {}</span>{}')
 nav_item("Quiz", "assessments.quiz_home", "training:take", order=20)
 nav_item("Quiz results", "assessments.analytics", "quizzes:analytics", order=65)
 
@@ -58,7 +61,9 @@ def start():
 
 def _render_attempt(attempt, form):
     return render_template("assessments/take.html", attempt=attempt, form=form, trust=current_user.trust,
-                           hints={item.position: types.get(item.question.type).hint for item in attempt.items})
+                           hints={item.position: types.get(item.question.type).hint for item in attempt.items},
+                           legends={item.position: LEGEND.format(item.position, len(attempt.items), item.question.stem)
+                                    for item in attempt.items})
 
 
 @bp.get("/quiz/attempts/<int:attempt_id>")

@@ -91,6 +91,7 @@ def test_an_attempt_draws_n_questions_covering_every_module_with_shuffled_option
     assert attempt.started_at is not None and attempt.finished_at is None and attempt.pass_mark == 80
     page = client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert page.count('class="govuk-fieldset"') == 10
+    assert '<span class="govuk-caption-m">Question 1 of 10</span>' in page and "&lt;span" not in page
     assert 'type="radio"' in page
     first = attempt.items[0]
     texts = {o["id"]: o["text"] for o in first.question.options}
