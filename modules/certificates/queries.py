@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from modules.certificates.codes import normalise_code
-from modules.certificates.models import Certificate, CertificateRevocation
+from modules.certificates.models import Certificate
 from modules.certificates.status import certificate_status
 from modules.core.extensions import db
 from modules.people.models import User
@@ -76,8 +76,3 @@ def by_code(text: str | None) -> Certificate | None:
     if code is None:
         return None
     return db.session.scalar(_with_details(select(Certificate)).where(Certificate.code == code))
-
-
-def revocation_of(cert: Certificate) -> CertificateRevocation | None:
-    """The certificate's revocation, if it has one."""
-    return db.session.scalar(select(CertificateRevocation).where(CertificateRevocation.certificate_id == cert.id))

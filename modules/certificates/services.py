@@ -104,10 +104,11 @@ def _email_certificate(cert: Certificate, content: CertificateContent, pdf: byte
 
 
 def latest_certificate(user: User) -> Certificate | None:
-    """The person's most recently issued certificate in their trust, if any."""
+    """The person's most recently issued certificate in their trust, if any (by issue order, so the renewal
+    chain stays a chain whatever the clocks said)."""
     return db.session.scalar(select(Certificate).where(Certificate.user_id == user.id,
                                                        Certificate.trust_id == user.trust_id)
-                             .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1))
+                             .order_by(Certificate.id.desc()).limit(1))
 
 
 def revoke_certificate(cert: Certificate, *, actor: User, reason: str, now: datetime) -> CertificateRevocation:

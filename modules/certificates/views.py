@@ -19,6 +19,8 @@ from modules.core.timeutil import utcnow
 bp = Blueprint("certificates", __name__)
 nav_item("My certificates", "certificates.mine", "certificates:own", order=40)
 nav_item("Certificates", "certificates.manage", "certificates:revoke", order=70)
+#: Templates print codes as on the certificate: {{ cert.code|grouped_code }}.
+bp.add_app_template_filter(group_code, "grouped_code")
 
 
 def _verify_limit() -> str:
@@ -34,8 +36,7 @@ verify_limit = limiter.shared_limit(_verify_limit, scope="verify")
 def mine():
     """The signed-in person's certificates, newest first, with status and download links."""
     rows = queries.certificates_of(current_user, now=utcnow())
-    return render_template("certificates/mine.html", rows=rows, group_code=group_code,
-                           receipt_url=lambda ack_id: url_for("attestation.receipt", ack_id=ack_id))
+    return render_template("certificates/mine.html", rows=rows)
 
 
 @bp.get("/certificates/<int:certificate_id>/download")
@@ -55,7 +56,7 @@ def download(certificate_id: int):
 def manage():
     """HR: the trust's certificates with their status, to revoke one."""
     rows = queries.managed_certificates(current_user, now=utcnow())
-    return render_template("certificates/manage.html", rows=rows, group_code=group_code)
+    return render_template("certificates/manage.html", rows=rows)
 
 
 @bp.route("/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
@@ -79,7 +80,7 @@ def revoke(certificate_id: int):
     elif request.method == "POST" and cert.revoked_at is not None:
         error = "This certificate has already been revoked"
     status = 400 if (form.errors or error) else 200
-    return render_template("certificates/revoke.html", cert=cert, form=form, error=error, group_code=group_code,
+    return render_template("certificates/revoke.html", cert=cert, form=form, error=error,
                            status=certificate_status(cert, now)), status
 
 
@@ -118,7 +119,7 @@ def verify(code: str):
             abort(400)
     status_code = 400 if (error or form.errors) else 200
     return render_template("certificates/verify.html", cert=cert, status=certificate_status(cert, now), now=now,
-                           form=form, result=result, error=error, group_code=group_code), status_code
+                           form=form, result=result, error=error), status_code
 
 
 def _read_upload(storage) -> tuple[bytes, str | None]:
