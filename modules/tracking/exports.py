@@ -68,7 +68,7 @@ def people_table(scope: Scope, filters: Filters, today: date, *, title: str = "S
 
 def expiring_table(scope: Scope, filters: Filters, today: date, now: datetime) -> Table:
     """Certificates expiring within the window."""
-    rows = queries.expiring(scope, filters, today, now)
+    rows, _ = queries.expiring(scope, filters, today, now, paginate=False)
     return Table(f"Certificates expiring within {filters.within} days – {scope.label}",
                  ["Name", "Academy", "Policy version", "Completed", "Expires", "Days left", "Verification code"],
                  [[r.name, r.academy, r.version_label, r.completed_at, r.expires_on, r.days_left, r.code]

@@ -78,9 +78,9 @@ def overview(scope: Scope):
     filters = _filters(scope, GROUP_SORTS)
     now = utcnow()
     today = london_date(now)
-    return render_template("tracking/overview.html", **_common(scope, filters, "completion"),
-                           summary=queries.summary(scope, filters, today),
-                           rows=queries.completion(scope, filters, today),
+    summary, rows = queries.overview(scope, filters, today)
+    return render_template("tracking/overview.html", **_common(scope, filters, "completion"), summary=summary,
+                           rows=rows,
                            expiring=queries.expiring_counts(scope, today, now), today=today)
 
 
@@ -124,8 +124,11 @@ def expiring(scope: Scope):
     filters = _filters(scope, EXPIRY_SORTS)
     now = utcnow()
     today = london_date(now)
-    return render_template("tracking/expiring.html", **_common(scope, filters, "expiring"),
-                           rows=queries.expiring(scope, filters, today, now), today=today)
+    rows, total = queries.expiring(scope, filters, today, now)
+    if filters.page > 1 and not rows:
+        abort(404)
+    return render_template("tracking/expiring.html", **_common(scope, filters, "expiring"), rows=rows, total=total,
+                           today=today)
 
 
 @bp.get("/people/<int:user_id>")

@@ -153,3 +153,39 @@ def test_assignment_count_unchanged_by_viewing(tracked, client, login):
     client.get("/tracking")
     client.get("/tracking/overdue")
     assert db.session.scalar(select(db.func.count()).select_from(Assignment)) == before
+
+
+def test_expiring_lists_only_valid_latest_certificates(tracked, now):
+    """A revoked certificate is not "expiring"; the list, its total and the counts agree."""
+    from modules.certificates.models import Certificate
+    from modules.certificates.services import revoke_certificate
+    from modules.tracking import queries
+    from modules.tracking.filters import Filters
+    from modules.tracking.scope import Scope
+
+    scope = Scope(tracked.id, None, None, tracked.name)
+    for local in ("office", "head", "manager"):
+        acknowledge(demo_user(local), now - timedelta(days=350))
+    db.session.commit()
+    today = date(2026, 11, 21)
+    rows, total = queries.expiring(scope, Filters(within=30), today, now)
+    assert {r.name for r in rows} == {"Tom Reid", "Helen Osei", "Martin Lowe"} and total == 3
+    cert = db.session.scalar(select(Certificate).where(Certificate.user_id == demo_user("office").id))
+    revoke_certificate(cert, actor=demo_user("hr"), reason="Issued in error", now=now)
+    db.session.commit()
+    rows, total = queries.expiring(scope, Filters(within=30, sort="name"), today, now)
+    assert [r.name for r in rows] == ["Helen Osei", "Martin Lowe"] and total == 2
+    assert queries.expiring_counts(scope, today, now) == {30: 2, 60: 2, 90: 2}
+
+
+@pytest.mark.parametrize("by", ["academy", "manager", "role", "module"])
+def test_overview_headline_matches_the_summary(tracked, by):
+    """The overview's headline (summed from the groups where they partition people) equals the summary."""
+    from modules.tracking import queries
+    from modules.tracking.filters import Filters
+    from modules.tracking.scope import Scope
+
+    scope = Scope(tracked.id, None, None, tracked.name)
+    headline, rows = queries.overview(scope, Filters(by=by), date(2026, 11, 21))
+    assert headline == queries.summary(scope, Filters(by=by), date(2026, 11, 21))
+    assert headline.total == 12 and headline.overdue == 2 and headline.complete == 1
