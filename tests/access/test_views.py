@@ -231,3 +231,11 @@ def test_head_sees_only_their_academys_register(app, now):
     assert head.get("/access/register?academy=central").status_code == 404
     hr = _client(app, "hr", "tkat").get("/access/register").get_data(as_text=True)
     assert "Sam Taylor" in hr and "Jack Wilson" in hr
+
+
+def test_agoras_inferred_approver_is_explained_on_the_forms(app):
+    staff = _client(app, "staff", "agora")
+    for path in ("/access/requests/join", "/access/requests/new-account"):
+        html = staff.get(path).get_data(as_text=True)
+        assert "Headteacher (CEO for the central team)" in html
+        assert "inferred from 3.4, 3.6 and 4.1" in html

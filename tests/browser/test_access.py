@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from modules.access.models import AccessGrant, OfficialAccount
@@ -57,10 +58,10 @@ def approve(page, comment: str) -> None:
     assert page.locator('#training [data-certificate-status="valid"]').count() == 1
     if page.get_by_role("button", name="Record training discussed").count():
         page.get_by_role("button", name="Record training discussed").click()
-        assert "you discussed training" in page.locator(".govuk-notification-banner").inner_text()
+        expect(page.locator(".govuk-notification-banner").first).to_contain_text("you discussed training")
     page.get_by_label("Comment").fill(comment)
     page.get_by_role("button", name="Approve", exact=True).click()
-    assert "Your decision has been recorded" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner").first).to_contain_text("Your decision has been recorded")
 
 
 @pytest.mark.parametrize("slug", sorted(WALKS))
@@ -92,8 +93,8 @@ def test_each_trusts_request_goes_through_its_approvers_to_an_active_grant(page,
     assert page.locator('input[type="password"]').count() == 0
     assert_accessible(page)
     page.get_by_role("button", name="Send request").click()
-    assert "Your request has been sent" in page.locator(".govuk-notification-banner").inner_text()
-    assert page.locator("#request-status").inner_text() == "Pending"
+    expect(page.locator(".govuk-notification-banner").first).to_contain_text("Your request has been sent")
+    expect(page.locator("#request-status")).to_have_text("Pending")
     assert_accessible(page)
     sign_out(page)
 
@@ -103,7 +104,7 @@ def test_each_trusts_request_goes_through_its_approvers_to_an_active_grant(page,
         assert_accessible(page)
         approve(page, f"Approved at step {index}")
         if index < len(approvers):
-            assert page.locator("#request-status").inner_text() == "Pending"
+            expect(page.locator("#request-status")).to_have_text("Pending")
             assert "Approved by" in page.locator(f"#step-{index}").inner_text()
         sign_out(page)
 
@@ -137,7 +138,7 @@ def test_revoking_the_certificate_lapses_the_grant_and_flags_the_account(page, l
     page.goto(f"{live_server}/certificates/{cert_id}/revoke")
     page.get_by_label("Why are you revoking this certificate?").fill("Completed under another person's login")
     page.get_by_role("button", name="Revoke certificate").click()
-    assert "has been revoked" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner").first).to_contain_text("has been revoked")
     sign_out(page)
 
     sign_in_as(page, live_server, "comms", "e-act")
@@ -210,7 +211,7 @@ def test_full_tsat_approval_with_the_appendix_2_form(page, live_server):
     page.get_by_label("how will you inform and obtain the consent").fill("Consent letters via the office; no under-13s")
     page.get_by_label("What security measures will you take").fill("Comments moderated; no friend requests")
     page.get_by_role("button", name="Send request").click()
-    assert "Your request has been sent" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner").first).to_contain_text("Your request has been sent")
     answers = page.locator("#request-form-answers").inner_text()
     assert "Pupils' family members" in answers and "1 September 2027" in answers and "31 July 2028" in answers
     sign_out(page)
