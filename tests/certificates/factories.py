@@ -13,6 +13,7 @@ from modules.certificates.models import Certificate
 from modules.core.extensions import db
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
+from modules.policies.services import create_version, publish_version
 from modules.training.queries import current_version
 from tests.conftest import NOW, demo_email
 
@@ -57,3 +58,32 @@ def certificate_of(local: str, slug: str) -> Certificate:
     cert = db.session.scalar(select(Certificate).where(Certificate.user_id == user.id)
                              .order_by(Certificate.id.desc()).limit(1))
     return cert or issue(local, slug)
+
+
+def publish_next_version(trust_id: int, when: datetime) -> PolicyVersion:
+    """Publish a changed copy of the trust's current policy as its next version (and commit)."""
+    from modules.people.models import Trust
+
+    trust = db.session.get(Trust, trust_id)
+    current = current_version(trust_id)
+    version = create_version(trust, source_file=current.source_file, raw=(current.source_text + "\n").encode(),
+                             now=when)
+    publish_version(version, now=when)
+    db.session.commit()
+    return version
+
+
+def make_evidence(now: datetime = NOW) -> None:
+    """A row of every certificate evidence table with every column set somewhere, in TSAT: a certificate,
+    its renewal on the next version (renews_id), and a revocation with its reason.
+
+    For generic evidence tests (tests/attestation/test_tamper.py).
+    """
+    from modules.certificates.services import revoke_certificate
+
+    first = issue("staff", "tsat", now)
+    version = publish_next_version(first.trust_id, now)
+    renewal = issue("staff", "tsat", now, version=version)
+    assert renewal.renews_id == first.id
+    revoke_certificate(first, actor=demo_user("hr", "tsat"), reason="Issued in error (evidence factory)", now=now)
+    db.session.commit()

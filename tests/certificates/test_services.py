@@ -22,9 +22,7 @@ from modules.certificates.models import (
 from modules.certificates.status import certificate_status
 from modules.core.extensions import db
 from modules.notifications.models import OutboxMessage
-from modules.policies.models import PolicyVersion
-from modules.policies.services import create_version, publish_version
-from tests.certificates.factories import acknowledge, demo_user, issue
+from tests.certificates.factories import acknowledge, demo_user, issue, publish_next_version
 
 
 def ledger_kinds(trust_id: int) -> list[tuple[str, str]]:
@@ -115,23 +113,10 @@ def test_revocation_only_within_the_trust(app, now):
         services.revoke_certificate(cert, actor=demo_user("hr", "e-act"), reason="no", now=now)
 
 
-def _publish_next_version(trust_id: int, when) -> PolicyVersion:
-    from modules.people.models import Trust
-
-    trust = db.session.get(Trust, trust_id)
-    current = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust_id,
-                                                            PolicyVersion.status == "published"))
-    raw = (current.source_text + "\n").encode()
-    version = create_version(trust, source_file=current.source_file, raw=raw, now=when)
-    publish_version(version, now=when)
-    db.session.commit()
-    return version
-
-
 def test_a_new_version_supersedes_after_the_grace_period_and_renewal_keeps_history(app, now):
     old = issue("staff", "tkat", now)
     published = now + timedelta(days=60)
-    new_version = _publish_next_version(old.trust_id, published)
+    new_version = publish_next_version(old.trust_id, published)
     db.session.expire_all()
     old = db.session.get(Certificate, old.id)
     assert old.superseded_since == published and old.grace_days == 30
