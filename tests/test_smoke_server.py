@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from modules.people.demo import DEMO_PASSWORD
 from tests.browser.conftest import free_port
 from tests.conftest import demo_email
 from tests.helpers import csrf_token
-from modules.people.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 

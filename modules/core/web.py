@@ -3,8 +3,8 @@
 import secrets
 
 from flask import Flask, g, render_template, request
-from govuk_frontend_wtf.main import WTFormsHelpers
 from flask_wtf.csrf import CSRFError
+from govuk_frontend_wtf.main import WTFormsHelpers
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from modules.core.navigation import navigation

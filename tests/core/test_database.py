@@ -60,8 +60,9 @@ def test_migrations_match_the_models(app):
 
 def test_healthz_reports_an_unreachable_database(app, tmp_path):
     """/healthz answers 503 when the database does not."""
-    from app import create_app
     import os
+
+    from app import create_app
 
     os.environ["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     try:
