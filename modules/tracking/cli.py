@@ -11,7 +11,7 @@ from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
 from modules.people.models import Trust
-from modules.tracking.reminders import queue_reminders, undelivered_reminders
+from modules.tracking.reminders import queue_reminders, queue_review_reminders, undelivered_reminders
 from modules.tracking.services import ensure_assignments
 
 tracking_cli = AppGroup("tracking", help="Assignments and deadlines.")
@@ -54,12 +54,15 @@ def run_command(slug: str | None, drain: bool):
     for trust in _trusts(slug):
         ensure_assignments(trust, now=now)
         report = queue_reminders(trust, now=now)
+        reviews = queue_review_reminders(trust, now=now)
         db.session.commit()  # the outbox rows exist before anything is sent
         if not report.enabled:
             click.echo(f"{trust.slug}: reminders are turned off for this trust")
             continue
         counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
         click.echo(f"{trust.slug}: {counts}")
+        if reviews:
+            click.echo(f"{trust.slug}: policy review due, {len(reviews)} HR reminder(s)")
     waiting = undelivered_reminders()
     db.session.commit()
     tasks = queue.enqueue_delivery(waiting) if waiting else 0

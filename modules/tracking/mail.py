@@ -36,3 +36,12 @@ def reminder(kind: str, person: User, *, due_on: date, today: date, training: st
                            due_on=format_date(due_on), days=days, overdue_days=-days, training=training,
                            link=absolute("training.home"))
     return subject, body
+
+
+def review_reminder(version, recipient: User, *, trust, today: date) -> tuple[str, str]:
+    """Subject and body of HR's reminder that the trust's policy is due for review."""
+    due = format_date(version.next_review_on)
+    days = (version.next_review_on - today).days
+    body = _render("tracking/email/policy_review.txt", recipient=recipient, trust=trust, version=version, due=due,
+                   days=days, link=absolute("policies.versions"))
+    return f"{trust.short_name} social media policy: review due by {due}", body

@@ -20,8 +20,9 @@ from sqlalchemy.orm import aliased
 from modules.core.extensions import db
 from modules.notifications.models import OutboxMessage
 from modules.notifications.services import london_date, queue_email
-from modules.people.models import Trust, User
-from modules.tracking.mail import reminder
+from modules.people.models import Role, RoleAssignment, Trust, User
+from modules.policies.queries import published_version, review_reminder_due, review_reminder_reason
+from modules.tracking.mail import reminder, review_reminder
 from modules.tracking.models import Assignment
 from modules.tracking.queries import REMINDER_PREFIX
 
@@ -102,3 +103,42 @@ def undelivered_reminders(limit: int = 5000) -> list[int]:
     return list(db.session.scalars(select(OutboxMessage.id).where(
         OutboxMessage.status == "pending", OutboxMessage.reason.like(f"{REMINDER_PREFIX}%"))
         .order_by(OutboxMessage.id).limit(limit)))
+
+
+# --------------------------------------------------------------------------- policy review (HR)
+
+def review_recipients(trust: Trust) -> list[User]:
+    """The trust's active people who review and publish policy versions (policy:publish)."""
+    role_ids = [role.id for role in db.session.scalars(select(Role).where(Role.trust_id == trust.id))
+                if "policy:publish" in (role.capabilities or [])]
+    if not role_ids:
+        return []
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(User.trust_id == trust.id, User.active.is_(True), RoleAssignment.role_id.in_(role_ids))
+        .distinct().order_by(User.id)))
+
+
+def queue_review_reminders(trust: Trust, *, now: datetime) -> list[int]:
+    """HR's reminder that the policy is due for review, from 60 days before (policies.queries decides).
+
+    Once per person and review date, whichever day a run first finds it due (a missed day still sends);
+    a new review date set by HR is a new reminder. Returns the outbox ids written.
+    """
+    if not trust.setting("reminders", True):
+        return []
+    version = published_version(trust.id)
+    today = london_date(now)
+    if version is None or not review_reminder_due(version, today):
+        return []
+    why = f"{REMINDER_PREFIX}{review_reminder_reason(version)}"  # "reminder:…": delivered with the others
+    already = set(db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.reason == why)))
+    written = []
+    for person in review_recipients(trust):
+        if person.email.lower() in already:
+            continue
+        subject, body = review_reminder(version, person, trust=trust, today=today)
+        written.append(queue_email(recipient=person.email, reason=why, subject=subject, body=body, now=now,
+                                   user=person, trust_id=trust.id).id)
+    db.session.flush()
+    return written
