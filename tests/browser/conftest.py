@@ -39,6 +39,14 @@ def live_server(app):
     thread.join(timeout=5)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations():
+    """Retrying expectations wait as long as actions do, so a loaded CI machine is not a failure."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless chromium for the whole run."""
@@ -55,7 +63,7 @@ def page(browser, live_server):
     """A fresh browser context and page pointed at the live server."""
     context = browser.new_context(base_url=live_server, locale="en-GB", timezone_id="Europe/London",
                                   accept_downloads=True)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
