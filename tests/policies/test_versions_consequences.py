@@ -15,6 +15,7 @@ from modules.core.extensions import db
 from modules.people.models import Trust
 from modules.policies import diff, queries
 from modules.policies.services import london_date, publish_draft
+from modules.training.models import ModuleProgress
 from tests.certificates.factories import issue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,3 +90,58 @@ def test_a_register_grant_lapses_only_after_the_grace_period_if_nothing_is_done(
     assert access_status.grant_state(grant, lapse - timedelta(seconds=1)).status == access_status.ACTIVE
     state = access_status.grant_state(grant, lapse)
     assert (state.status, state.reason) == (access_status.LAPSED, "superseded")
+
+
+def _complete(local: str, version, now):
+    """The demo person reads every module of the version, passes and acknowledges it (the real way)."""
+    from modules.training.services import mark_read
+    from tests.certificates.factories import demo_user
+
+    person = demo_user(local, "e-act")
+    for section in version.sections:
+        mark_read(person, section, now=now)
+    issue(local, "e-act", now, version=version)
+    return person
+
+
+def test_publishing_gives_holders_one_module_to_read_and_newcomers_the_whole_version(app, now):
+    from modules.tracking.models import NEW_VERSION, Assignment
+    from modules.tracking.versions import modules_left
+    from tests.certificates.factories import acknowledge, demo_user
+
+    _trust, demo, seed = _e_act()
+    staff = _complete("staff", demo, now)
+    teacher = demo_user("teacher", "e-act")
+    published = now + timedelta(days=1)
+    publish_draft(seed, effective_on=london_date(published), now=published)
+    db.session.commit()
+
+    def current(person):
+        return db.session.scalar(select(Assignment).where(Assignment.user_id == person.id,
+                                                          Assignment.is_current.is_(True)))
+
+    for person in (staff, teacher):
+        assignment = current(person)
+        assert (assignment.kind, assignment.version_id, assignment.completed_at) == (NEW_VERSION, seed.id, None)
+    # Unchanged modules keep their credit: exactly one module (5) is left for the holder; all nine otherwise.
+    assert [s.number for s in modules_left(staff.id, seed)] == ["5"]
+    assert len(modules_left(teacher.id, seed)) == len(seed.sections) == 9
+    credited = db.session.scalars(select(ModuleProgress).where(ModuleProgress.user_id == staff.id,
+                                                               ModuleProgress.section_id.in_(
+                                                                   [s.id for s in seed.sections]))).all()
+    assert len(credited) == 8 and {p.read_at for p in credited} == {now}  # when they really read them
+
+    # Publishing again creates nothing new.
+    counts = (db.session.scalar(select(func.count()).select_from(Assignment)),
+              db.session.scalar(select(func.count()).select_from(ModuleProgress)))
+    assert publish_draft(seed, effective_on=london_date(published), now=published + timedelta(hours=1)) is False
+    db.session.commit()
+    assert (db.session.scalar(select(func.count()).select_from(Assignment)),
+            db.session.scalar(select(func.count()).select_from(ModuleProgress))) == counts
+
+    # Acknowledging the new version completes the assignment; the old acknowledgement is still there.
+    acknowledge(staff, published + timedelta(days=2), version=seed)
+    db.session.commit()
+    assert current(staff).completed_at == published + timedelta(days=2)
+    assert db.session.scalar(select(func.count()).select_from(Acknowledgement)
+                             .where(Acknowledgement.user_id == staff.id)) == 2
