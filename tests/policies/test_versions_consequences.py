@@ -12,7 +12,8 @@ from modules.attestation.models import Acknowledgement
 from modules.certificates.models import Certificate
 from modules.certificates.status import certificate_status
 from modules.core.extensions import db
-from modules.people.models import Trust
+from modules.notifications.models import OutboxMessage
+from modules.people.models import Trust, User
 from modules.policies import diff, queries
 from modules.policies.services import london_date, publish_draft
 from modules.training.models import ModuleProgress
@@ -86,6 +87,12 @@ def test_a_register_grant_lapses_only_after_the_grace_period_if_nothing_is_done(
     db.session.expire_all()
     grant = db.session.get(type(grant), grant.id)
     lapse = published + timedelta(days=30)
+    # Publishing warned the grantee and the people who approved them, with the date, before the lapse.
+    warnings = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.reason == f"access-lapse-warning:{grant.id}:{seed.id}")).all()
+    approvers = {db.session.get(User, i).email for i in grant.approver_id_list}
+    assert {m.recipient for m in warnings} == {grant.user.email} | approvers and len(approvers) == 2
+    assert all(london_date(lapse).strftime("%-d %B %Y") in m.subject for m in warnings)
     assert access_status.foreseeable_end(grant) == lapse
     assert access_status.grant_state(grant, lapse - timedelta(seconds=1)).status == access_status.ACTIVE
     state = access_status.grant_state(grant, lapse)
