@@ -11,7 +11,20 @@ from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign
 pytestmark = pytest.mark.browser
 
 
-def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server):
+def _staff_completed_the_demo_version(now):
+    """Sam (E-ACT staff) read every module of version 1, passed and acknowledged it."""
+    from modules.training.services import mark_read
+    from tests.certificates.factories import demo_user, issue
+
+    trust = db.session.scalar(select(Trust).where(Trust.slug == "e-act"))
+    demo = min(versions_of(trust.id), key=lambda v: v.number)
+    for section in demo.sections:
+        mark_read(demo_user("staff", "e-act"), section, now=now)
+    issue("staff", "e-act", now, version=demo)
+
+
+def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server, now):
+    _staff_completed_the_demo_version(now)
     sign_in_as(page, live_server, "hr", "e-act")
     page.get_by_role("link", name="Policy versions").click()
     assert page.locator("h1").inner_text() == "Policy versions"
@@ -50,6 +63,13 @@ def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server):
     trust = db.session.scalar(select(Trust).where(Trust.slug == "e-act"))
     db.session.rollback()
     assert [(v.number, v.status) for v in versions_of(trust.id)] == [(2, "published"), (1, "superseded")]
+
+    # Sam, who had completed version 1, now has one module to read: the changed section 5.
+    page.context.clear_cookies()
+    sign_in_as(page, live_server, "staff", "e-act")
+    assert "You have read 8 of 9 modules" in page.content()
+    unread = page.locator("#modules li", has_text="Not read yet")
+    assert unread.count() == 1 and "5. Responsible use of social media" in unread.inner_text()
 
 
 def test_tkat_hr_sees_the_policy_past_review(page, live_server):
