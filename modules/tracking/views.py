@@ -17,6 +17,7 @@ from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
 from modules.notifications.services import london_date
 from modules.people.models import Academy, User
+from modules.policies.queries import past_review
 from modules.tracking import exports, queries
 from modules.tracking.evidence_pack import build_pack
 from modules.tracking.filters import (
@@ -81,7 +82,8 @@ def overview(scope: Scope):
     summary, rows = queries.overview(scope, filters, today)
     return render_template("tracking/overview.html", **_common(scope, filters, "completion"), summary=summary,
                            rows=rows,
-                           expiring=queries.expiring_counts(scope, today, now), today=today)
+                           expiring=queries.expiring_counts(scope, today, now), today=today,
+                           past_review=past_review(current_user.trust_id, today))
 
 
 def _people_page(scope: Scope, view: str, title: str, default_sort: str, **fixed):

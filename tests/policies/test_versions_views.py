@@ -115,3 +115,12 @@ def test_another_trusts_version_is_not_found_and_staff_may_not_publish(client, l
     login("staff", "e-act", other)
     assert other.get("/hr/policy").status_code == 403
     assert other.get(f"/hr/policy/versions/{seed.id}").status_code == 403
+
+
+def test_the_tkat_dashboard_flags_its_policy_past_review(client, login):
+    login("hr", "tkat")
+    html = client.get("/tracking").get_data(as_text=True)
+    assert "past review: it was due for review by 31 December 2025" in _text(html)
+    other = client.application.test_client()
+    login("hr", "tasmat", other)  # states no review date
+    assert 'id="past-review"' not in other.get("/tracking").get_data(as_text=True)
