@@ -3,6 +3,7 @@
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from modules.assessments.queries import latest_passed_attempt
 from modules.attestation.ledger import entry_for
 from modules.attestation.models import (
     CONSENT_GIVEN,
@@ -40,6 +41,19 @@ def current_acknowledgement(user_id: int, version_id: int) -> Acknowledgement | 
     if policy is not None and policy.meaning == MEANING_ACKNOWLEDGED:
         return policy.acknowledgement
     return None
+
+
+def renewal_attempt(user: User, version, current: Acknowledgement | None = None):
+    """A passed quiz attempt finished after the person's standing acknowledgement of the version, if any.
+
+    Such an attempt (an annual refresh, or training again after a revoked certificate) opens a fresh
+    acknowledgement of the same version; the earlier one stays as it was.
+    """
+    current = current if current is not None else current_acknowledgement(user.id, version.id)
+    attempt = latest_passed_attempt(user, version)
+    if current is None or attempt is None or attempt.id == current.attempt_id:
+        return None
+    return attempt if attempt.finished_at > current.created_at else None
 
 
 def has_acknowledged(user: User, version) -> bool:

@@ -148,12 +148,14 @@ def acknowledge(user: User, version: PolicyVersion, *, ticked, typed_name: str |
                 origin: Origin, now: datetime, shown_digest: str | None = None) -> Acknowledgement:
     """Record that the person acknowledges the version (each statement ticked, name typed) and announce it.
 
-    A repeat with the same key, or any submission once they have acknowledged, returns the existing record.
+    A repeat with the same key, or any submission once they have acknowledged, returns the existing record,
+    unless they have passed the quiz again since (a refresh): then a new record supersedes the old one.
     """
     lock_trust(user.trust_id)
     if (existing := _repeat(idempotency_key, user, ACKNOWLEDGED)) is not None:
         return existing
-    if (current := queries.current_acknowledgement(user.id, version.id)) is not None:
+    current = queries.current_acknowledgement(user.id, version.id)
+    if current is not None and queries.renewal_attempt(user, version, current) is None:
         return current
     attempt = latest_passed_attempt(user, version)
     if attempt is None:

@@ -100,7 +100,8 @@ def acknowledge():
     now = utcnow()
     version = _current_version_or_404()
     done = queries.current_acknowledgement(current_user.id, version.id)
-    if done is not None and request.method == "GET":
+    renewing = done is not None and queries.renewal_attempt(current_user, version, done) is not None
+    if done is not None and not renewing and request.method == "GET":
         return redirect(url_for("attestation.receipt", ack_id=done.id))
     if latest_passed_attempt(current_user, version) is None and done is None:
         return render_template("attestation/not_ready.html", version=version,
@@ -135,7 +136,7 @@ def acknowledge():
         abort(400)
     status = 400 if (form.errors or form.form_errors) else 200
     return render_template("attestation/acknowledge.html", form=form, statements=statements, version=version,
-                           trust=current_user.trust), status
+                           trust=current_user.trust, renewing=done if renewing else None), status
 
 
 @bp.get("/acknowledgements")

@@ -69,6 +69,25 @@ def test_staff_acknowledge_and_get_the_same_receipt_on_a_retry(client, login, no
     assert verify_ledger().ok
 
 
+def test_passing_again_opens_a_renewal_that_makes_a_new_record(client, login, now):
+    """An annual refresh on the same version: after a new pass the form is shown again, without "decline"."""
+    _pass("staff", "tkat", now)
+    login("staff", "tkat")
+    form = _form(client, "/acknowledge")
+    form.pop("_html")
+    data = {**form, "statement_policy": "y", "full_name": "Sam Taylor", "acknowledge": "Acknowledge and sign"}
+    first = client.post("/acknowledge", data=data)
+    assert client.get("/acknowledge").location == first.location
+    _pass("staff", "tkat", now + timedelta(days=340))
+    form = _form(client, "/acknowledge")
+    html = form.pop("_html")
+    assert "acknowledge it again to renew your certificate" in html and "I do not agree" not in html
+    second = client.post("/acknowledge", data={**data, **form})
+    assert second.status_code == 302 and second.location != first.location and _count() == 2
+    assert client.get("/acknowledge").location == second.location
+    assert verify_ledger().ok
+
+
 def test_unticked_statement_or_wrong_name_is_refused_with_errors(client, login, now):
     _pass("staff", "tsat", now)
     login("staff", "tsat")

@@ -42,6 +42,7 @@ def read_every_module(page, base_url: str) -> None:
         expect(page.locator(".govuk-caption-l")).to_contain_text(f"Module {position} of {total}")
         page.get_by_role("button", name="Mark as read").click()
     expect(page.locator("#progress-label")).to_have_text(f"You have read {total} of {total} modules.")
+    expect(page.locator("#next-step").get_by_role("link", name="Take the quiz")).to_be_visible()
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -86,6 +87,7 @@ def test_staff_fails_once_then_passes_with_feedback_citing_clauses(page, live_se
     page.get_by_role("button", name="Submit answers").click()
     expect(page.locator(".govuk-panel")).to_contain_text("You passed")
     assert "100%" in page.locator(".govuk-panel").inner_text()
+    expect(page.get_by_role("button", name="Acknowledge the policy")).to_have_attribute("href", "/acknowledge")
     assert page.locator("a.pp-clause-link").count() >= 10
     expect(page.locator(".pp-quiz-feedback .govuk-tag--green")).to_have_count(10)
     assert_accessible(page)

@@ -94,6 +94,30 @@ def test_rolling_refresh_opens_before_it_is_due(app, now):
     assert [a.kind for a in history(staff)] == [INDUCTION, REFRESH], "the completed induction is kept"
 
 
+def test_refresh_is_completed_by_passing_and_acknowledging_again(app, now):
+    """The refresh is on the same version: passing again opens a fresh acknowledgement, which completes it
+    and renews the certificate; the first acknowledgement and certificate stay as they were."""
+    from modules.certificates.models import Certificate
+
+    staff = demo_user("staff")
+    first = acknowledge(staff, now)
+    db.session.commit()
+    later = datetime(2027, 11, 1, 9)
+    services.ensure_assignments(trust(), now=later)
+    db.session.commit()
+    refresh = current(staff)
+    assert refresh.kind == REFRESH and refresh.completed_at is None
+    second = acknowledge(staff, later)
+    db.session.commit()
+    assert second.id != first.id and second.created_at == later
+    assert current(staff).id == refresh.id and refresh.completed_at == later
+    assert refresh.acknowledgement_id == second.id
+    certificates = list(db.session.scalars(select(Certificate).where(Certificate.user_id == staff.id)
+                                           .order_by(Certificate.id)))
+    assert len(certificates) == 2 and certificates[1].renews_id == certificates[0].id
+    assert certificates[1].expires_on > certificates[0].expires_on
+
+
 def test_window_refresh(app, now):
     """A trust with a fixed window refreshes everyone in it."""
     tkat = trust()
