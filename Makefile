@@ -42,6 +42,7 @@ db: $(STAMPS)/venv
 	@$(FLASK) db upgrade
 	@$(FLASK) content sync
 	@$(FLASK) demo seed
+	@$(FLASK) tracking assign
 
 run: setup
 	@echo "PolicyPass on http://$(HOST):$(PORT)"
