@@ -1,5 +1,6 @@
 """Issue 4 "Done when", certificate half: staff read every module, pass the quiz, acknowledge and download a
-from the downloaded PDF itself) opens a verify page showing "valid"; after HR revokes it, "revoked"."""
+certificate whose QR code (read from the downloaded PDF itself) opens a verify page showing "valid"; after HR
+revokes it, "revoked"."""
 
 import hashlib
 import re
