@@ -20,10 +20,10 @@ from modules.policies.models import Clause, PolicyVersion
 #: Default wording per statement kind; the quoted clauses follow the sentence.
 DEFAULT_WORDING = {
     "policy": "I have read and understood {title} ({version}) of {trust}, and I will comply with it.",
-    "consent": ("I consent to the monitoring described in {clauses} of the policy, quoted below. "
+    "consent": ("I consent to the monitoring described in {clauses} of the policy, quoted here. "
                 "I understand that the policy treats my acknowledgement as this consent, and that I can "
                 "withdraw my consent at any time."),
-    "notice": ("I have read the monitoring notice in {clauses} of the policy, quoted below. I understand "
+    "notice": ("I have read the monitoring notice in {clauses} of the policy, quoted here. I understand "
                "that this tells me about monitoring; it does not ask for my consent."),
 }
 

@@ -28,10 +28,14 @@ def navigation() -> list[dict]:
     """The entries for the signed-in person, in GOV.UK service-navigation form."""
     if not current_user.is_authenticated:
         return []
-    items = []
-    for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.label)):
-        if item.endpoint in current_app.view_functions and current_user.can(item.capability):
-            blueprint = item.endpoint.split(".")[0]
-            items.append({"href": url_for(item.endpoint), "text": item.label,
-                          "active": request.blueprint == blueprint})
+    shown = [item for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.label))
+             if item.endpoint in current_app.view_functions and current_user.can(item.capability)]
+    exact = any(item.endpoint == request.endpoint for item in shown)
+    items, marked = [], False
+    for item in shown:
+        # The entry for this page; failing that, the first entry of this page's feature.
+        active = (item.endpoint == request.endpoint if exact
+                  else not marked and request.blueprint == item.endpoint.split(".")[0])
+        marked = marked or active
+        items.append({"href": url_for(item.endpoint), "text": item.label, "active": active})
     return items

@@ -62,6 +62,7 @@ def test_staff_acknowledge_and_get_the_same_receipt_on_a_retry(client, login, no
     assert retry.location == first.location and _count() == 1
     receipt = client.get(first.location).get_data(as_text=True)
     assert "Policy acknowledged" in receipt and "Sam Taylor" in receipt and "consented" in receipt
+    assert "Your certificate has been issued" in receipt
     assert "Entry 1 of the E-ACT ledger" in receipt or "of the E-ACT ledger" in receipt
     mine = client.get("/acknowledgements").get_data(as_text=True)
     assert first.location.rsplit("/", 1)[1] in mine
