@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from blinker import Namespace
 from sqlalchemy import select
 
 from modules.core.extensions import db
@@ -11,6 +12,13 @@ from modules.people.services import ensure_academy, grant_role, upsert_user
 
 DEMO_PASSWORD = "policypass-demo"
 DEMO_DOMAIN = "demo.policypass.uk"
+#: The demo cast started on this date, and the demo behaves as if PolicyPass had been in use since.
+DEMO_START = date(2026, 9, 1)
+
+_signals = Namespace()
+#: Sent by `flask demo seed` per trust, with user_ids and as_of (DEMO_START at 9am): later packages give the demo
+#: people what they would have had since then (tracking: the induction assigned on their start date).
+demo_seeded = _signals.signal("demo-seeded")
 
 #: (local part, name, job title, department, role keys, academy index or None for central, manager local part)
 PEOPLE = [
@@ -46,7 +54,7 @@ def seed_trust(trust: Trust, *, now: datetime, password_hash: str) -> list[tuple
         existing = db.session.scalar(select(User).where(User.email == email))
         academy = academies[academy_index] if academy_index is not None else None
         user = upsert_user(trust, email=email, name=name, job_title=title, department=department, academy=academy,
-                           line_manager=people.get(manager), start_date=date(2026, 9, 1), now=now,
+                           line_manager=people.get(manager), start_date=DEMO_START, now=now,
                            password_hash=None if existing and existing.password_hash else password_hash)
         grant_role(user, "staff", academy)
         for role in roles:

@@ -5,6 +5,7 @@ from flask import current_app
 
 from modules.attestation.signals import acknowledged
 from modules.notifications.services import queue_email
+from modules.people.demo import demo_seeded
 from modules.people.importer import staff_imported, staff_invited, staff_left
 from modules.tracking.mail import invitation
 from modules.tracking.services import close_for_leaver, complete_for_acknowledgement, ensure_assignments
@@ -26,6 +27,12 @@ def assign_imported(trust, *, now, user_ids, **_):
     ids = list(user_ids)
     for start in range(0, len(ids), CHUNK):
         ensure_assignments(trust, now=now, user_ids=ids[start:start + CHUNK])
+
+
+@demo_seeded.connect
+def assign_demo(trust, *, user_ids, as_of, **_):
+    """Demo people get the induction they would have been given on their start date (so some are overdue)."""
+    ensure_assignments(trust, now=as_of, user_ids=list(user_ids))
 
 
 @staff_invited.connect

@@ -177,3 +177,19 @@ def test_new_version_hook(app, now):
     acknowledge(staff, later)
     db.session.commit()
     assert current(staff).completed_at is not None
+
+
+def test_demo_seed_assigns_inductions_from_the_demo_start_date(app, now):
+    """`flask demo seed` gives the demo cast the induction they would have had on 1 September 2026, so HR's
+    overdue list has people on it; seeding again creates nothing more."""
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    staff = demo_user("staff")
+    induction = current(staff)
+    assert induction.kind == INDUCTION and induction.assigned_on == date(2026, 9, 1)
+    assert induction.due_on == date(2026, 10, 1) and induction.status(now.date()) == "overdue"
+    count = _count(trust().id)
+    assert count == 12
+    app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert _count(trust().id) == count
