@@ -38,11 +38,14 @@ def _field(row: RegisterRow, name: str, rules: AccessRules) -> str:
 
 
 def reason_text(row: RegisterRow) -> str:
-    """Why a grant is not active (empty when it is)."""
+    """Why a grant is not active, or when an active one will lapse with a superseded certificate (else empty)."""
     state = row.state
     if state.status == LAPSED:
         text = REASON_TEXT.get(state.reason, state.reason)
         return f"{text} on {format_date(state.since)}" if state.since else text
+    if state.active and row.lapses_at is not None:
+        return (f"Lapses on {format_date(row.lapses_at)} unless they complete the new policy version: "
+                "their certificate is for an earlier one")
     revocation = row.grant.revocation
     if revocation is not None and not state.active and state.status == "removed":
         return f"Removed by {revocation.actor.name} on {format_date(revocation.created_at)}: " \
@@ -55,7 +58,7 @@ def status_values(row: RegisterRow) -> list[str]:
     state, grant = row.state, row.grant
     return [row.role_label, {"active": "Active", "lapsed": "Lapsed", "removed": "Removed",
                              "closed": "Account closed"}[state.status],
-            reason_text(row), format_date(grant.certificate.expires_on), ", ".join(row.approvers),
+            reason_text(row), format_date(row.certificate.expires_on), ", ".join(row.approvers),
             format_date(grant.created_at), grant.account.status.capitalize()]
 
 

@@ -16,7 +16,14 @@ from modules.access.models import (
     TrainingDiscussion,
 )
 from modules.access.rules import ACCOUNT_ROLES, AccessRules, Step, rules_for, steps_from_snapshot
-from modules.access.status import GrantState, RoleHealth, grant_state, role_health
+from modules.access.status import (
+    GrantState,
+    RoleHealth,
+    carried_certificate,
+    foreseeable_end,
+    grant_state,
+    role_health,
+)
 from modules.assessments.queries import latest_passed_attempt
 from modules.attestation.queries import current_acknowledgement
 from modules.certificates.models import Certificate
@@ -183,7 +190,8 @@ def grants_of(trust_id: int, *, account_ids=None, user_id: int | None = None) ->
     """Grants of the trust (optionally of some accounts or one person), oldest first, with what status needs."""
     query = select(AccessGrant).where(AccessGrant.trust_id == trust_id).options(
         selectinload(AccessGrant.user), selectinload(AccessGrant.account).selectinload(OfficialAccount.academy),
-        selectinload(AccessGrant.certificate).selectinload(Certificate.trust))
+        selectinload(AccessGrant.certificate).selectinload(Certificate.trust),
+        selectinload(AccessGrant.certificate).selectinload(Certificate.renewal))
     if account_ids is not None:
         query = query.where(AccessGrant.account_id.in_(list(account_ids)))
     if user_id is not None:
@@ -385,6 +393,11 @@ class RegisterRow:
     grant: AccessGrant
     state: GrantState
     approvers: list[str]
+    #: The certificate the grant stands on (the one it cites, or a renewal made in time).
+    certificate: Certificate
+    #: When an active grant will lapse with nothing else happening, if that is because a new policy version
+    #: superseded its certificate (so the register can say so before it happens).
+    lapses_at: datetime | None = None
 
     @property
     def role_label(self) -> str:
@@ -402,7 +415,13 @@ def register_rows(trust: Trust, now: datetime, scope: set[int] | None = None,
         accounts = [a for a in accounts if a.academy_id is None]
     grants = grants_of(trust.id, account_ids=[a.id for a in accounts]) if accounts else []
     names = dict(db.session.execute(select(User.id, User.name).where(User.trust_id == trust.id)).all())
-    rows = [RegisterRow(g, grant_state(g, now), [names.get(i, "(unknown)") for i in g.approver_id_list])
-            for g in grants]
+    rows = []
+    for grant in grants:
+        state, cert = grant_state(grant, now), carried_certificate(grant, now)
+        lapses_at = None
+        if state.active and cert.superseded_since is not None:
+            lapses_at = foreseeable_end(grant, now)
+        rows.append(RegisterRow(grant, state, [names.get(i, "(unknown)") for i in grant.approver_id_list], cert,
+                                lapses_at))
     return sorted(rows, key=lambda r: (not r.state.active, r.grant.user.name.lower(), r.grant.account.owner_name,
                                        r.grant.account.handle.lower()))

@@ -1,8 +1,11 @@
 """Whether a grant is active, derived at an explicit `now`: never stored, so it cannot go stale.
 
-A grant is active only while the certificate it cites is valid and belongs to the grantee, the grantee
-has not left, the grant has not been removed and the account is not closed. Everything here is pure: it
-reads the attributes it is given and the `now` passed in.
+A grant is active only while the certificate it stands on is valid and belongs to the grantee, the grantee
+has not left, the grant has not been removed and the account is not closed. The certificate it stands on is
+the one it cites, or a renewal of it issued while the certificate renewed was still valid: retraining in time
+(an annual refresh, a new policy version within its grace period) carries the grant on; once it has lapsed,
+a later certificate does not revive it. Everything here is pure: it reads the attributes it is given (the
+certificate's `renewal` link included) and the `now` passed in.
 """
 
 from dataclasses import dataclass
@@ -33,6 +36,8 @@ class GrantState:
     reason: str | None = None
     #: When it stopped being active, if known.
     since: datetime | None = None
+    #: The expiry date of the certificate it stands on (once a certificate has been looked at).
+    expires_on: date | None = None
 
     @property
     def active(self) -> bool:
@@ -69,6 +74,16 @@ def _certificate_end(cert, status: str) -> datetime | None:
     return None
 
 
+def carried_certificate(grant, now: datetime):
+    """The certificate the grant stands on at `now`: the one it cites, followed along renewals issued by `now`
+    to the same person while the certificate they renew was still valid."""
+    cert = grant.certificate
+    while ((nxt := cert.renewal) is not None and nxt.issued_at <= now and nxt.user_id == cert.user_id
+           and certificate_status(cert, nxt.issued_at) == VALID):
+        cert = nxt
+    return cert
+
+
 def grant_state(grant, now: datetime) -> GrantState:
     """The grant's state at `now` (naive UTC).
 
@@ -85,21 +100,21 @@ def grant_state(grant, now: datetime) -> GrantState:
         return GrantState(LAPSED, LEFT, left_at)
     if not grant.user.active:
         return GrantState(LAPSED, LEFT)
-    cert = grant.certificate
-    if cert.user_id != grant.user_id:
+    if grant.certificate.user_id != grant.user_id:
         return GrantState(LAPSED, NOT_GRANTEE)
+    cert = carried_certificate(grant, now)
     status = certificate_status(cert, now)
     if status != VALID:
-        return GrantState(LAPSED, status, _certificate_end(cert, status))
-    return GrantState(ACTIVE)
+        return GrantState(LAPSED, status, _certificate_end(cert, status), cert.expires_on)
+    return GrantState(ACTIVE, expires_on=cert.expires_on)
 
 
-def foreseeable_end(grant) -> datetime | None:
+def foreseeable_end(grant, now: datetime) -> datetime | None:
     """The earliest moment the grant will lapse with nothing else happening (expiry, supersession, leaving).
 
-    Meaningful for a grant active now; revocations cannot be foreseen.
+    Meaningful for a grant active at `now`; revocations cannot be foreseen.
     """
-    cert = grant.certificate
+    cert = carried_certificate(grant, now)
     ends = [london_midnight(cert.expires_on)]
     if cert.superseded_since is not None:
         ends.append(cert.superseded_since + timedelta(days=cert.grace_days))
@@ -139,7 +154,7 @@ def role_health(role: str, required: int, grants, now: datetime, window_days: in
     active = [g for g in grants if grant_state(g, now).active]
     falls = None
     if required and len(active) >= required:
-        ends = sorted(e for e in (foreseeable_end(g) for g in active) if e is not None)
+        ends = sorted(e for e in (foreseeable_end(g, now) for g in active) if e is not None)
         cut = len(active) - required
         if cut < len(ends) and ends[cut] <= now + timedelta(days=window_days):
             falls = ends[cut]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from modules.access import queries
 from modules.access.rules import ACCOUNT_ROLES
 from modules.access.services import _account_name
-from modules.access.status import ACTIVE, grant_state, london_midnight
+from modules.access.status import ACTIVE, carried_certificate, grant_state, london_midnight
 from modules.certificates.links import absolute
 from modules.core.extensions import db
 from modules.core.timeutil import format_date, format_datetime
@@ -25,7 +25,7 @@ from modules.policies.signals import version_published
 def lapse_from_supersession(grant, version: PolicyVersion, now: datetime) -> datetime | None:
     """When the grant will lapse because `version` supersedes its certificate's version; None if it will not
     (inactive now, a certificate of this version or later, or one that expires before the grace period ends)."""
-    cert = grant.certificate
+    cert = carried_certificate(grant, now)
     if grant_state(grant, now).status != ACTIVE or cert.version.number >= version.number:
         return None
     lapse = (version.published_at or now) + timedelta(days=cert.grace_days)

@@ -1,4 +1,4 @@
-"""Question (per policy version, loaded from quizzes/<slug>.yaml), QuizAttempt and the drawn AttemptQuestion."""
+"""Question (per policy version, loaded from quizzes/<slug>.yaml), QuizAttempt, the drawn AttemptQuestion, and\nQuizScope (who is asked only about a new version's changes)."""
 
 from datetime import datetime
 
@@ -89,11 +89,28 @@ class QuizAttempt(db.Model):
     passed: Mapped[bool | None]
     #: The trust's pass mark (per cent) when the attempt started.
     pass_mark: Mapped[int]
+    #: "full" (the whole policy) or "changes" (only questions on what changed since the version before).
+    scope: Mapped[str] = mapped_column(String(10), default="full", server_default="full")
 
     version: Mapped[PolicyVersion] = relationship()
     items: Mapped[list["AttemptQuestion"]] = relationship(back_populates="attempt",
                                                           order_by="AttemptQuestion.position",
                                                           cascade="all, delete-orphan")
+
+
+class QuizScope(db.Model):
+    """A person whose quiz on a version asks only about what changed: they held a current acknowledgement of
+    the version it replaced when it was published (written by tracking's new-version hook)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The person.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: The new version.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id", ondelete="CASCADE"), index=True)
+    #: When it was recorded, UTC.
+    created_at: Mapped[datetime]
 
 
 class AttemptQuestion(db.Model):

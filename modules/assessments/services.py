@@ -12,11 +12,13 @@ from modules.assessments import types
 from modules.assessments.bank import Bank, BankError, VersionText, match_versions, read_bank
 from modules.assessments.drawing import draw, shuffled
 from modules.assessments.grading import Grade, ItemKey, grade
-from modules.assessments.models import AttemptQuestion, Question, QuizAttempt
+from modules.assessments.models import AttemptQuestion, Question, QuizAttempt, QuizScope
 from modules.assessments.types import AnswerError
 from modules.core.extensions import db
 from modules.people.models import Trust, User
+from modules.policies.diff import questions_citing_changes
 from modules.policies.models import PolicyVersion
+from modules.policies.queries import base_version, comparison
 from modules.policies.services import ContentError
 from modules.training.queries import all_read
 
@@ -216,9 +218,49 @@ def drawable_questions(version: PolicyVersion) -> list[Question]:
         .order_by(Question.id)))
 
 
+FULL, CHANGES = "full", "changes"
+
+
+@dataclass(frozen=True)
+class QuizPlan:
+    """What the person's next attempt on a version draws from, and how many questions it asks."""
+
+    scope: str
+    pool: list[Question]
+    size: int
+
+
+def quiz_plan(user: User, version: PolicyVersion) -> QuizPlan:
+    """The whole bank, or, for someone recorded as re-training on the changes (QuizScope), only the questions
+    citing clauses added or reworded since the version before; the whole bank if none does."""
+    pool = drawable_questions(version)
+    size = quiz_size(user.trust)
+    limited = db.session.scalar(select(QuizScope.id).where(QuizScope.user_id == user.id,
+                                                           QuizScope.version_id == version.id))
+    base = base_version(version) if limited is not None and pool else None
+    if base is not None:
+        changed = questions_citing_changes(comparison(base, version), pool)
+        if changed:
+            modules = len({q.section_id for q in changed})
+            return QuizPlan(CHANGES, changed, min(len(changed), max(size, modules)))
+    return QuizPlan(FULL, pool, min(size, len(pool)))
+
+
+def limit_to_changes(version: PolicyVersion, user_ids: Sequence[int], *, now: datetime) -> int:
+    """Record that these people's quiz on the version asks only about its changes (idempotent); returns
+    how many were new."""
+    known = set(db.session.scalars(select(QuizScope.user_id).where(QuizScope.version_id == version.id)))
+    rows = [QuizScope(user_id=user_id, version_id=version.id, created_at=now)
+            for user_id in dict.fromkeys(user_ids) if user_id not in known]
+    db.session.add_all(rows)
+    db.session.flush()
+    return len(rows)
+
+
 def start_attempt(user: User, version: PolicyVersion, *, now: datetime,
                   rng: random.Random | None = None) -> QuizAttempt:
-    """Draw a fresh attempt: N questions covering every module that has one, options shuffled.
+    """Draw a fresh attempt: N questions covering every module that has one (or, for someone re-training on a
+    new version's changes, the questions on those changes), options shuffled.
 
     Refused (QuizNotOpen) until the person has read every module of the version.
     """
@@ -226,12 +268,13 @@ def start_attempt(user: User, version: PolicyVersion, *, now: datetime,
         raise QuizError("That quiz is not for your trust.")
     if not all_read(user, version):
         raise QuizNotOpen("Read every module before you take the quiz.")
-    pool = drawable_questions(version)
-    if not pool:
+    plan = quiz_plan(user, version)
+    if not plan.pool:
         raise QuizNotOpen("Your trust's quiz is not ready yet. Ask your HR team.")
     rng = rng or random.SystemRandom()
-    drawn = draw([(q, q.section_id) for q in pool], quiz_size(user.trust), rng)
-    attempt = QuizAttempt(user_id=user.id, version_id=version.id, started_at=now, pass_mark=pass_mark(user.trust))
+    drawn = draw([(q, q.section_id) for q in plan.pool], plan.size, rng)
+    attempt = QuizAttempt(user_id=user.id, version_id=version.id, started_at=now, pass_mark=pass_mark(user.trust),
+                          scope=plan.scope)
     for position, question in enumerate(drawn, start=1):
         attempt.items.append(AttemptQuestion(question=question, position=position,
                                              option_order=shuffled([o["id"] for o in question.options], rng)))

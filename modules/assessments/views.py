@@ -38,7 +38,8 @@ def quiz_home():
         open_attempt=queries.open_attempt(current_user, version) if version else None,
         attempts=queries.attempts_for(current_user, version) if version else [],
         passed=queries.latest_passed_attempt(current_user, version) if version else None,
-        size=services.quiz_size(current_user.trust), pass_mark=services.pass_mark(current_user.trust),
+        plan=services.quiz_plan(current_user, version) if version else None,
+        pass_mark=services.pass_mark(current_user.trust),
         form=StartQuizForm())
 
 

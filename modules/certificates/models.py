@@ -95,7 +95,9 @@ class Certificate(db.Model):
     user: Mapped[User] = relationship()
     version: Mapped[PolicyVersion] = relationship()
     acknowledgement: Mapped[Acknowledgement] = relationship()
-    renews: Mapped["Certificate | None"] = relationship(remote_side="Certificate.id")
+    renews: Mapped["Certificate | None"] = relationship(remote_side="Certificate.id", back_populates="renewal")
+    #: The certificate that renews this one, if any (the next link of the chain).
+    renewal: Mapped["Certificate | None"] = relationship(back_populates="renews")
     personal: Mapped["CertificatePersonal | None"] = relationship(back_populates="certificate")
     revocation: Mapped[CertificateRevocation | None] = relationship(viewonly=True)
 

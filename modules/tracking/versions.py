@@ -3,7 +3,8 @@ reading credit carried over for the modules that did not change.
 
 Who counts as holding a current acknowledgement: people whose latest acknowledgement is of the version just
 replaced (or later). They keep the modules the comparison finds unchanged (policies.diff.kept_sections),
-so only the changed ones are left to read; everyone else starts the new version from nothing. All must
+so only the changed ones are left to read, and their quiz asks only about the changes (assessments'
+QuizScope); everyone else starts the new version from nothing. All must
 acknowledge the new version: the assignment is complete only when they do. The old acknowledgements and
 certificates are left as they are (certificates derive "superseded" after the trust's grace period).
 """
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from modules.assessments.services import limit_to_changes
 from modules.core.extensions import db
 from modules.policies.models import PolicyVersion, Section
 from modules.policies.queries import base_version, comparison
@@ -59,12 +61,15 @@ def carry_reading_credit(version: PolicyVersion, base: PolicyVersion, user_ids: 
 
 @version_published.connect
 def on_version_published(version: PolicyVersion, *, now: datetime, **_) -> None:
-    """Holders keep credit for unchanged modules; everyone gets a new-version assignment. A trust's first
+    """Holders keep credit for unchanged modules and are quizzed only on the changes; everyone gets a
+    new-version assignment. A trust's first
     version (published by content sync) has nothing before it: inductions come from ensure_assignments."""
     base = base_version(version)
     if base is None:
         return
-    carry_reading_credit(version, base, holders(version, base))
+    held = holders(version, base)
+    carry_reading_credit(version, base, held)
+    limit_to_changes(version, held, now=now)
     assign_new_version(version, now=now)
 
 

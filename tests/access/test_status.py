@@ -11,7 +11,7 @@ NOW = datetime(2026, 11, 21, 9, 0)
 def _grant(*, expires=date(2027, 11, 21), revoked_at=None, superseded_since=None, grace=30, holder=1, user=1,
            active=True, left_on=None, removed_at=None, account_status="active"):
     cert = SimpleNamespace(user_id=holder, expires_on=expires, revoked_at=revoked_at,
-                           superseded_since=superseded_since, grace_days=grace)
+                           superseded_since=superseded_since, grace_days=grace, renewal=None)
     person = SimpleNamespace(active=active, left_on=left_on)
     return SimpleNamespace(user_id=user, user=person, certificate=cert, removed_at=removed_at,
                            account_status=account_status)
@@ -24,6 +24,29 @@ def test_active_then_expired_at_london_midnight():
     assert midnight == datetime(2027, 5, 31, 23, 0)  # BST
     assert grant_state(grant, midnight - timedelta(microseconds=1)).active
     assert grant_state(grant, midnight).reason == "expired"
+
+
+def _renew(cert, *, issued_at, expires=date(2027, 12, 1)):
+    """Give the certificate a renewal issued at `issued_at` (same holder)."""
+    cert.renewal = SimpleNamespace(user_id=cert.user_id, expires_on=expires, revoked_at=None, superseded_since=None,
+                                   grace_days=30, renewal=None, issued_at=issued_at)
+    return cert.renewal
+
+
+def test_a_renewal_in_time_carries_the_grant_on_and_one_after_a_lapse_does_not():
+    published = NOW - timedelta(days=10)
+    grant = _grant(superseded_since=published)  # a new version: lapses at published + 30 days
+    lapse = published + timedelta(days=30)
+    assert foreseeable_end(grant, NOW) == lapse
+    renewal = _renew(grant.certificate, issued_at=NOW)  # retrained within the grace period
+    assert grant_state(grant, NOW - timedelta(seconds=1)).expires_on == date(2027, 11, 21)
+    assert grant_state(grant, lapse).active and grant_state(grant, lapse).expires_on == renewal.expires_on
+    assert foreseeable_end(grant, NOW) == london_midnight(renewal.expires_on)
+
+    late = _grant(superseded_since=published)
+    _renew(late.certificate, issued_at=lapse + timedelta(days=1))  # retrained after the grant had lapsed
+    state = grant_state(late, lapse + timedelta(days=2))
+    assert (state.status, state.reason) == ("lapsed", "superseded")
 
 
 def test_each_reason():
@@ -46,7 +69,7 @@ def test_label_reads_well():
 
 def test_foreseeable_end_is_the_earliest():
     grant = _grant(expires=date(2027, 6, 1), superseded_since=NOW, grace=30, left_on=date(2027, 1, 1))
-    assert foreseeable_end(grant) == NOW + timedelta(days=30)
+    assert foreseeable_end(grant, NOW) == NOW + timedelta(days=30)
 
 
 def test_role_health_below_and_falling():

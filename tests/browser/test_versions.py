@@ -79,3 +79,71 @@ def test_tkat_hr_sees_the_policy_past_review(page, live_server):
     assert "Past review" in page.locator("#next-review").inner_text()
     assert_accessible(page)
 
+
+
+def test_staff_retrains_on_the_change_only_and_keeps_their_access(page, live_server, now):
+    """Issue 7 "Done when", staff half: after HR publishes version 2, Sam (who completed version 1 and runs an
+    account) sees the register warn of the lapse, reads one module, answers only the question on 5.5,
+    acknowledges version 2 and is done; the register then stands on the new certificate."""
+    from modules.attestation.models import Acknowledgement
+    from modules.tracking.models import Assignment
+    from tests.access.factories import account, granted
+    from tests.browser.test_quiz import answer, open_attempt
+    from tests.certificates.factories import demo_user
+
+    _staff_completed_the_demo_version(now)
+    granted("staff", "e-act", account("e-act", handle="@NorthParkNews", now=now), now=now, certificate=False)
+    db.session.commit()
+    staff_id = demo_user("staff", "e-act").id
+    db.session.rollback()
+
+    sign_in_as(page, live_server, "hr", "e-act")
+    page.goto(f"{live_server}/hr/policy")
+    page.get_by_role("link", name="Review and publish version 2").click()
+    page.get_by_label("I have reviewed the changes and want to publish this version").check()
+    page.get_by_role("button", name="Publish version 2").click()
+    assert "Version 2 is published" in page.locator(".govuk-notification-banner").inner_text()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Register").click()
+    row = page.locator("#register tbody tr", has_text="Sam Taylor")
+    assert "Active" in row.locator(".govuk-tag").inner_text()
+    assert "unless they complete the new policy version" in row.inner_text()
+    page.context.clear_cookies()
+
+    sign_in_as(page, live_server, "staff", "e-act")
+    page.locator("#modules li", has_text="Not read yet").get_by_role("link").click()
+    page.get_by_role("button", name="Mark as read").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Your training").click()
+    assert "You have read 9 of 9 modules" in page.content()
+    page.locator("#next-step").get_by_role("link", name="Take the quiz").click()
+    assert "asks only about what changed: 1 question" in page.locator("#quiz-scope").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Start the quiz").click()
+    assert page.locator("fieldset.govuk-fieldset").count() == 1
+    answer(page, open_attempt(staff_id), right=True)
+    page.get_by_role("button", name="Submit answers").click()
+    assert "You passed" in page.locator(".govuk-panel").inner_text()
+    page.get_by_role("button", name="Acknowledge the policy").click()
+    assert "version 2" in page.locator("main").inner_text()
+    for box in page.get_by_role("checkbox").all():
+        box.check()
+    page.get_by_label("Type your full name to sign").fill("Sam Taylor")
+    page.get_by_role("button", name="Acknowledge and sign").click()
+    assert "Policy acknowledged" in page.locator("h1").inner_text()
+    assert "Social Media Policy (version 2)" in page.locator("#receipt").inner_text()
+    assert_no_csp_errors(page)
+
+    db.session.rollback()
+    acks = db.session.scalars(select(Acknowledgement).where(Acknowledgement.user_id == staff_id)
+                              .order_by(Acknowledgement.id)).all()
+    assert len(acks) == 2 and acks[0].version_id != acks[1].version_id, "the version 1 record stays as it was"
+    assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == staff_id,
+                                                            Assignment.is_current.is_(True)))
+    assert assignment.kind == "new_version" and assignment.acknowledgement_id == acks[1].id, "nothing more to do"
+    db.session.rollback()
+
+    page.context.clear_cookies()
+    sign_in_as(page, live_server, "comms", "e-act")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Register").click()
+    row = page.locator("#register tbody tr", has_text="Sam Taylor")
+    assert "Active" in row.locator(".govuk-tag").inner_text()
+    assert "unless they complete" not in row.inner_text()

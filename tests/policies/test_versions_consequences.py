@@ -93,10 +93,40 @@ def test_a_register_grant_lapses_only_after_the_grace_period_if_nothing_is_done(
     approvers = {db.session.get(User, i).email for i in grant.approver_id_list}
     assert {m.recipient for m in warnings} == {grant.user.email} | approvers and len(approvers) == 2
     assert all(london_date(lapse).strftime("%-d %B %Y") in m.subject for m in warnings)
-    assert access_status.foreseeable_end(grant) == lapse
+    assert access_status.foreseeable_end(grant, published) == lapse
     assert access_status.grant_state(grant, lapse - timedelta(seconds=1)).status == access_status.ACTIVE
     state = access_status.grant_state(grant, lapse)
     assert (state.status, state.reason) == (access_status.LAPSED, "superseded")
+    # The register says so while it is still active, and names the reason once it has lapsed.
+    from modules.access.exports import reason_text
+    from modules.access.queries import register_rows
+
+    [before] = register_rows(grant.user.trust, published + timedelta(days=1))
+    assert before.state.active and reason_text(before).startswith(
+        f"Lapses on {london_date(lapse).strftime('%-d %B %Y')} unless they complete the new policy version")
+    [after] = register_rows(grant.user.trust, lapse)
+    assert reason_text(after).startswith("Certificate superseded by a new policy version")
+
+
+def test_retraining_within_the_grace_period_keeps_the_grant(app, now):
+    """Sam completes version 2 within the grace period: the grant stands on the renewal and does not lapse."""
+    from modules.access import status as access_status
+    from modules.access.queries import register_rows
+    from tests.access.factories import account, granted
+
+    _trust, _demo, seed = _e_act()
+    grant = granted("staff", "e-act", account("e-act", now=now), now=now)
+    db.session.commit()
+    published = now + timedelta(days=3)
+    publish_draft(seed, effective_on=london_date(published), now=published)
+    db.session.commit()
+    issue("staff", "e-act", published + timedelta(days=5), version=seed)
+    db.session.expire_all()
+    grant = db.session.get(type(grant), grant.id)
+    later = published + timedelta(days=60)
+    assert access_status.grant_state(grant, later).active
+    [row] = register_rows(grant.user.trust, later)
+    assert row.state.active and row.lapses_at is None and row.certificate.version_id == seed.id
 
 
 def _complete(local: str, version, now):
@@ -152,3 +182,32 @@ def test_publishing_gives_holders_one_module_to_read_and_newcomers_the_whole_ver
     assert current(staff).completed_at == published + timedelta(days=2)
     assert db.session.scalar(select(func.count()).select_from(Acknowledgement)
                              .where(Acknowledgement.user_id == staff.id)) == 2
+
+
+def test_the_holders_quiz_asks_only_about_the_changes_and_a_newcomers_asks_everything(app, now):
+    """Publishing records the holder's quiz scope: their attempt draws exactly the question on 5.5; someone who
+    never completed version 1 draws the trust's full quiz. Publishing again records nothing more."""
+    from modules.assessments.models import QuizScope
+    from modules.assessments.services import quiz_size, start_attempt
+    from modules.tracking.versions import on_version_published
+    from modules.training.services import mark_read
+    from tests.certificates.factories import demo_user
+
+    trust, demo, seed = _e_act()
+    staff = _complete("staff", demo, now)
+    teacher = demo_user("teacher", "e-act")
+    published = now + timedelta(days=1)
+    publish_draft(seed, effective_on=london_date(published), now=published)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(QuizScope)) == 1
+    on_version_published(seed, now=published)  # the hook run twice records nothing more
+    assert db.session.scalar(select(func.count()).select_from(QuizScope)) == 1
+
+    for section in seed.sections:
+        mark_read(staff, section, now=published)
+        mark_read(teacher, section, now=published)
+    holder = start_attempt(staff, seed, now=published)
+    assert holder.scope == "changes" and len(holder.items) == 1
+    assert {q for item in holder.items for q in item.question.clause_refs} & {"5.5", "5.5.1"}
+    newcomer = start_attempt(teacher, seed, now=published)
+    assert newcomer.scope == "full" and len(newcomer.items) == quiz_size(trust) == 10
