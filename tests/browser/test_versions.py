@@ -40,6 +40,7 @@ def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server, n
     assert "(was 5.5)" in page.locator("#change-renumbered-5\\.6").inner_text()
     assert page.locator("#changed-modules").inner_text().strip() == "5. Responsible use of social media"
     assert "On the changes (1)" in page.content()
+    assert "their quiz asks only the 1 question on the changes" in page.content()
     assert_accessible(page)
 
     # Publishing without the confirmation is refused, with the error linked from the summary.
