@@ -56,6 +56,14 @@ def renewal_attempt(user: User, version, current: Acknowledgement | None = None)
     return attempt if attempt.finished_at > current.created_at else None
 
 
+def consent_version_id(user: User) -> int | None:
+    """The policy version of the person's latest monitoring-consent statement row, if any (a consent given on
+    an earlier version stands, and can be withdrawn, until they acknowledge the new one)."""
+    return db.session.scalar(select(AcknowledgementStatement.version_id).where(
+        AcknowledgementStatement.user_id == user.id, AcknowledgementStatement.kind == "consent")
+        .order_by(AcknowledgementStatement.id.desc()).limit(1))
+
+
 def has_acknowledged(user: User, version) -> bool:
     """Whether the person's standing decision on the version is "acknowledged"."""
     return current_acknowledgement(user.id, version.id) is not None

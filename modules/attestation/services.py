@@ -236,8 +236,8 @@ def record_on_behalf(actor: User, person: User, version: PolicyVersion, *, ticke
     lock_trust(person.trust_id)
     existing = queries.by_idempotency_key(idempotency_key)
     if existing is not None:
-        if existing.actor_id != actor.id:
-            raise KeyUsed()
+        if existing.actor_id != actor.id or existing.user_id != person.id:
+            raise KeyUsed()  # e.g. the same form sent again for someone else: record nothing, say so
         return existing
     if queries.current_acknowledgement(person.id, version.id) is not None:
         raise AttestationError(f"{person.name} has already acknowledged this version", field="person")

@@ -25,6 +25,7 @@ from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.people.auth import current_login_session
 from modules.people.models import User
+from modules.policies.models import PolicyVersion
 from modules.training.queries import current_version
 
 bp = Blueprint("attestation", __name__)
@@ -39,8 +40,10 @@ RECORDS_NAV = [("attestation.mine", "My acknowledgements"), ("certificates.mine"
 @bp.app_context_processor
 def _records_nav():
     """`records_nav`: the personal-records links, for templates/attestation/_records_nav.html."""
-    return {"records_nav": [(endpoint, label) for endpoint, label in RECORDS_NAV
-                            if endpoint in current_app.view_functions]}
+    links = [(endpoint, label) for endpoint, label in RECORDS_NAV if endpoint in current_app.view_functions]
+    if current_user.is_authenticated and (current_user.trust.setting("monitoring") or {}).get("kind") == "consent":
+        links.append(("attestation.consent", "Monitoring consent: see it, or withdraw it"))
+    return {"records_nav": links}
 
 
 def _origin() -> services.Origin:
@@ -156,11 +159,16 @@ def receipt(ack_id: int):
 
 
 def _consent_version():
-    """The current version, if the trust asks for monitoring consent; else 404."""
-    version = _current_version_or_404()
+    """The version the person's consent stands on (their latest consent row's, else the current one), if the
+    trust asks for monitoring consent; else 404."""
+    current = _current_version_or_404()
     if (current_user.trust.setting("monitoring") or {}).get("kind") != "consent":
         abort(404)
-    return version
+    version_id = queries.consent_version_id(current_user)
+    if version_id is None or version_id == current.id:
+        return current
+    version = db.session.get(PolicyVersion, version_id)
+    return version if version is not None and version.trust_id == current_user.trust_id else current
 
 
 @bp.get("/consent")

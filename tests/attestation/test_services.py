@@ -170,6 +170,11 @@ def test_hr_records_a_paper_form_flagged_with_a_note(app, now):
     assert services.record_on_behalf(hr, person, version, ticked=keys, typed_name=person.name, note="again",
                                      idempotency_key=k, origin=origin(), now=now).id == ack.id
     assert ack in queries.hr_events(hr.trust_id)
+    # The same form sent again for someone else records nothing and says so (not the first person's record).
+    other = demo_user("teacher", "tasmat")
+    with pytest.raises(services.KeyUsed):
+        services.record_on_behalf(hr, other, version, ticked=keys, typed_name=other.name, note="x",
+                                  idempotency_key=k, origin=origin(), now=now)
     db.session.commit()
     assert verify_ledger().ok
 

@@ -168,6 +168,36 @@ def test_eact_withdrawal_is_one_click_and_hr_sees_it_then_consent_again(app, cli
     assert verify_ledger().ok
 
 
+def test_consent_given_on_an_earlier_version_can_still_be_withdrawn(app, client, login, now):
+    """E-ACT publishes version 2; Sam's consent under version 1 stands and is withdrawn as easily as before.
+    "My acknowledgements" links to the consent page (and only in a trust that asks for consent)."""
+    from modules.policies import queries as policy_queries
+    from modules.policies.services import london_date, publish_draft
+
+    _pass("staff", "e-act", now)
+    login("staff", "e-act")
+    form = _form(client, "/acknowledge")
+    form.pop("_html")
+    client.post("/acknowledge", data={**form, "statement_policy": "y", "statement_monitoring": "y",
+                                      "full_name": "Sam Taylor", "acknowledge": "x"})
+    trust = demo_user("staff", "e-act").trust
+    draft = max(policy_queries.versions_of(trust.id), key=lambda v: v.number)
+    published = utcnow()
+    publish_draft(draft, effective_on=london_date(published), now=published)
+    db.session.commit()
+    assert "Monitoring consent" in client.get("/acknowledgements").get_data(as_text=True)
+    page = client.get("/consent").get_data(as_text=True)
+    assert "You gave your consent" in page and "version 1" in page
+    withdraw = client.post("/consent/withdraw", data={"csrf_token": csrf_token(page),
+                                                      "idempotency_key": hidden(page, "idempotency_key")})
+    assert withdraw.status_code == 302 and "/acknowledgements/" in withdraw.location
+    assert "Consent withdrawn" in client.get(withdraw.location).get_data(as_text=True)
+    assert verify_ledger().ok
+    other = app.test_client()
+    login("staff", "tkat", other)
+    assert "Monitoring consent" not in other.get("/acknowledgements").get_data(as_text=True)
+
+
 def test_consent_page_is_404_where_the_trust_asks_no_consent(client, login):
     login("staff", "tsat")
     assert client.get("/consent").status_code == 404
