@@ -1,4 +1,5 @@
-"""quiz scope: people asked only about a new version's changes, and what each attempt covered
+"""quiz scope: people asked only about a new version's changes, and what each attempt covered; when a
+policy version takes effect
 
 Revision ID: 0008
 Revises: 0007
@@ -33,9 +34,14 @@ def upgrade():
     # Plain ADD COLUMN (no batch rebuild of a table other tables point at).
     op.add_column('quiz_attempt', sa.Column('scope', sa.String(length=10), nullable=False,
                                             server_default='full'))
+    # When a version takes effect (its effective date's start, or publication if later); published
+    # versions so far took effect on publication.
+    op.add_column('policy_version', sa.Column('in_force_at', sa.DateTime(), nullable=True))
+    op.execute("UPDATE policy_version SET in_force_at = published_at WHERE published_at IS NOT NULL")
 
 
 def downgrade():
+    op.drop_column('policy_version', 'in_force_at')
     op.drop_column('quiz_attempt', 'scope')
     op.drop_index(op.f('ix_quiz_scope_version_id'), table_name='quiz_scope')
     op.drop_index(op.f('ix_quiz_scope_user_id'), table_name='quiz_scope')

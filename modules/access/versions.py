@@ -28,7 +28,7 @@ def lapse_from_supersession(grant, version: PolicyVersion, now: datetime) -> dat
     cert = carried_certificate(grant, now)
     if grant_state(grant, now).status != ACTIVE or cert.version.number >= version.number:
         return None
-    lapse = (version.published_at or now) + timedelta(days=cert.grace_days)
+    lapse = (version.in_force_at or now) + timedelta(days=cert.grace_days)
     return lapse if lapse < london_midnight(cert.expires_on) else None
 
 

@@ -105,12 +105,12 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None] = column_property(
         select(CertificateRevocation.created_at).where(CertificateRevocation.certificate_id == id)
         .correlate_except(CertificateRevocation).scalar_subquery(), deferred=False)
-    #: When a later version of the same trust's policy was published (UTC), if one was; loaded with the row.
-    #: The versions issue may refine what counts as "the next version".
+    #: When a later version of the same trust's policy took effect (UTC; its `in_force_at`), if one has been
+    #: published; loaded with the row. The grace period runs from then.
     superseded_since: Mapped[datetime | None] = column_property(
-        select(func.min(_later.published_at))
+        select(func.min(_later.in_force_at))
         .where(_this.id == version_id, _later.trust_id == _this.trust_id, _later.number > _this.number,
-               _later.published_at.is_not(None))
+               _later.in_force_at.is_not(None))
         .correlate_except(_this, _later).scalar_subquery(), deferred=False)
 
     @property

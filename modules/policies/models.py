@@ -40,6 +40,9 @@ class PolicyVersion(db.Model):
     effective_on: Mapped[date | None]
     #: The London date HR set `next_review_on` by hand; null while it is the date the document states.
     next_review_set_on: Mapped[date | None]
+    #: When it takes effect, UTC: the start of `effective_on` (London), or publication if that is later. The
+    #: version before it is superseded from then (certificates of it stay valid for the grace period after).
+    in_force_at: Mapped[datetime | None]
 
     sections: Mapped[list["Section"]] = relationship(back_populates="version", order_by="Section.position",
                                                      cascade="all, delete-orphan")

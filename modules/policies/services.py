@@ -3,7 +3,7 @@
 import calendar
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import yaml
@@ -109,6 +109,9 @@ def publish_version(version: PolicyVersion, *, now: datetime) -> None:
         old.status = "superseded"
     version.status = "published"
     version.published_at = now
+    starts = (datetime.combine(version.effective_on, time(0), LONDON).astimezone(UTC).replace(tzinfo=None)
+              if version.effective_on else now)
+    version.in_force_at = max(now, starts)
     db.session.flush()
     version_published.send(version, now=now)
 

@@ -380,7 +380,7 @@ def _valid_latest(query, trust_id: int, today: date, now: datetime):
         ~exists().where(CertificateRevocation.certificate_id == Certificate.id,
                         CertificateRevocation.created_at <= now),
         ~exists().where(later.trust_id == _version.trust_id, later.number > _version.number,
-                        later.published_at.is_not(None), later.published_at <= now - timedelta(days=grace)))
+                        later.in_force_at.is_not(None), later.in_force_at <= now - timedelta(days=grace)))
 
 
 _version = aliased(PolicyVersion, name="certified_version")

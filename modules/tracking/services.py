@@ -149,15 +149,15 @@ def assign_new_version(version: PolicyVersion, *, now: datetime) -> AssignReport
     """Hook for the policy versions feature: when `version` is published, everyone in scope must train on it.
 
     Each active person of the trust gets a current "new_version" assignment due `new_version_days` after
-    publication (or later, if an open assignment of theirs was already due later). Their previous current
+    the version takes effect (or later, if an open assignment of theirs was already due later). Their previous current
     assignment becomes history. Idempotent: calling it again for the same version creates nothing.
     """
     report = AssignReport()
     trust = db.session.get(Trust, version.trust_id)
     settings = rules.settings_of(trust)
     today = london_date(now)
-    published_on = london_date(version.published_at) if version.published_at else today
-    base_due = rules.new_version_due(published_on, settings["new_version_days"])
+    in_force_on = london_date(version.in_force_at) if version.in_force_at else today
+    base_due = rules.new_version_due(in_force_on, settings["new_version_days"])
     rows = db.session.execute(
         select(User.id, Assignment)
         .outerjoin(Assignment, and_(Assignment.user_id == User.id, Assignment.is_current.is_(True)))

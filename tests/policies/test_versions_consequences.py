@@ -211,3 +211,29 @@ def test_the_holders_quiz_asks_only_about_the_changes_and_a_newcomers_asks_every
     assert {q for item in holder.items for q in item.question.clause_refs} & {"5.5", "5.5.1"}
     newcomer = start_attempt(teacher, seed, now=published)
     assert newcomer.scope == "full" and len(newcomer.items) == quiz_size(trust) == 10
+
+
+def test_a_future_effective_date_starts_the_grace_period_and_the_deadline_from_that_date(app, now):
+    """Published today, effective in 60 days: version 1 certificates stay valid until 30 days after the
+    effective date, and the new-version assignment falls due counting from it."""
+    from datetime import date, datetime
+
+    from modules.tracking.models import Assignment
+    from modules.tracking.rules import settings_of
+
+    trust, demo, seed = _e_act()
+    cert = issue("staff", "e-act", now, version=demo)
+    effective_on = london_date(now) + timedelta(days=60)
+    assert publish_draft(seed, effective_on=effective_on, now=now)
+    db.session.commit()
+    db.session.expire_all()
+    starts = datetime.combine(effective_on, datetime.min.time())  # GMT in January: London midnight is UTC
+    assert seed.in_force_at == starts and seed.published_at == now
+    cert = db.session.get(Certificate, cert.id)
+    assert cert.superseded_since == starts
+    assert certificate_status(cert, starts + timedelta(days=29)) == "valid"
+    assert certificate_status(cert, starts + timedelta(days=30)) == "superseded"
+    assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == cert.user_id,
+                                                            Assignment.is_current.is_(True)))
+    days = settings_of(trust)["new_version_days"]
+    assert assignment.due_on == effective_on + timedelta(days=days) > date(2027, 1, 1)
