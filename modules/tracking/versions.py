@@ -2,7 +2,7 @@
 reading credit carried over for the modules that did not change.
 
 Who counts as holding a current acknowledgement: people whose latest acknowledgement is of the version just
-replaced (or later). They keep the modules the comparison finds unchanged (policies.diff.kept_sections),
+replaced (or later) and whose latest certificate is still valid (not expired or revoked). They keep the modules the comparison finds unchanged (policies.diff.kept_sections),
 so only the changed ones are left to read, and their quiz asks only about the changes (assessments'
 QuizScope); everyone else starts the new version from nothing. All must
 acknowledge the new version: the assignment is complete only when they do. The old acknowledgements and
@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from modules.assessments.services import limit_to_changes
+from modules.certificates.models import Certificate
+from modules.certificates.status import VALID, certificate_status
 from modules.core.extensions import db
 from modules.policies.models import PolicyVersion, Section
 from modules.policies.queries import base_version, comparison
@@ -25,9 +27,18 @@ from modules.training.models import ModuleProgress
 CHUNK = 400
 
 
-def holders(version: PolicyVersion, base: PolicyVersion) -> list[int]:
-    """Ids of the trust's people whose latest acknowledgement is of `base` or a later version."""
-    return sorted(_acknowledged(version.trust_id, min_number=base.number))
+def holders(version: PolicyVersion, base: PolicyVersion, now: datetime) -> list[int]:
+    """Ids of the trust's people whose latest acknowledgement is of `base` or a later version and whose latest
+    certificate is still valid at `now` (someone whose training had lapsed retrains on the whole version)."""
+    acknowledged = _acknowledged(version.trust_id, min_number=base.number)
+    if not acknowledged:
+        return []
+    latest = {}
+    for cert in db.session.scalars(select(Certificate).where(Certificate.trust_id == version.trust_id)
+                                   .order_by(Certificate.id)):
+        latest[cert.user_id] = cert
+    return sorted(user_id for user_id in acknowledged
+                  if user_id in latest and certificate_status(latest[user_id], now) == VALID)
 
 
 def carry_reading_credit(version: PolicyVersion, base: PolicyVersion, user_ids: list[int]) -> int:
@@ -67,7 +78,7 @@ def on_version_published(version: PolicyVersion, *, now: datetime, **_) -> None:
     base = base_version(version)
     if base is None:
         return
-    held = holders(version, base)
+    held = holders(version, base, now)
     carry_reading_credit(version, base, held)
     limit_to_changes(version, held, now=now)
     assign_new_version(version, now=now)

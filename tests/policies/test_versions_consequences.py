@@ -237,3 +237,18 @@ def test_a_future_effective_date_starts_the_grace_period_and_the_deadline_from_t
                                                             Assignment.is_current.is_(True)))
     days = settings_of(trust)["new_version_days"]
     assert assignment.due_on == effective_on + timedelta(days=days) > date(2027, 1, 1)
+
+
+def test_someone_whose_certificate_had_lapsed_retrains_on_the_whole_version(app, now):
+    """Acknowledged version 1 long ago and let the certificate expire: no credit, no changes-only quiz."""
+    from modules.assessments.models import QuizScope
+    from modules.tracking.versions import modules_left
+
+    _trust, demo, seed = _e_act()
+    lapsed = _complete("teacher", demo, now - timedelta(days=800))
+    current = _complete("staff", demo, now)
+    publish_draft(seed, effective_on=london_date(now), now=now)
+    db.session.commit()
+    scoped = set(db.session.scalars(select(QuizScope.user_id).where(QuizScope.version_id == seed.id)))
+    assert scoped == {current.id}
+    assert len(modules_left(lapsed.id, seed)) == 9 and len(modules_left(current.id, seed)) == 1
