@@ -7,6 +7,7 @@ from modules.attestation.signals import acknowledged
 from modules.notifications.services import queue_email
 from modules.people.demo import demo_seeded
 from modules.people.importer import staff_imported, staff_invited, staff_left
+from modules.tracking.demo import seed_history
 from modules.tracking.mail import invitation
 from modules.tracking.services import close_for_leaver, complete_for_acknowledgement, ensure_assignments
 
@@ -31,8 +32,10 @@ def assign_imported(trust, *, now, user_ids, **_):
 
 @demo_seeded.connect
 def assign_demo(trust, *, user_ids, as_of, **_):
-    """Demo people get the induction they would have been given on their start date (so some are overdue)."""
+    """Demo people get the induction they would have been given on their start date (so some are overdue),
+    and the demo's history after it (see modules/tracking/demo.py)."""
     ensure_assignments(trust, now=as_of, user_ids=list(user_ids))
+    seed_history(trust, as_of=as_of)
 
 
 @staff_invited.connect

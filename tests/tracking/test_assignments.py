@@ -193,3 +193,26 @@ def test_demo_seed_assigns_inductions_from_the_demo_start_date(app, now):
     assert count == 12
     app.test_cli_runner().invoke(args=["demo", "seed"])
     assert _count(trust().id) == count
+
+
+def test_demo_seed_gives_each_trust_a_completed_teacher_with_an_approved_account(app, now):
+    """Priya (teacher@) read, passed and acknowledged the current version on 15 September 2026, holds its
+    certificate, and runs North Park's news page through her trust's own approval chain; once only."""
+    from modules.access.models import AccessGrant
+    from modules.access.status import grant_state
+    from modules.attestation.models import Acknowledgement
+    from modules.certificates.models import Certificate
+
+    for _ in range(2):
+        result = app.test_cli_runner().invoke(args=["demo", "seed"])
+        assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    for slug in ("tkat", "e-act", "tasmat", "tsat", "agora"):
+        teacher = demo_user("teacher", slug)
+        acks = db.session.scalars(select(Acknowledgement).where(Acknowledgement.user_id == teacher.id)).all()
+        assert len(acks) == 1 and acks[0].created_at == datetime(2026, 9, 15, 9), slug
+        assert db.session.scalar(select(func.count()).select_from(Certificate)
+                                 .where(Certificate.user_id == teacher.id)) == 1
+        assert current(teacher).completed_at == acks[0].created_at
+        grants = db.session.scalars(select(AccessGrant).where(AccessGrant.user_id == teacher.id)).all()
+        assert len(grants) == 1 and grant_state(grants[0], now).active, slug
