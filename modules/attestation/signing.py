@@ -1,14 +1,21 @@
-"""The Ed25519 key that signs ledger checkpoints: a file outside the database, created on first use."""
+"""The Ed25519 key that signs ledger checkpoints: a file outside the database, created on first use.
+
+Only `flask ledger checkpoint` needs the private key. Checking a checkpoint needs only the public key, which
+an auditor pins from a file (`flask ledger checkpoint --public-key-out FILE` writes it); a key named inside a
+checkpoint is never trusted to check that same checkpoint.
+"""
 
 import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
+    PublicFormat,
     load_pem_private_key,
+    load_pem_public_key,
 )
 from flask import current_app
 
@@ -41,3 +48,20 @@ def load_key(create: bool = False) -> Ed25519PrivateKey | None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     return key
+
+
+def public_pem(public_key: Ed25519PublicKey) -> bytes:
+    """The public key as PEM (SubjectPublicKeyInfo), the form `--public-key FILE` reads."""
+    return public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_public_key(path: Path | str) -> Ed25519PublicKey:
+    """An Ed25519 public key from a PEM file; ValueError when the file holds anything else."""
+    try:
+        key = load_pem_public_key(Path(path).read_bytes())
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path} is not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key
+

@@ -147,3 +147,77 @@ def test_key_path_from_config(app, tmp_path):
     key = signing.load_key(create=True)
     assert signing.load_key().public_key().public_bytes_raw() == key.public_key().public_bytes_raw()
     assert stat.S_IMODE((tmp_path / "keys" / "ledger.pem").stat().st_mode) == 0o600
+
+
+def _key_offline(app, tmp_path) -> None:
+    """Point the app at a signing key file that is not there, as on an auditor's machine."""
+    app.config["LEDGER_SIGNING_KEY_FILE"] = str(tmp_path / "offline" / "ledger-signing-key.pem")
+
+
+def test_an_auditor_verifies_a_checkpoint_with_the_public_key_alone(app, notes, now, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from modules.attestation import signing
+
+    tkat = _trust("tkat")
+    for i in range(1, 4):
+        _append(tkat, notes, i, now)
+    db.session.commit()
+    checkpoint, pinned = tmp_path / "head.json", tmp_path / "signer.pub.pem"
+    result = app.test_cli_runner().invoke(args=["ledger", "checkpoint", "--public-key-out", str(pinned)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    checkpoint.write_text(result.stdout)
+    public = signing.load_key().public_key()
+    assert pinned.read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert signing.load_public_key(pinned).public_bytes_raw() == public.public_bytes_raw()
+    assert document["public_key"] == public.public_bytes_raw().hex() and document["public_key"] in result.stderr
+
+    _key_offline(app, tmp_path)
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint))
+    assert code == 1 and "--public-key" in output
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint), "--public-key", str(pinned))
+    assert code == 0 and "against the checkpoint" in output
+
+    # a checkpoint signed by another key is refused, whichever key it names inside
+    foreign = ledger.sign_checkpoint(ledger.checkpoint_payload(now), Ed25519PrivateKey.generate())
+    checkpoint.write_text(json.dumps(foreign))
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint), "--public-key", str(pinned))
+    assert code == 1 and "different key" in output
+    foreign["public_key"] = document["public_key"]
+    checkpoint.write_text(json.dumps(foreign))
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint), "--public-key", str(pinned))
+    assert code == 1 and "signature is not valid" in output
+
+    # the pinned key still catches truncation
+    checkpoint.write_text(json.dumps(document))
+    bypass.delete(LedgerEntry.__table__, {"trust_id": tkat.id, "seq": 3})
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint), "--public-key", str(pinned))
+    assert code == 1 and "trust tkat, entry 3" in output and "truncated" in output
+
+
+def test_a_pinned_public_key_wins_over_the_configured_signing_key(app, notes, now, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from modules.attestation import signing
+
+    _append(_trust("tkat"), notes, 1, now)
+    db.session.commit()
+    checkpoint = tmp_path / "head.json"
+    assert _cli(app, "checkpoint", "-o", str(checkpoint))[0] == 0
+    other = tmp_path / "other.pub.pem"
+    other.write_bytes(signing.public_pem(Ed25519PrivateKey.generate().public_key()))
+    assert _cli(app, "verify", "--checkpoint", str(checkpoint))[0] == 0  # derived from the configured key
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint), "--public-key", str(other))
+    assert code == 1 and "different key" in output
+
+
+def test_a_bad_public_key_option_is_refused(app, notes, now, tmp_path):
+    _append(_trust("tkat"), notes, 1, now)
+    db.session.commit()
+    checkpoint, not_a_key = tmp_path / "head.json", tmp_path / "not-a-key.pem"
+    assert _cli(app, "checkpoint", "-o", str(checkpoint))[0] == 0
+    not_a_key.write_text("hello\n")
+    code, output = _cli(app, "verify", "--checkpoint", str(checkpoint), "--public-key", str(not_a_key))
+    assert code == 1 and "not a PEM public key" in output
+    assert _cli(app, "verify", "--public-key", str(not_a_key))[0] == 2  # only meaningful with --checkpoint
