@@ -141,8 +141,8 @@ class TrainingSummary:
         return "Not started"
 
 
-def training_summary(user: User, now: datetime) -> TrainingSummary:
-    """The person's training, quiz, acknowledgement and certificate status at `now`."""
+def training_summary(user: User, now: datetime, discussed_since: datetime | None = None) -> TrainingSummary:
+    """The person's training status at `now`; "training discussed" counts only if on or after `discussed_since`."""
     version = current_version(user.trust_id)
     summary = TrainingSummary(version=version)
     if version is not None:
@@ -154,17 +154,23 @@ def training_summary(user: User, now: datetime) -> TrainingSummary:
     summary.certificate = summary.valid_certificate or latest_certificate(user)
     if summary.certificate is not None:
         summary.certificate_status = certificate_status(summary.certificate, now)
-    discussion = last_discussion(user)
+    discussion = last_discussion(user, since=discussed_since, until=now)
     if discussion is not None:
         summary.discussed_at, summary.discussed_by = discussion.created_at, discussion.manager
     return summary
 
 
-def last_discussion(user: User) -> TrainingDiscussion | None:
-    """The latest "training discussed" record for the person."""
-    return db.session.scalar(select(TrainingDiscussion).where(TrainingDiscussion.user_id == user.id,
-                                                              TrainingDiscussion.trust_id == user.trust_id)
-                             .order_by(TrainingDiscussion.created_at.desc(), TrainingDiscussion.id.desc()).limit(1))
+def last_discussion(user: User, *, since: datetime | None = None,
+                    until: datetime | None = None) -> TrainingDiscussion | None:
+    """The latest "training discussed" record for the person, optionally recorded within [since, until]."""
+    query = select(TrainingDiscussion).where(TrainingDiscussion.user_id == user.id,
+                                             TrainingDiscussion.trust_id == user.trust_id)
+    if since is not None:
+        query = query.where(TrainingDiscussion.created_at >= since)
+    if until is not None:
+        query = query.where(TrainingDiscussion.created_at <= until)
+    return db.session.scalar(query.order_by(TrainingDiscussion.created_at.desc(), TrainingDiscussion.id.desc())
+                             .limit(1))
 
 
 # ---- accounts ----------------------------------------------------------------------------------------

@@ -286,7 +286,7 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
 
     Refused (nothing changes) when: the step posted is not the one waiting (a replayed form), the person is
     not an approver of that step, or, to approve, the requester holds no valid certificate for the current
-    policy version, or a step that needs "training discussed" has none recorded.
+    policy version, or a step that needs "training discussed" has none recorded since the request was made.
     """
     if request.trust_id != approver.trust_id:
         raise AccessError("You cannot decide requests of another trust")
@@ -306,7 +306,8 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
             raise NoValidCertificate(
                 f"You cannot approve this yet: {requester.name} does not hold a valid certificate for the current "
                 "version of the policy. They need to complete the training first.")
-        if current.requires_training_discussed and queries.last_discussion(requester) is None:
+        if (current.requires_training_discussed
+                and queries.last_discussion(requester, since=request.created_at, until=now) is None):
             clauses = ", ".join(current.clauses)
             raise AccessError(f"Record that you have discussed training with {requester.name} before approving"
                               + (f" ({clauses})" if clauses else ""), "training")

@@ -470,7 +470,8 @@ def _render_request(found, *, form=None, error: str | None = None, code: int = 2
     rules = rules_for(found.account.trust)
     return render_template(
         "access/request_detail.html", req=found, steps=steps, current=current, can_decide=can_decide, form=form,
-        error=error, summary=queries.training_summary(requester, now), discuss=discuss, rules=rules,
+        error=error, summary=queries.training_summary(requester, now, discussed_since=found.created_at),
+        discuss=discuss, rules=rules,
         withdraw=WithdrawForm() if (found.requester_id == current_user.id and found.status == PENDING) else None,
         questions=rules.request_form.fields if rules.request_form else (), now=now), code
 

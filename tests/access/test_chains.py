@@ -1,5 +1,7 @@
 """Each trust's approval chain, end to end through the services: the chain comes from trusts.yaml."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -68,6 +70,21 @@ def test_eact_line_manager_must_record_training_discussed_first(app, now):
     assert request.step == 1
     entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "training_discussed"))
     assert entry is not None
+
+
+def test_eact_training_discussed_before_the_request_does_not_count(app, now):
+    acct = account("e-act")
+    staff, manager = demo_user("staff", "e-act"), demo_user("manager", "e-act")
+    certify(staff, now - timedelta(days=30))
+    services.record_training_discussed(manager, staff, idempotency_key="old" * 14, now=now - timedelta(days=20))
+    request = join("staff", "e-act", acct, now=now)
+    with pytest.raises(services.AccessError, match="discussed training"):
+        services.decide(manager, request, step=0, approve=True, comment="", now=now + timedelta(hours=1))
+    assert request.step == 0 and request.decisions == []
+    assert queries.training_summary(staff, now, discussed_since=request.created_at).discussed_at is None
+    services.record_training_discussed(manager, staff, idempotency_key="new" * 14, request=request, now=now)
+    services.decide(manager, request, step=0, approve=True, comment="", now=now + timedelta(hours=1))
+    assert request.step == 1
 
 
 def test_agora_central_team_account_is_approved_by_the_ceo(app, now):
