@@ -3,10 +3,17 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from modules.core.database import normalise_url
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Host headers accepted outside production when TRUSTED_HOSTS is not set: the `make run` and test addresses.
+DEV_TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete: the app refuses to start."""
 
 
 def _secret_key(instance: Path) -> str:
@@ -21,12 +28,37 @@ def _secret_key(instance: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _trusted_hosts(environment: str) -> list[str] | None:
+    """TRUSTED_HOSTS (comma-separated) from the environment; unset: localhost only outside production."""
+    if "TRUSTED_HOSTS" in os.environ:
+        return [host.strip() for host in os.environ["TRUSTED_HOSTS"].split(",") if host.strip()] or None
+    return None if environment == "production" else list(DEV_TRUSTED_HOSTS)
+
+
+def _check_public_base_url(config: dict) -> None:
+    """Production needs PUBLIC_BASE_URL; when set anywhere it must be an absolute http(s) address."""
+    base = config.get("PUBLIC_BASE_URL")
+    if not base:
+        if config["POLICYPASS_ENV"] == "production":
+            raise ConfigError("PUBLIC_BASE_URL must be set when POLICYPASS_ENV=production, e.g. "
+                              "PUBLIC_BASE_URL=https://policypass.example.org: it is the address in certificate "
+                              "QR codes and emailed links, which must never come from a request's Host header.")
+        return
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an absolute http(s) address such as "
+                          f"https://policypass.example.org, not {base!r}.")
+
+
 def load_config(overrides: dict | None = None) -> dict:
-    """Build the app's configuration from the environment, then apply overrides."""
+    """Build the app's configuration from the environment, then apply overrides; ConfigError when unsafe."""
     overrides = overrides or {}
+    environment = overrides.get("POLICYPASS_ENV") or os.environ.get("POLICYPASS_ENV") or "development"
     instance = Path(overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or ROOT / "instance")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'policypass.db'}"
     config = {
+        # "production" requires PUBLIC_BASE_URL and disables demo data; anything else is development.
+        "POLICYPASS_ENV": environment,
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": normalise_url(url),
@@ -44,12 +76,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 4,
-        "DEMO_ENABLED": os.environ.get("POLICYPASS_ENV", "development") != "production",
+        "DEMO_ENABLED": environment != "production",
         "TIMEZONE": "Europe/London",
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         # Public address of the service, used in certificate QR codes and emails, e.g.
-        # "https://policypass.example.org"; unset means the address of the current request.
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL"),
+        # "https://policypass.example.org". Required in production. Unset (development, tests): the current
+        # request's address, which Flask only accepts for a Host in TRUSTED_HOSTS (a request naming any
+        # other host is answered 400), else http://127.0.0.1:5000.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or None,
+        "TRUSTED_HOSTS": _trusted_hosts(environment),
         # Email: messages are written to the outbox first, then sent by SMTP. With no MAIL_SERVER they wait
         # in the outbox (`flask notifications send` delivers them once a server is configured).
         "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
@@ -77,4 +112,5 @@ def load_config(overrides: dict | None = None) -> dict:
         "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "0") == "1",
     }
     config.update(overrides)
+    _check_public_base_url(config)
     return config
