@@ -80,20 +80,45 @@ def _claim(message_id: int, *, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def send_pending(*, now: datetime, ids: list[int] | set[int] | None = None, limit: int = 100) -> DeliveryReport:
-    """Send pending messages (only those with the given ids, if any), oldest first, and record the outcome."""
+#: Most messages one `send_pending` call sends when it is not given ids.
+DEFAULT_LIMIT = 100
+#: Ids per IN (…) list when looking up given ids.
+ID_CHUNK = 500
+
+
+def _sendable(now: datetime):
+    """Pending, or claimed so long ago that the claim is taken as abandoned."""
+    return or_(OutboxMessage.status == "pending",
+               (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
+
+
+def pending_ids(*, now: datetime) -> list[int]:
+    """Ids of every message still waiting to be sent (whatever it is for), oldest first."""
+    return list(db.session.scalars(select(OutboxMessage.id).where(_sendable(now)).order_by(OutboxMessage.id)))
+
+
+def send_pending(*, now: datetime, ids: list[int] | set[int] | None = None,
+                 limit: int | None = None) -> DeliveryReport:
+    """Send pending messages, oldest first, and record the outcome.
+
+    With `ids`, every one of them that is still pending (at most `limit`, if given); without, the oldest
+    pending messages up to `limit` (default DEFAULT_LIMIT).
+    """
     config = current_app.config
     report = DeliveryReport()
     if not config.get("MAIL_SERVER"):
         return report
-    query = select(OutboxMessage.id).where(or_(
-        OutboxMessage.status == "pending",
-        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)))
-    if ids is not None:
-        if not ids:
-            return report
-        query = query.where(OutboxMessage.id.in_(list(ids)))
-    candidates = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+    if ids is None:
+        query = select(OutboxMessage.id).where(_sendable(now)).order_by(OutboxMessage.id)
+        candidates = list(db.session.scalars(query.limit(limit or DEFAULT_LIMIT)))
+    else:
+        wanted = sorted(set(ids))
+        candidates = []
+        for start in range(0, len(wanted), ID_CHUNK):
+            candidates += db.session.scalars(select(OutboxMessage.id).where(
+                _sendable(now), OutboxMessage.id.in_(wanted[start:start + ID_CHUNK])).order_by(OutboxMessage.id))
+        if limit is not None:
+            candidates = candidates[:limit]
     db.session.commit()  # end the read, so SQLite does not hold the lock while we talk SMTP
     smtp = None
     try:

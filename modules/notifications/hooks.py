@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import models as _models  # noqa: F401  (the outbox tables, for every app)
+from modules.notifications.queue import BATCH
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,8 @@ def deliver_after_response(response):
     """Send the messages this request queued, after the response is closed, in a fresh app context.
 
     Only committed messages are found by then (the request's session has ended), so a request that
-    failed and rolled back sends nothing.
+    failed and rolled back sends nothing. Every message is tried (a staff import may queue thousands of
+    invitations), a batch at a time, each batch with its own `now` so a claim never starts out stale.
     """
     queued = g.pop("outbox_queued", None)
     config = current_app.config
@@ -32,9 +34,14 @@ def deliver_after_response(response):
 
             with app.app_context():
                 try:
-                    send_pending(now=utcnow(), ids=ids)
-                except Exception:  # never let mail break a response that has already been sent
-                    log.exception("delivering outbox messages %s failed; they stay in the outbox", ids)
+                    for start in range(0, len(ids), BATCH):
+                        batch = ids[start:start + BATCH]
+                        try:
+                            send_pending(now=utcnow(), ids=batch)
+                        except Exception:  # never let mail break a response that has already been sent
+                            log.exception("delivering outbox messages %s to %s failed; they stay in the outbox",
+                                          batch[0], batch[-1])
+                            db.session.rollback()
                 finally:
                     db.session.remove()
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
+from modules.notifications.delivery import pending_ids
 from modules.people.models import Trust
-from modules.tracking.reminders import queue_reminders, queue_review_reminders, undelivered_reminders
+from modules.tracking.reminders import queue_reminders, queue_review_reminders
 from modules.tracking.services import ensure_assignments
 
 tracking_cli = AppGroup("tracking", help="Assignments and deadlines.")
@@ -45,10 +46,12 @@ def _trusts(slug: str | None) -> list[Trust]:
 @click.option("--trust", "slug", help="Only this trust (slug).")
 @click.option("--drain", is_flag=True, help="Also run the queued deliveries in this process (no worker needed).")
 def run_command(slug: str | None, drain: bool):
-    """Assign what is due, write today's reminders to the outbox, and queue their delivery.
+    """Assign what is due, write today's reminders, and queue delivery of every email still waiting.
 
-    Running it again the same day writes and sends nothing new: the outbox's unique (recipient, reason,
-    date) key is the guard.
+    Every message still waiting in the outbox is queued for delivery, whatever it is for (reminders,
+    invitations, certificates, access emails), so nothing waits longer than a day for a lost queue or a busy
+    request. Running it again the same day writes and sends nothing new: the outbox's unique (recipient,
+    reason, date) key is the guard.
     """
     now = utcnow()
     for trust in _trusts(slug):
@@ -56,14 +59,14 @@ def run_command(slug: str | None, drain: bool):
         report = queue_reminders(trust, now=now)
         reviews = queue_review_reminders(trust, now=now)
         db.session.commit()  # the outbox rows exist before anything is sent
-        if not report.enabled:
+        if report.enabled:
+            counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
+            click.echo(f"{trust.slug}: {counts}")
+        else:
             click.echo(f"{trust.slug}: reminders are turned off for this trust")
-            continue
-        counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
-        click.echo(f"{trust.slug}: {counts}")
         if reviews:
             click.echo(f"{trust.slug}: policy review due, {len(reviews)} HR reminder(s)")
-    waiting = undelivered_reminders()
+    waiting = pending_ids(now=now)
     db.session.commit()
     tasks = queue.enqueue_delivery(waiting) if waiting else 0
     click.echo(f"queued {len(waiting)} message(s) for delivery in {tasks} task(s)")

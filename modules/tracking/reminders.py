@@ -98,13 +98,6 @@ def queue_reminders(trust: Trust, *, now: datetime) -> ReminderReport:
     return report
 
 
-def undelivered_reminders(limit: int = 5000) -> list[int]:
-    """Ids of reminder messages still waiting to be sent (e.g. a queue that was lost), oldest first."""
-    return list(db.session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.status == "pending", OutboxMessage.reason.like(f"{REMINDER_PREFIX}%"))
-        .order_by(OutboxMessage.id).limit(limit)))
-
-
 # --------------------------------------------------------------------------- policy review (HR)
 
 def review_recipients(trust: Trust) -> list[User]:

@@ -172,3 +172,17 @@ def test_cli_send_and_status(empty_app, now, smtp_sink):
     assert result.exit_code == 0, result.output
     assert "sent 1" in result.output
     assert "sent     1" in runner.invoke(args=["notifications", "status"]).output
+
+
+def test_given_ids_are_all_sent_however_many(empty_app, now, smtp_sink):
+    """With ids, every one is sent (no default cap); without, one call sends at most DEFAULT_LIMIT."""
+    from modules.notifications.delivery import DEFAULT_LIMIT, pending_ids
+
+    empty_app.config.update(mail_config(smtp_sink))
+    ids = [queue(now, reason=f"bulk:{n}").id for n in range(DEFAULT_LIMIT + 30)]
+    db.session.commit()
+    assert pending_ids(now=now) == ids
+    assert send_pending(now=now, ids=set(ids[:DEFAULT_LIMIT + 20])).sent == ids[:DEFAULT_LIMIT + 20]
+    assert send_pending(now=now, ids=ids, limit=3).sent == ids[DEFAULT_LIMIT + 20:DEFAULT_LIMIT + 23]
+    assert send_pending(now=now).sent == ids[DEFAULT_LIMIT + 23:]
+    assert len(smtp_sink.messages) == len(ids) and pending_ids(now=now) == []
