@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from modules.access.services import sweep
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
@@ -46,19 +47,22 @@ def _trusts(slug: str | None) -> list[Trust]:
 @click.option("--trust", "slug", help="Only this trust (slug).")
 @click.option("--drain", is_flag=True, help="Also run the queued deliveries in this process (no worker needed).")
 def run_command(slug: str | None, drain: bool):
-    """Assign what is due, write today's reminders, and queue delivery of every email still waiting.
+    """Assign what is due, write today's reminders, record lapsed access, and queue delivery of every email.
 
-    Every message still waiting in the outbox is queued for delivery, whatever it is for (reminders,
-    invitations, certificates, access emails), so nothing waits longer than a day for a lost queue or a busy
-    request. Running it again the same day writes and sends nothing new: the outbox's unique (recipient,
-    reason, date) key is the guard.
+    Per trust it also runs the access sweep (as `flask access sweep` does): each newly lapsed grant gets its
+    "lapse observed" ledger event and its approvers an email. Then every message still waiting in the outbox
+    is queued for delivery, whatever it is for (reminders, invitations, certificates, access emails), so
+    nothing waits longer than a day for a lost queue or a busy request. Running it again the same day writes
+    and sends nothing new: the outbox's unique (recipient, reason, date) key and the sweep's record of what
+    it has seen are the guards.
     """
     now = utcnow()
     for trust in _trusts(slug):
         ensure_assignments(trust, now=now)
         report = queue_reminders(trust, now=now)
         reviews = queue_review_reminders(trust, now=now)
-        db.session.commit()  # the outbox rows exist before anything is sent
+        lapses = sweep(now=now, trust=trust)
+        db.session.commit()  # the outbox rows and ledger events exist before anything is sent
         if report.enabled:
             counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
             click.echo(f"{trust.slug}: {counts}")
@@ -66,6 +70,9 @@ def run_command(slug: str | None, drain: bool):
             click.echo(f"{trust.slug}: reminders are turned off for this trust")
         if reviews:
             click.echo(f"{trust.slug}: policy review due, {len(reviews)} HR reminder(s)")
+        if lapses.observed:
+            click.echo(f"{trust.slug}: {len(lapses.observed)} access lapse(s) newly observed, "
+                       f"{lapses.emails} email(s) to approvers")
     waiting = pending_ids(now=now)
     db.session.commit()
     tasks = queue.enqueue_delivery(waiting) if waiting else 0

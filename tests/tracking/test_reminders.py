@@ -193,3 +193,42 @@ def test_drill_down_lists_reminders(app, client, login, now):
     login("hr", "tkat")
     html = client.get(f"/tracking/people/{demo_user('staff').id}").get_data(as_text=True)
     assert "Overdue: your social media policy training" in html
+
+
+def test_reminders_run_records_an_access_lapse_once_and_tells_the_approvers(app, smtp_sink):  # noqa: F811
+    """The run includes the access sweep: a lapsed grant gets one ledger event and one email per approver,
+    delivered with everything else that was waiting (here a certificate email); a second run adds nothing."""
+    from modules.access.models import LapseObservation
+    from modules.attestation.ledger import verify_ledger
+    from modules.attestation.models import LedgerEntry
+    from tests.access.factories import account, granted
+
+    now = utcnow() - timedelta(hours=1)
+    acct = account("tsat", now=now)
+    grant = granted("staff", "tsat", acct, now=now)  # issues a certificate (its email waits in the outbox)
+    leaver = grant.user
+    leaver.active, leaver.left_on = False, london_date(now)
+    db.session.commit()
+    approvers = {demo_user(local, "tsat").email for local in ("manager", "head", "dpo")}
+    certificate_mail = db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.reason.like("certificate-issued:%"), OutboxMessage.recipient == leaver.email))
+    assert certificate_mail is not None
+
+    def lapse_counts():
+        return (db.session.scalar(select(func.count()).select_from(LapseObservation)),
+                db.session.scalar(select(func.count()).select_from(LedgerEntry)
+                                  .where(LedgerEntry.kind == "access_lapse_observed")))
+
+    output = _run(app, "--trust", "tsat", "--drain")
+    assert "tsat: 1 access lapse(s) newly observed, 3 email(s) to approvers" in output
+    assert lapse_counts() == (1, 1)
+    lapse_mail = [str(m["To"]) for m in smtp_sink.messages if str(m["Subject"]).startswith("Access lapsed")]
+    assert sorted(lapse_mail) == sorted(approvers)
+    assert db.session.get(OutboxMessage, certificate_mail).status == "sent"
+    assert leaver.email in {str(m["To"]) for m in smtp_sink.messages}
+
+    before = len(smtp_sink.messages)
+    output = _run(app, "--trust", "tsat", "--drain")
+    assert "access lapse" not in output
+    assert lapse_counts() == (1, 1) and len(smtp_sink.messages) == before
+    assert verify_ledger(acct.trust_id).ok
