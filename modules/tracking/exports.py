@@ -75,6 +75,59 @@ def expiring_table(scope: Scope, filters: Filters, today: date, now: datetime) -
                   for r in rows])
 
 
+def history_table(history: queries.History) -> Table:
+    """One person's full history, as on their page: details, assignments, modules, quiz attempts,
+    acknowledgements, certificates and reminders, one row each."""
+    user, today = history.user, history.today
+    status = (f"Left{' on ' + format_date(user.left_on) if user.left_on else ''}" if not user.active
+              else STATUSES.get(history.status, history.status))
+    job = f"{user.job_title or ''}{', ' + user.department if user.department else ''}"
+    rows: list[list] = [["Person", "", "", label, value, ""] for label, value in (
+        ("Name", user.name), ("Email", user.email), ("Job title", job), ("Academy", user.academy_name),
+        ("Line manager", user.line_manager.name if user.line_manager else "None recorded"),
+        ("Start date", user.start_date or "Not recorded"), ("Roles", ", ".join(user.role_labels)),
+        ("Status", status))]
+    for a in history.assignments:
+        rows.append(["Assignment", a.assigned_on, _policy(a.version),
+                     f"{a.kind_label}{' (current)' if a.is_current else ''}, due {format_date(a.due_on)}",
+                     _outcome(a, today), ""])
+    for module in history.modules:
+        rows.append(["Module", module.read_at, _policy(history.version), module.heading,
+                     "Read" if module.read_at else "Not yet read", ""])
+    for attempt in history.attempts:
+        result = ("Not finished" if attempt.finished_at is None else "Passed" if attempt.passed else "Not passed")
+        rows.append(["Quiz attempt", attempt.started_at, _policy(attempt.version),
+                     f"Score {int(attempt.score)}%" if attempt.score is not None else "No score", result, ""])
+    for ack in history.acknowledgements:
+        rows.append(["Acknowledgement", ack.created_at, _policy(ack.version),
+                     "From a paper form" if ack.on_behalf else "", ack.decision.capitalize(), f"ACK-{ack.id}"])
+    for row in history.certificates:
+        cert = row.certificate
+        rows.append(["Certificate", cert.completed_at, _policy(cert.version), f"Expires {format_date(cert.expires_on)}",
+                     row.status.capitalize(), cert.code])
+    for message in history.reminders:
+        to = "Reminder to line manager" if message.user_id != user.id else "Reminder"
+        rows.append([to, message.on_date, "", message.subject, message.status.capitalize(), ""])
+    return Table(f"Training history – {user.name}", ["Record", "Date", "Policy", "Detail", "Outcome", "Reference"],
+                 rows)
+
+
+def _policy(version) -> str:
+    return version.label.capitalize() if version is not None else ""
+
+
+def _outcome(assignment, today: date) -> str:
+    """What became of an assignment, worded as on the person's page."""
+    status = assignment.status(today)
+    if status == "complete":
+        late = " (late)" if assignment.completed_at.date() > assignment.due_on else ""
+        return f"Completed {format_date(assignment.completed_at)}{late}"
+    if status == "closed":
+        why = "Closed when they left" if assignment.closed_reason == "left" else "Replaced by a later assignment"
+        return f"{why} ({format_date(assignment.closed_on)})"
+    return STATUSES.get(status, status)
+
+
 def to_csv(table: Table) -> bytes:
     """UTF-8 CSV with a byte-order mark (so Excel reads the accents), formula-like cells defused."""
     out = io.StringIO()
@@ -105,6 +158,11 @@ def to_xlsx(table: Table) -> bytes:
 def _sheet_name(title: str) -> str:
     name = "".join(c for c in title if c not in "[]:*?/\\'")
     return name[:31].strip() or "Export"
+
+
+def history_filename(user_id: int, today: date, fmt: str) -> str:
+    """A download name such as "history-42-2026-11-21.xlsx" (the id, not the name: nothing personal in it)."""
+    return f"history-{user_id}-{today.isoformat()}.{fmt}"
 
 
 def filename(view: str, scope: Scope, today: date, fmt: str) -> str:

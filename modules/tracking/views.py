@@ -133,10 +133,9 @@ def expiring(scope: Scope):
                            today=today)
 
 
-@bp.get("/people/<int:user_id>")
-@login_required
-def person(user_id: int):
-    """One person's full history: assignments, reading, quiz attempts, acknowledgements, certificates, reminders."""
+def _person_for_viewer(user_id: int) -> tuple[Scope, User]:
+    """The viewer's scope and the person they may drill into; 404 for another trust's id or someone out of
+    scope, 403 for a viewer with no dashboard scope at all."""
     found = db.session.get(User, user_id)
     if found is None or found.trust_id != current_user.trust_id:
         abort(404)  # another trust's id: 404 whoever asks
@@ -149,9 +148,32 @@ def person(user_id: int):
         user = queries.person_in_scope(team, user_id) if team else None
     if user is None:
         abort(404)
+    return scope, user
+
+
+@bp.get("/people/<int:user_id>")
+@login_required
+def person(user_id: int):
+    """One person's full history: assignments, reading, quiz attempts, acknowledgements, certificates, reminders."""
+    scope, user = _person_for_viewer(user_id)
     now = utcnow()
     return render_template("tracking/person.html", scope=scope, history=queries.history(user, london_date(now), now),
                            statuses=STATUSES, kinds=KINDS)
+
+
+@bp.get("/people/<int:user_id>/history.<fmt>")
+@login_required
+def person_export(user_id: int, fmt: str):
+    """The person's full history, as on their page, as CSV or XLSX."""
+    _, user = _person_for_viewer(user_id)
+    if fmt not in exports.FORMATS:
+        abort(404)
+    now = utcnow()
+    today = london_date(now)
+    table = exports.history_table(queries.history(user, today, now))
+    body = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
+    return Response(body, mimetype=exports.FORMATS[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{exports.history_filename(user.id, today, fmt)}"'})
 
 
 @bp.get("/export/<view>.<fmt>")
