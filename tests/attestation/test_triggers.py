@@ -1,5 +1,8 @@
 """After `upgrade head`, every append-only table has its triggers, and they refuse UPDATE, DELETE, TRUNCATE."""
 
+import importlib
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -7,7 +10,8 @@ from modules.attestation.triggers import APPEND_ONLY, trigger_names
 from modules.core.extensions import db
 from tests.attestation.factories import acknowledge, demo_user
 
-#: Our own append-only tables: each must exist in the metadata and have rows to try the triggers on.
+TESTS = Path(__file__).resolve().parents[1]
+#: Our own append-only tables: each must exist in the metadata.
 OURS = {"ledger_entry", "acknowledgement", "acknowledgement_statement"}
 
 
@@ -44,21 +48,29 @@ def _refused(sql: str) -> str:
     return str(exc.value.orig)
 
 
-def test_triggers_refuse_update_delete_and_truncate(app, now):
+def _make_evidence(now) -> None:
+    """An acknowledgement, then each test package's `factories.make_evidence(now)` (as test_tamper.py does)."""
     acknowledge(demo_user("staff", "e-act"), now)
     db.session.commit()
-    tried = set()
-    for table in append_only_tables():
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(table))
-        if table.name in OURS:
-            assert count, f"no {table.name} row to try the triggers on"
-        if count:
-            column = next(iter(table.columns)).name
-            assert "append-only" in _refused(f'UPDATE "{table.name}" SET "{column}" = "{column}"')
-            assert "append-only" in _refused(f'DELETE FROM "{table.name}"')
-            tried.add(table.name)
+    for package in sorted(p.name for p in TESTS.iterdir() if (p / "factories.py").exists()):
+        maker = getattr(importlib.import_module(f"tests.{package}.factories"), "make_evidence", None)
+        if callable(maker):
+            maker(now)
+    db.session.commit()
+
+
+def test_triggers_refuse_update_delete_and_truncate(app, now):
+    _make_evidence(now)
+    tables = append_only_tables()
+    counts = {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in tables}
+    empty = sorted(name for name, count in counts.items() if not count)
+    assert not empty, (f"append-only tables with no row to try the triggers on: {empty}; make one in that "
+                       "package's tests/<package>/factories.py make_evidence(now)")
+    for table in tables:
+        column = next(iter(table.columns)).name
+        assert "append-only" in _refused(f'UPDATE "{table.name}" SET "{column}" = "{column}"')
+        assert "append-only" in _refused(f'DELETE FROM "{table.name}"')
         if db.engine.dialect.name == "postgresql":
             assert "append-only" in _refused(f'TRUNCATE "{table.name}" CASCADE')
         db.session.rollback()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(table)) == count
-    assert OURS <= tried
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(table)) == counts[table.name]
