@@ -297,23 +297,27 @@ def current_step(request: AccessRequest) -> Step | None:
 
 def approvers_for(request: AccessRequest, step: Step) -> list[User]:
     """Who may decide this step of this request now: never the requester, never someone who has left."""
-    requester = request.requester
+    return step_approvers(request.requester, request.account.academy_id, step)
+
+
+def step_approvers(requester: User, academy_id: int | None, step: Step) -> list[User]:
+    """Who may decide a step of the person's request on an academy's account (None: the central team's)."""
+    trust_id = requester.trust_id
     people: list[User] = []
     if step.relation == "line_manager":
         if requester.line_manager is not None:
             people = [requester.line_manager]
     elif step.role:
-        academy_id = request.account.academy_id
         key = step.central_role if (academy_id is None and step.central_role) else step.role
-        role = db.session.scalar(select(Role).where(Role.trust_id == request.trust_id, Role.key == key))
+        role = db.session.scalar(select(Role).where(Role.trust_id == trust_id, Role.key == key))
         if role is not None:
             query = select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
-                RoleAssignment.role_id == role.id, User.trust_id == request.trust_id)
+                RoleAssignment.role_id == role.id, User.trust_id == trust_id)
             if role.scope == "academy":
                 query = query.where(RoleAssignment.academy_id == academy_id) if academy_id is not None \
                     else query.where(RoleAssignment.academy_id.is_(None))
             people = list(db.session.scalars(query.order_by(User.name).distinct()))
-    return [p for p in people if p.active and p.id != requester.id and p.trust_id == request.trust_id]
+    return [p for p in people if p.active and p.id != requester.id and p.trust_id == trust_id]
 
 
 def may_decide(user: User, request: AccessRequest) -> bool:

@@ -13,7 +13,7 @@ from modules.policies.signals import content_synced
 def check_register_rules(sender, **_extra) -> None:
     """Raise ContentError (aborting the sync) when a trust's chain, minimums or forms cannot be used."""
     for trust in db.session.scalars(select(Trust).order_by(Trust.slug)):
-        role_keys = set(db.session.scalars(select(Role.key).where(Role.trust_id == trust.id)))
-        found = problems(trust.settings or {}, role_keys)
+        role_scopes = dict(db.session.execute(select(Role.key, Role.scope).where(Role.trust_id == trust.id)).all())
+        found = problems(trust.settings or {}, role_scopes)
         if found:
             raise ContentError(f"content/trusts.yaml, trust {trust.slug}: " + "; ".join(found))

@@ -2,7 +2,7 @@
 
 Chains, minimums, forbidden requests, platforms, the request form, register columns and the note shown
 instead of asking for a password are all data. `rules_for(trust)` turns them into small frozen objects;
-`problems(settings, role_keys)` lists what is wrong with them, so `flask content sync` can refuse bad data.
+`problems(settings, role_scopes)` lists what is wrong with them, so `flask content sync` can refuse bad data.
 """
 
 from dataclasses import dataclass, field
@@ -210,8 +210,8 @@ def rules_for(trust) -> AccessRules:
     return rules_from_settings(trust.settings or {})
 
 
-def problems(settings: dict, role_keys: set[str]) -> list[str]:
-    """What is wrong with a trust's register rules, given the role keys it has; empty when usable."""
+def problems(settings: dict, role_scopes: dict[str, str]) -> list[str]:
+    """What is wrong with a trust's register rules, given its roles (key → "trust" or "academy"); empty when usable."""
     try:
         rules = rules_from_settings(settings)
     except RulesError as exc:
@@ -224,8 +224,13 @@ def problems(settings: dict, role_keys: set[str]) -> list[str]:
         if step.relation and step.relation not in RELATIONS:
             found.append(f"{where}: unknown relation {step.relation!r} (known: {', '.join(sorted(RELATIONS))})")
         for key in (step.role, step.central_role):
-            if key and key not in role_keys:
+            if key and key not in role_scopes:
                 found.append(f"{where}: the trust has no role {key!r}")
+        # The central team's accounts belong to no academy, so an academy role cannot approve them.
+        central = step.central_role or step.role
+        if role_scopes.get(central) == "academy":
+            found.append(f"{where}: role {central!r} is held per academy, so nobody could approve the central "
+                         "team's accounts: add a trust-wide 'central_role'")
     for role, count in rules.minimums.items():
         if count < 0:
             found.append(f"{MINIMUM_KEYS[role]} must not be negative")

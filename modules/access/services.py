@@ -29,7 +29,7 @@ from modules.access.models import (
     TrainingDiscussion,
 )
 from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
-from modules.access.rules import ACCOUNT_ROLES, JOIN, NEW_ACCOUNT, ForbiddenRule, RequestForm, rules_for
+from modules.access.rules import ACCOUNT_ROLES, JOIN, NEW_ACCOUNT, ForbiddenRule, RequestForm, Step, rules_for
 from modules.access.status import LAPSED, REASON_TEXT, grant_state
 from modules.attestation.ledger import append_entry, lock_trust
 from modules.certificates.links import absolute
@@ -204,11 +204,21 @@ def _role(role: str | None) -> str:
     return role
 
 
-def _open(requester: User, account: OfficialAccount, kind: str, role: str, reason: str, details: dict,
-          now: datetime) -> AccessRequest:
+def _chain(requester: User, academy: Academy | None) -> tuple[Step, ...]:
+    """The trust's approval chain, refused (nothing written) when a step has nobody who could approve it."""
     chain = rules_for(requester.trust).chain
     if not chain:
         raise AccessError("Your trust has not said who approves these requests yet: ask your HR team")
+    for step in chain:
+        if not queries.step_approvers(requester, academy.id if academy else None, step):
+            owner = academy.name if academy else "the central team"
+            raise AccessError(f"This request cannot be made yet: nobody can approve its “{step.label}” step for "
+                              f"{owner}. Ask your HR team to set up who approves it.")
+    return chain
+
+
+def _open(requester: User, account: OfficialAccount, kind: str, role: str, reason: str, details: dict,
+          chain: tuple[Step, ...], now: datetime) -> AccessRequest:
     request = AccessRequest(trust_id=requester.trust_id, requester_id=requester.id, kind=kind,
                             account_id=account.id, role=role, reason=reason, details=details,
                             chain=[s.as_dict() for s in chain], step=0, status=PENDING, created_at=now)
@@ -234,7 +244,8 @@ def request_join(requester: User, account: OfficialAccount, *, role: str, reason
     for grant in queries.grants_of(requester.trust_id, account_ids=[account.id], user_id=requester.id):
         if grant.role == role and grant_state(grant, now).active:
             raise AccessError(f"You are already {ACCOUNT_ROLES[role].lower()} of this account", "account")
-    return _open(requester, account, JOIN, role, reason, {}, now)
+    chain = _chain(requester, account.academy)
+    return _open(requester, account, JOIN, role, reason, {}, chain, now)
 
 
 def request_new_account(requester: User, *, platform: str, handle: str, academy: Academy | None, purpose: str,
@@ -249,6 +260,7 @@ def request_new_account(requester: User, *, platform: str, handle: str, academy:
     purpose = _text(purpose, "purpose", "what the account is for")
     reason = _text(reason, "reason", "why you need it")
     details = clean_details(rules_for(trust).request_form, answers)
+    chain = _chain(requester, academy)
     lock_trust(trust.id)  # the handle check and the insert happen as one
     _unique_handle(trust, platform, handle)
     account = OfficialAccount(trust_id=trust.id, academy_id=academy.id if academy else None, platform=platform,
@@ -256,7 +268,7 @@ def request_new_account(requester: User, *, platform: str, handle: str, academy:
                               created_at=now, status_changed_at=now)
     db.session.add(account)
     db.session.flush()
-    return _open(requester, account, NEW_ACCOUNT, role, reason, details, now)
+    return _open(requester, account, NEW_ACCOUNT, role, reason, details, chain, now)
 
 
 def withdraw(requester: User, request: AccessRequest, *, now: datetime) -> None:

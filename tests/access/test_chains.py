@@ -3,13 +3,15 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modules.access import queries, services
-from modules.access.models import AccessGrant
+from modules.access.models import AccessGrant, AccessRequest, OfficialAccount
 from modules.attestation.ledger import verify_ledger
 from modules.attestation.models import LedgerEntry
 from modules.core.extensions import db
+from modules.notifications.models import OutboxMessage
+from modules.people.services import grant_role
 from tests.access.factories import account, approve_through, certify, demo_user, join
 
 #: trust → the demo people who decide each step, in order, for a North Park staff member's request.
@@ -111,11 +113,49 @@ def test_headteacher_of_another_academy_cannot_approve(app, now):
 def test_requester_never_approves_their_own_request(app, now):
     acct = account("tkat", index=None)
     comms = demo_user("comms", "tkat")
+    grant_role(demo_user("hr", "tkat"), "comms_lead")  # a second SRO, so the request has someone to approve it
     certify(comms, now)
     request = join("comms", "tkat", acct)
-    assert comms not in queries.approvers_for(request, queries.current_step(request))
+    assert [p.email.split("@")[0] for p in queries.approvers_for(request, queries.current_step(request))] == ["hr"]
     with pytest.raises(services.AccessError):
         services.decide(comms, request, step=0, approve=True, comment="", now=now)
+
+
+@pytest.mark.parametrize("slug", ["tasmat", "tsat"])
+def test_central_team_accounts_are_approved_by_the_ceo_where_the_step_is_per_academy(app, now, slug):
+    acct = account(slug, index=None)
+    certify(demo_user("staff", slug), now)
+    request = join("staff", slug, acct)
+    deciders = approve_through(request, now)
+    assert [p.email.split("@")[0] for p in deciders] == ["ceo" if c == "head" else c for c in CHAINS[slug]]
+    assert request.status == "approved" and request.grant is not None
+
+
+def _rows() -> tuple:
+    return tuple(db.session.scalar(select(func.count()).select_from(m))
+                 for m in (AccessRequest, OfficialAccount, OutboxMessage))
+
+
+def test_a_request_nobody_could_approve_is_refused_and_nothing_is_written(app, now):
+    comms = demo_user("comms", "tkat")  # the only SRO: the requester never approves their own request
+    before = _rows()
+    with pytest.raises(services.AccessError, match="nobody can approve its “Senior Responsible Officer"):
+        join("comms", "tkat", account("tkat", index=None))
+    with pytest.raises(services.AccessError, match="for the central team"):
+        services.request_new_account(comms, platform="instagram", handle="@tkat_trust", academy=None, purpose="News",
+                                     role="administrator", reason="Trust news", answers={}, now=now)
+    assert _rows()[0::2] == before[0::2] and _rows()[1] == before[1] + 1  # only the account registered above
+
+
+def test_a_request_whose_line_manager_step_has_nobody_is_refused(app, now):
+    staff = demo_user("staff", "e-act")
+    staff.line_manager = None
+    db.session.flush()
+    before = _rows()
+    with pytest.raises(services.AccessError, match="“Line manager” step for North Park Academy"):
+        services.request_new_account(staff, platform="school_website", handle="np.example/blog", academy=staff.academy,
+                                     purpose="News", role="administrator", reason="Blog", answers={}, now=now)
+    assert _rows() == before
 
 
 def test_new_account_request_proposes_then_activates_the_account(app, now):

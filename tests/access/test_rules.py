@@ -15,10 +15,14 @@ def _seed():
     return config, {e["slug"]: e for e in config["trusts"]}
 
 
+def _scopes(config, entry) -> dict[str, str]:
+    return {key: role.get("scope", "trust") for key, role in trust_roles(config, entry).items()}
+
+
 def test_the_five_seed_trusts_rules_are_usable():
     config, entries = _seed()
     for slug, entry in entries.items():
-        assert problems(trust_settings(config, entry), set(trust_roles(config, entry))) == [], slug
+        assert problems(trust_settings(config, entry), _scopes(config, entry)) == [], slug
 
 
 def test_seed_chains_minimums_and_columns():
@@ -51,7 +55,8 @@ def test_forbidden_rule_matching():
 
 def test_problems_are_reported_for_bad_rules():
     settings = {
-        "approval_chain": [{"relation": "line_manager", "role": "hr"}, {"role": "nobody"}, {"relation": "mentor"}],
+        "approval_chain": [{"relation": "line_manager", "role": "hr"}, {"role": "nobody"}, {"relation": "mentor"},
+                           {"role": "head", "label": "Head"}, {"role": "head", "central_role": "hr"}],
         "forbidden_requests": [{"colour": "blue", "clause": "1.1"}, {"platform_kind": "satellite", "clause": "2"}],
         "account_platforms": [{"key": "x", "label": "X", "kind": "external"}],
         "request_form": {"title": "T", "fields": [{"key": "a", "label": "A", "type": "sound"},
@@ -59,12 +64,37 @@ def test_problems_are_reported_for_bad_rules():
                                                   {"key": "c", "label": "C", "type": "date", "after": "z"}]},
         "register_columns": [{"label": "Shoe size", "field": "shoe_size"}],
     }
-    found = " | ".join(problems(settings, {"hr", "staff"}))
+    found = " | ".join(problems(settings, {"hr": "trust", "staff": "academy", "head": "academy"}))
     for expected in ("exactly one of 'relation' or 'role'", "no role 'nobody'", "unknown relation 'mentor'",
+                     "step 4 (Head): role 'head' is held per academy, so nobody could approve the central team's",
                      "unknown condition 'colour'", "no platform has kind 'satellite'", "unknown type 'sound'",
                      "needs choices", "'after' must name", "unknown field 'shoe_size'"):
         assert expected in found
-    assert problems({"approval_chain": "nonsense"}, set())
+    assert "step 5" not in found  # a trust-wide central_role covers the central team
+    assert problems({"approval_chain": "nonsense"}, {})
+
+
+def test_seed_chains_name_an_approver_for_the_central_team():
+    config, entries = _seed()
+    for slug, entry in entries.items():
+        scopes = _scopes(config, entry)
+        for step in rules_from_settings(trust_settings(config, entry)).chain:
+            if step.role:
+                assert scopes[step.central_role or step.role] == "trust", (slug, step.label)
+
+
+def test_content_sync_refuses_a_chain_the_central_team_cannot_get_through(app, tmp_path):
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    text = (content / "trusts.yaml").read_text()
+    assert text.count("central_role: ceo, label: \"Headteacher (CEO") == 2  # TaSMAT and Agora
+    (content / "trusts.yaml").write_text(text.replace("central_role: ceo, ", "", 1))
+    app.config["CONTENT_DIR"] = str(content)
+    result = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code != 0
+    assert "tasmat" in result.output and "central_role" in result.output
 
 
 def test_content_sync_refuses_unusable_register_rules(app, tmp_path):
