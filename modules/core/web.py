@@ -3,8 +3,10 @@
 import secrets
 
 from flask import Flask, g, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
+from markupsafe import escape
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from modules.core.navigation import navigation
@@ -57,6 +59,9 @@ def _error_page(error: HTTPException):
         message = CSRF_MESSAGE
     elif code == 400 and isinstance(error, ClearBadRequest):
         message = error.description
+    if request_ctx.url_adapter is None:  # the request was refused before routing (an untrusted Host header)
+        body = f"<!doctype html><html lang=\"en-GB\"><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+        return body + f"<p>{escape(message)}</p></html>", code, {"Content-Type": "text/html; charset=utf-8"}
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
