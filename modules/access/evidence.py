@@ -1,4 +1,6 @@
-"""How grant, revocation, lapse and training-discussion hashes are computed; registered with the ledger at import.
+"""How the access package's evidence hashes are computed (grants, removals, closures, lapses, discussions).
+
+Registered with the ledger at import.
 
 Explicit field lists, as in modules/attestation/evidence.py: a new column must be added here deliberately
 (with a new hash version). These rows hold no personal data beyond ids, so there is no personal digest.
@@ -6,7 +8,13 @@ Explicit field lists, as in modules/attestation/evidence.py: a new column must b
 
 from sqlalchemy import select
 
-from modules.access.models import AccessGrant, AccessRevocation, LapseObservation, TrainingDiscussion
+from modules.access.models import (
+    AccessGrant,
+    AccessRevocation,
+    AccountClosure,
+    LapseObservation,
+    TrainingDiscussion,
+)
 from modules.attestation.ledger import record_hash, register_evidence
 from modules.core.extensions import db
 
@@ -17,6 +25,7 @@ TABLES = {
     "access_grant": (AccessGrant, ("trust_id", "account_id", "user_id", "role", "request_id", "certificate_id",
                                    "approver_ids", "created_at")),
     "access_revocation": (AccessRevocation, ("trust_id", "grant_id", "actor_id", "reason", "created_at")),
+    "account_closure": (AccountClosure, ("trust_id", "account_id", "actor_id", "created_at")),
     "lapse_observation": (LapseObservation, ("trust_id", "grant_id", "reason", "certificate_id", "observed_at")),
     "training_discussion": (TrainingDiscussion, ("trust_id", "user_id", "manager_id", "request_id",
                                                  "idempotency_key", "created_at")),
@@ -25,6 +34,7 @@ TABLES = {
 #: Ledger entry kinds written by the access package.
 KIND_GRANTED, KIND_REVOKED = "access_granted", "access_revoked"
 KIND_LAPSE, KIND_DISCUSSED = "access_lapse_observed", "training_discussed"
+KIND_CLOSED = "account_closed"
 
 
 def evidence_hash(row) -> str:

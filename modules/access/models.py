@@ -5,8 +5,8 @@ Two kinds of row:
 - working rows, edited as things move on: `OfficialAccount` (its status), `AccessRequest` (its step and
   outcome) and `AccessDecision` (one per step, unique, so a replayed form cannot decide a step twice);
 - append-only evidence, refused UPDATE/DELETE/TRUNCATE by triggers and each committed to by a ledger entry:
-  `AccessGrant`, `AccessRevocation`, `LapseObservation` and `TrainingDiscussion`. They hold ids, dates and
-  meanings only (no free text), so an erasure elsewhere never has to touch them.
+  `AccessGrant`, `AccessRevocation`, `AccountClosure`, `LapseObservation` and `TrainingDiscussion`. They hold
+  ids, dates and meanings only (no free text), so an erasure elsewhere never has to touch them.
 
 Whether a grant is active is never stored: see status.py. A grant cites the certificate it relied on and
 is active only while that certificate is valid and belongs to the grantee.
@@ -14,7 +14,7 @@ is active only while that certificate is valid and belongs to the grantee.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from modules.attestation.triggers import APPEND_ONLY, EVIDENCE
@@ -166,11 +166,6 @@ class AccessGrant(db.Model):
         """The approvers' ids, in chain order."""
         return [int(i) for i in self.approver_ids.split(",") if i]
 
-    @property
-    def account_status(self) -> str:
-        """The account's status (a closed account's grants no longer count)."""
-        return self.account.status
-
 
 class AccessRevocation(db.Model):
     """Someone keeping the register removed a grant. Append-only, at most one per grant."""
@@ -197,6 +192,32 @@ class AccessRevocation(db.Model):
 AccessGrant.removed_at = column_property(
     select(AccessRevocation.created_at).where(AccessRevocation.grant_id == AccessGrant.id)
     .correlate_except(AccessRevocation).scalar_subquery(), deferred=False)
+
+
+class AccountClosure(db.Model):
+    """An account was closed, ending every grant made on it before then. Append-only.
+
+    Reopening the account does not revive those grants (status.py): the people need new requests.
+    """
+
+    __table_args__ = ({"info": {APPEND_ONLY: True, EVIDENCE: True}},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust (and ledger) it belongs to.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: The account closed.
+    account_id: Mapped[int] = mapped_column(ForeignKey("official_account.id"), index=True)
+    #: Who closed it (null for accounts already closed when closures began to be recorded, migration 0009).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: When, UTC.
+    created_at: Mapped[datetime]
+
+
+#: When the account was first closed after the grant was made (UTC), if it has been; loaded with the row.
+AccessGrant.closed_at = column_property(
+    select(func.min(AccountClosure.created_at)).where(AccountClosure.account_id == AccessGrant.account_id,
+                                                      AccountClosure.created_at >= AccessGrant.created_at)
+    .correlate_except(AccountClosure).scalar_subquery(), deferred=False)
 
 
 class LapseObservation(db.Model):

@@ -1,7 +1,8 @@
 """Access use-cases: accounts, requests, decisions, grants, removals, "training discussed" and the lapse sweep.
 
 Plain functions with explicit arguments (`now` included); they add and flush, the caller commits once.
-Grants are never given a status: whether one is active is derived from its certificate (status.py).
+Grants are never given a status: whether one is active is derived from its certificate and the dated
+removals and account closures (status.py).
 """
 
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from modules.access.models import (
     AccessGrant,
     AccessRequest,
     AccessRevocation,
+    AccountClosure,
     LapseObservation,
     OfficialAccount,
     TrainingDiscussion,
@@ -151,7 +153,7 @@ def _unique_handle(trust: Trust, platform: str, handle: str) -> None:
 
 
 def set_account_status(actor: User, account: OfficialAccount, status: str, *, now: datetime) -> None:
-    """Mark an account proposed, active or closed (closing ends every grant on it)."""
+    """Mark an account proposed, active or closed (closing ends every grant on it, for good; a ledger event)."""
     if account.trust_id != actor.trust_id or not queries.holds(actor, "register:manage", account.academy_id):
         raise AccessError("You cannot change this account")
     if status not in ACCOUNT_STATUSES:
@@ -160,9 +162,26 @@ def set_account_status(actor: User, account: OfficialAccount, status: str, *, no
         return
     if status == ACCOUNT_ACTIVE:
         check_forbidden(account.trust, platform=account.platform, kind="register")
+    if status == CLOSED:
+        _close_account(account, actor, now)
+        return
     account.status = status
     account.status_changed_at = now
     db.session.flush()
+
+
+def _close_account(account: OfficialAccount, actor: User, now: datetime) -> AccountClosure:
+    """Close the account and record when and by whom (append-only, ledgered): grants made before now end."""
+    lock_trust(account.trust_id)
+    account.status, account.status_changed_at = CLOSED, now
+    closure = AccountClosure(trust_id=account.trust_id, account_id=account.id, actor_id=actor.id, created_at=now)
+    db.session.add(closure)
+    db.session.flush()
+    _ledger(closure, evidence.KIND_CLOSED, now)
+    for loaded in list(db.session.identity_map.values()):  # their closed_at was read before this closure
+        if isinstance(loaded, AccessGrant) and loaded.account_id == account.id:
+            db.session.expire(loaded, ["closed_at"])
+    return closure
 
 
 # ---- requests ----------------------------------------------------------------------------------------
@@ -280,13 +299,13 @@ def withdraw(requester: User, request: AccessRequest, *, now: datetime) -> None:
     if request.status != PENDING:
         raise StaleDecision("This request has already been decided or withdrawn: nothing was changed")
     request.status, request.closed_at = WITHDRAWN, now
-    _close_proposed(request, now)
+    _close_proposed(request, requester, now)
     db.session.flush()
 
 
-def _close_proposed(request: AccessRequest, now: datetime) -> None:
+def _close_proposed(request: AccessRequest, actor: User, now: datetime) -> None:
     if request.kind == NEW_ACCOUNT and request.account.status == PROPOSED:
-        request.account.status, request.account.status_changed_at = CLOSED, now
+        _close_account(request.account, actor, now)
 
 
 # ---- decisions ---------------------------------------------------------------------------------------
@@ -297,8 +316,9 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
     """Approve or refuse the step waiting for a decision; the last approval grants access.
 
     Refused (nothing changes) when: the step posted is not the one waiting (a replayed form), the person is
-    not an approver of that step, or, to approve, the requester holds no valid certificate for the current
-    policy version, or a step that needs "training discussed" has none recorded since the request was made.
+    not an approver of that step, or, to approve, the account has been closed, the requester holds no valid
+    certificate for the current policy version, or a step that needs "training discussed" has none recorded
+    since the request was made.
     """
     if request.trust_id != approver.trust_id:
         raise AccessError("You cannot decide requests of another trust")
@@ -314,6 +334,9 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
     requester = request.requester
     certificate = queries.current_certificate(requester, now)
     if approve:
+        if request.account.status == CLOSED:
+            raise AccessError("This account has been closed, so access to it cannot be approved. "
+                              "Refuse the request instead.")
         if certificate is None:
             raise NoValidCertificate(
                 f"You cannot approve this yet: {requester.name} does not hold a valid certificate for the current "
@@ -331,7 +354,7 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
     db.session.expire(request, ["decisions"])
     if not approve:
         request.status, request.closed_at = REFUSED, now
-        _close_proposed(request, now)
+        _close_proposed(request, approver, now)
         db.session.flush()
         _notify_requester(request, now)
         return decision

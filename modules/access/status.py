@@ -1,11 +1,13 @@
 """Whether a grant is active, derived at an explicit `now`: never stored, so it cannot go stale.
 
 A grant is active only while the certificate it stands on is valid and belongs to the grantee, the grantee
-has not left, the grant has not been removed and the account is not closed. The certificate it stands on is
-the one it cites, or a renewal of it issued while the certificate renewed was still valid: retraining in time
-(an annual refresh, a new policy version within its grace period) carries the grant on; once it has lapsed,
-a later certificate does not revive it. Everything here is pure: it reads the attributes it is given (the
-certificate's `renewal` link included) and the `now` passed in.
+has not left, the grant has not been removed and its account has not been closed since the grant was made
+(closures are dated, so history before one is unchanged, and reopening the account does not revive the
+grant). The certificate it stands on is the one it cites, or a renewal of it issued while the certificate
+renewed was still valid: retraining in time (an annual refresh, a new policy version within its grace
+period) carries the grant on; once it has lapsed, a later certificate does not revive it. Everything here
+is pure: it reads the attributes it is given (the certificate's `renewal` link included) and the `now`
+passed in.
 """
 
 from dataclasses import dataclass
@@ -87,14 +89,16 @@ def carried_certificate(grant, now: datetime):
 def grant_state(grant, now: datetime) -> GrantState:
     """The grant's state at `now` (naive UTC).
 
-    Reads grant.user_id, grant.removed_at, grant.account_status, grant.user (active, left_on) and
+    Reads grant.user_id, grant.removed_at, grant.closed_at, grant.user (active, left_on) and
     grant.certificate (user_id and the attributes certificate_status reads). Removal and closure are
-    decisions of the people keeping the register; everything else is a lapse, with its reason.
+    decisions of the people keeping the register (the earlier one by `now` counts); everything else is a
+    lapse, with its reason.
     """
-    if grant.removed_at is not None and grant.removed_at <= now:
-        return GrantState(REMOVED, since=grant.removed_at)
-    if grant.account_status == "closed":
-        return GrantState(CLOSED)
+    ended = [(at, status) for at, status in ((grant.removed_at, REMOVED), (grant.closed_at, CLOSED))
+             if at is not None and at <= now]
+    if ended:
+        at, status = min(ended)
+        return GrantState(status, since=at)
     left_at = _left_at(grant.user)
     if left_at is not None and left_at <= now:
         return GrantState(LAPSED, LEFT, left_at)

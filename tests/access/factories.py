@@ -135,7 +135,7 @@ def matrix_grant(slug: str):
 
 
 def make_evidence(now: datetime = NOW) -> None:
-    """One row of every access evidence table (grant, removal, lapse observation, training discussion), in TKAT.
+    """One row of every access evidence table (grant, removal, closure, lapse observation, training discussion), in TKAT.
 
     For generic evidence tests (tests/attestation/test_tamper.py): every column gets a non-null value somewhere.
     """
@@ -146,4 +146,6 @@ def make_evidence(now: datetime = NOW) -> None:
     services.record_training_discussed(demo_user("manager", "tkat"), staff, idempotency_key=secrets.token_urlsafe(32),
                                        request=removed.request, now=now)
     services.revoke_grant(demo_user("comms", "tkat"), removed, reason="changed_role", now=now)
+    services.set_account_status(demo_user("admin", "tkat"), account("tkat", handle="@tkat-closed", now=now), "closed",
+                                now=now)
     services.sweep(now=now.replace(year=now.year + 2), trust=acct.trust)

@@ -9,12 +9,11 @@ NOW = datetime(2026, 11, 21, 9, 0)
 
 
 def _grant(*, expires=date(2027, 11, 21), revoked_at=None, superseded_since=None, grace=30, holder=1, user=1,
-           active=True, left_on=None, removed_at=None, account_status="active"):
+           active=True, left_on=None, removed_at=None, closed_at=None):
     cert = SimpleNamespace(user_id=holder, expires_on=expires, revoked_at=revoked_at,
                            superseded_since=superseded_since, grace_days=grace, renewal=None)
     person = SimpleNamespace(active=active, left_on=left_on)
-    return SimpleNamespace(user_id=user, user=person, certificate=cert, removed_at=removed_at,
-                           account_status=account_status)
+    return SimpleNamespace(user_id=user, user=person, certificate=cert, removed_at=removed_at, closed_at=closed_at)
 
 
 def test_active_then_expired_at_london_midnight():
@@ -59,7 +58,20 @@ def test_each_reason():
     assert grant_state(_grant(left_on=date(2026, 11, 21)), NOW).reason == "left"
     assert grant_state(_grant(left_on=date(2026, 12, 1)), NOW).active
     assert grant_state(_grant(removed_at=NOW), NOW).status == "removed"
-    assert grant_state(_grant(account_status="closed"), NOW).status == "closed"
+    assert grant_state(_grant(closed_at=NOW), NOW).status == "closed"
+
+
+def test_closure_counts_from_when_it_happened():
+    closed = NOW + timedelta(days=3)
+    grant = _grant(closed_at=closed)
+    assert grant_state(grant, closed - timedelta(microseconds=1)).active  # history before the closure stands
+    state = grant_state(grant, closed)
+    assert (state.status, state.since, state.label) == ("closed", closed, "Account closed")
+    assert grant_state(grant, closed + timedelta(days=400)).status == "closed"
+    # removal and closure: whichever came first by `now`
+    assert grant_state(_grant(removed_at=NOW, closed_at=closed), closed).status == "removed"
+    assert grant_state(_grant(removed_at=closed, closed_at=NOW), closed).status == "closed"
+    assert grant_state(_grant(removed_at=closed, closed_at=NOW), NOW).status == "closed"
 
 
 def test_label_reads_well():
