@@ -55,7 +55,7 @@ def open_waiting_request(page, live_server: str, requester: str) -> None:
 def approve(page, comment: str) -> None:
     """Read the request (reason, training, certificate), then approve with a comment."""
     assert "Certificate" in page.locator("#training").inner_text()
-    assert page.locator('#training [data-certificate-status="valid"]').count() == 1
+    expect(page.locator('#training [data-certificate-status="valid"]')).to_have_count(1)
     if page.get_by_role("button", name="Record training discussed").count():
         page.get_by_role("button", name="Record training discussed").click()
         expect(page.locator(".govuk-notification-banner").first).to_contain_text("you discussed training")
@@ -78,7 +78,7 @@ def test_each_trusts_request_goes_through_its_approvers_to_an_active_grant(page,
     assert_accessible(page)
     if kind == "join":
         page.get_by_role("link", name="Ask for access to an account").click()
-        assert page.locator("#certificate-ok").count() == 1
+        expect(page.locator("#certificate-ok")).to_have_count(1)
         page.get_by_label("Account").select_option(label=f"School website or blog: {HANDLE} (North Park Academy)")
         page.get_by_role("radio", name="Administrator").check()
         page.get_by_label("Why do you need access?").fill("I post the weekly newsletter and match reports")
@@ -90,7 +90,7 @@ def test_each_trusts_request_goes_through_its_approvers_to_an_active_grant(page,
         page.get_by_label("What is the account for?").fill("Year 9 homework blog for pupils and families")
         page.get_by_role("radio", name="Administrator").check()
         page.get_by_label("Why do you need this account?").fill("Homework reminders in one place")
-    assert page.locator('input[type="password"]').count() == 0
+    expect(page.locator('input[type="password"]')).to_have_count(0)
     assert_accessible(page)
     page.get_by_role("button", name="Send request").click()
     expect(page.locator(".govuk-notification-banner").first).to_contain_text("Your request has been sent")
@@ -111,7 +111,7 @@ def test_each_trusts_request_goes_through_its_approvers_to_an_active_grant(page,
     sign_in_as(page, live_server, "comms", slug)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Register").click()
     row = page.locator("#register tbody tr", has_text="Sam Taylor")
-    assert row.count() == 1
+    expect(row).to_have_count(1)
     assert "Active" in row.locator(".govuk-tag").inner_text()
     assert (HANDLE if kind == "join" else SITE) in row.inner_text()
     assert_accessible(page)
@@ -130,8 +130,8 @@ def test_revoking_the_certificate_lapses_the_grant_and_flags_the_account(page, l
 
     sign_in_as(page, live_server, "comms", "e-act")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Register").click()
-    assert page.locator("#flagged").count() == 0
-    assert page.locator("#register tbody tr[data-status=active]").count() == 2
+    expect(page.locator("#flagged")).to_have_count(0)
+    expect(page.locator("#register tbody tr[data-status=active]")).to_have_count(2)
     sign_out(page)
 
     sign_in_as(page, live_server, "hr", "e-act")
@@ -185,7 +185,7 @@ def test_full_tsat_approval_with_the_appendix_2_form(page, live_server):
     page.goto(f"{live_server}/access/requests/new-account")
     assert "Social Media Site Creation Approval Form (Appendix 2)" in page.locator("#request-form-title").inner_text()
     assert "A.3.2" in page.locator("#credentials-note + .govuk-inset-text").inner_text()
-    assert page.locator('input[type="password"]').count() == 0
+    expect(page.locator('input[type="password"]')).to_have_count(0)
     assert_accessible(page)
     page.get_by_label("Platform").select_option(label="Facebook")
     page.get_by_label("Handle or web address").fill("facebook.com/NorthParkSport")
@@ -226,8 +226,8 @@ def test_full_tsat_approval_with_the_appendix_2_form(page, live_server):
     sign_in_as(page, live_server, "staff", "tsat")
     page.goto(f"{live_server}/access/requests")
     page.get_by_role("link", name="facebook.com/NorthParkSport").click()
-    assert page.locator("#request-status").inner_text() == "Approved"
-    assert page.locator("#steps li").count() == 3
+    expect(page.locator("#request-status")).to_have_text("Approved")
+    expect(page.locator("#steps li")).to_have_count(3)
     for index, label in enumerate(["Line manager", "Principal / Service Manager", "Deputy DPO"], start=1):
         step = page.locator(f"#step-{index}").inner_text()
         assert label in step and "Approved by" in step
