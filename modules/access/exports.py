@@ -13,6 +13,7 @@ from modules.access.queries import RegisterRow
 from modules.access.rules import AccessRules
 from modules.access.services import REVOCATION_REASONS
 from modules.access.status import LAPSED, REASON_TEXT
+from modules.core.sheets import sheet_name
 from modules.core.timeutil import format_date
 
 STATUS_COLUMNS = ("Role", "Status", "Reason", "Certificate valid until", "Approved by", "Granted on",
@@ -83,7 +84,7 @@ def to_xlsx(headers: list[str], body: list[list[str]], *, title: str = "Register
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})
-    sheet = book.add_worksheet(title[:31])
+    sheet = book.add_worksheet(sheet_name(title))
     bold = book.add_format({"bold": True})
     for col, header in enumerate(headers):
         sheet.write_string(0, col, header, bold)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 import xlsxwriter
 from defusedcsv import csv
 
+from modules.core.sheets import sheet_name
 from modules.core.timeutil import format_date, format_datetime
 from modules.tracking import queries
 from modules.tracking.filters import GROUPS, STATUSES, Filters
@@ -143,7 +144,7 @@ def to_xlsx(table: Table) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})
-    sheet = book.add_worksheet(_sheet_name(table.title))
+    sheet = book.add_worksheet(sheet_name(table.title))
     bold = book.add_format({"bold": True})
     for col, header in enumerate(table.headers):
         sheet.write_string(0, col, header, bold)
@@ -153,11 +154,6 @@ def to_xlsx(table: Table) -> bytes:
     sheet.freeze_panes(1, 0)
     book.close()
     return out.getvalue()
-
-
-def _sheet_name(title: str) -> str:
-    name = "".join(c for c in title if c not in "[]:*?/\\'")
-    return name[:31].strip() or "Export"
 
 
 def history_filename(user_id: int, today: date, fmt: str) -> str:

@@ -85,3 +85,16 @@ def test_exports_follow_the_academy_filter_and_scope(app, now):
     sheet = openpyxl.load_workbook(io.BytesIO(head.data)).active
     assert "Jack Wilson" not in [sheet.cell(row=r, column=1).value for r in range(2, sheet.max_row + 1)]
     assert _client(app, "staff", "tkat").get("/access/register.csv").status_code == 403
+
+
+def test_a_sheet_name_excel_refuses_is_cleaned():
+    """A trust short name with characters Excel forbids in a worksheet name still gives a workbook."""
+    import io
+
+    import openpyxl
+
+    from modules.access.exports import to_xlsx
+
+    data = to_xlsx(["Name"], [["Sam Taylor"]], title="St Mary's [C/E]: register?")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet.title == "St Marys CE register" and sheet["A2"].value == "Sam Taylor"
