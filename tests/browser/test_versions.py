@@ -74,8 +74,13 @@ def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server, n
 
 
 def test_tkat_hr_sees_the_policy_past_review(page, live_server):
+    """On the staff-training dashboard HR lands on, and on the policy page it links to."""
     sign_in_as(page, live_server, "hr", "tkat")
-    page.goto(f"{live_server}/hr/policy")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Staff training").click()
+    warning = page.locator("#past-review").inner_text()
+    assert "is past review" in warning and "31 December 2025" in warning
+    assert_accessible(page)
+    page.locator("#past-review").get_by_role("link", name="Policy versions").click()
     assert "past its review date (31 December 2025)" in page.locator(".govuk-warning-text").inner_text()
     assert "Past review" in page.locator("#next-review").inner_text()
     assert_accessible(page)
