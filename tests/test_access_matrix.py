@@ -119,6 +119,10 @@ POLICY_PUBLISHERS = {"hr": 200, "admin": 200}
 
 MATRIX: dict[str, Route] = {
     "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
+    # The HR tools hub: for anyone who may use at least one of its entries (the DPO: the evidence pack); others
+    # get 403, an unknown group 404 (tests/core/test_navigation.py checks which entries each person sees).
+    "core.tools": Route("GET", lambda i: "/tools/hr", {**SIGNED_OUT, "hr": 200, "admin": 200, "dpo": 200},
+                        default=403, contains=lambda i: "Evidence pack"),
     "static": Route("GET", lambda i: "/static/images/favicon.svg", {}, public=True),
     "auth.sign_in": Route("GET", lambda i: "/sign-in", {"anonymous": 200}, default=302, public=True),
     "auth.logout": Route("POST", lambda i: "/sign-out", {}, default=302, public=True),

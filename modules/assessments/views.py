@@ -22,7 +22,8 @@ bp = Blueprint("assessments", __name__)
 #: A question's legend: its number as a caption, then the stem (Markup.format escapes the arguments).
 LEGEND = Markup('<span class="govuk-caption-m">Question {} of {}</span>{}')
 nav_item("Quiz", "assessments.quiz_home", "training:take", order=20)
-nav_item("Quiz results", "assessments.analytics", "quizzes:analytics", order=65)
+nav_item("Quiz results", "assessments.analytics", "quizzes:analytics", order=85, group="hr",
+         hint="See which questions and clauses staff most often get wrong")
 
 
 @bp.get("/quiz")

@@ -31,7 +31,8 @@ from modules.training.queries import current_version
 bp = Blueprint("attestation", __name__)
 nav_item("Acknowledge", "attestation.acknowledge", "training:take", order=30)
 nav_item("My acknowledgements", "attestation.mine", "certificates:own", order=39)
-nav_item("Declines and withdrawals", "attestation.hr_overview", "attestation:record", order=64)
+nav_item("Declines and withdrawals", "attestation.hr_overview", "attestation:record", order=84, group="hr",
+         hint="See who declined or withdrew, and record an acknowledgement from a paper form")
 
 #: Links shown above "My acknowledgements" and "My certificates" (only those whose endpoint exists).
 RECORDS_NAV = [("attestation.mine", "My acknowledgements"), ("certificates.mine", "My certificates")]

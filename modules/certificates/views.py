@@ -18,7 +18,8 @@ from modules.core.timeutil import utcnow
 
 bp = Blueprint("certificates", __name__)
 nav_item("My certificates", "certificates.mine", "certificates:own", order=40)
-nav_item("Certificates", "certificates.manage", "certificates:revoke", order=70)
+nav_item("Certificates", "certificates.manage", "certificates:revoke", order=83, group="hr",
+         hint="See every certificate issued in the trust and revoke one, with a reason")
 #: Templates print codes as on the certificate: {{ cert.code|grouped_code }}.
 bp.add_app_template_filter(group_code, "grouped_code")
 

@@ -1,41 +1,101 @@
-"""The service navigation: each feature registers its entries once; people see those they may use."""
+"""The service navigation: each feature registers its entries once; people see those they may use.
+
+An entry may belong to a group (for example the HR tools): grouped entries are not shown in the top
+navigation; the group stands for them there, as one entry leading to a hub page that lists those the person
+may use, each with its hint.
+"""
 
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 from flask_login import current_user
 
+#: The core route of a group's hub page (modules/core/views.py).
+HUB_ENDPOINT = "core.tools"
+
 
 @dataclass(frozen=True)
 class NavItem:
-    """An entry in the service navigation."""
+    """An entry in the service navigation (or, when it has a group, on that group's hub page)."""
 
     label: str
     endpoint: str
     capability: str
     order: int
+    group: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A set of entries shown in the top navigation as one entry leading to their hub page."""
+
+    key: str
+    label: str
+    order: int
 
 
 _ITEMS: dict[str, NavItem] = {}
+_GROUPS: dict[str, NavGroup] = {}
 
 
-def nav_item(label: str, endpoint: str, capability: str, order: int = 50) -> None:
-    """Register a navigation entry shown to people holding the capability."""
-    _ITEMS[endpoint] = NavItem(label, endpoint, capability, order)
+def nav_item(label: str, endpoint: str, capability: str, order: int = 50,
+             group: str | None = None, hint: str | None = None) -> None:
+    """Register a navigation entry shown to people holding the capability (on its group's hub, if grouped)."""
+    _ITEMS[endpoint] = NavItem(label, endpoint, capability, order, group, hint)
+
+
+def nav_group(key: str, label: str, order: int = 50) -> None:
+    """Register a group's label and its place in the top navigation."""
+    _GROUPS[key] = NavGroup(key, label, order)
+
+
+def find_group(key: str) -> NavGroup | None:
+    """The registered group with this key, or None."""
+    return _GROUPS.get(key)
+
+
+def usable_items(group: str | None = None) -> list[NavItem]:
+    """The entries the signed-in person may use, in order; only one group's when a group is named."""
+    if not current_user.is_authenticated:
+        return []
+    return [item for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.label))
+            if (group is None or item.group == group)
+            and item.endpoint in current_app.view_functions and current_user.can(item.capability)]
+
+
+def _entry_key(item: NavItem) -> str:
+    return f"group:{item.group}" if item.group else item.endpoint
+
+
+def _active_key(usable: list[NavItem]) -> str | None:
+    # The hub's own group; else the entry for this page; failing that, the first entry of this page's feature.
+    if request.endpoint == HUB_ENDPOINT:
+        return f"group:{(request.view_args or {}).get('group')}"
+    for item in usable:
+        if item.endpoint == request.endpoint:
+            return _entry_key(item)
+    for item in usable:
+        if request.blueprint == item.endpoint.split(".")[0]:
+            return _entry_key(item)
+    return None
 
 
 def navigation() -> list[dict]:
     """The entries for the signed-in person, in GOV.UK service-navigation form."""
-    if not current_user.is_authenticated:
-        return []
-    shown = [item for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.label))
-             if item.endpoint in current_app.view_functions and current_user.can(item.capability)]
-    exact = any(item.endpoint == request.endpoint for item in shown)
-    items, marked = [], False
-    for item in shown:
-        # The entry for this page; failing that, the first entry of this page's feature.
-        active = (item.endpoint == request.endpoint if exact
-                  else not marked and request.blueprint == item.endpoint.split(".")[0])
-        marked = marked or active
-        items.append({"href": url_for(item.endpoint), "text": item.label, "active": active})
-    return items
+    usable = usable_items()
+    entries: dict[str, tuple] = {}
+    for item in usable:
+        key = _entry_key(item)
+        if key in entries:
+            continue
+        if item.group:
+            group = _GROUPS.get(item.group)
+            if group is None:
+                raise LookupError(f"navigation group {item.group!r} of {item.endpoint} is not registered")
+            entries[key] = (group.order, group.label, url_for(HUB_ENDPOINT, group=group.key))
+        else:
+            entries[key] = (item.order, item.label, url_for(item.endpoint))
+    active = _active_key(usable)
+    ordered = sorted(entries.items(), key=lambda pair: pair[1][:2])
+    return [{"href": href, "text": label, "active": key == active} for key, (_, label, href) in ordered]

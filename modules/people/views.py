@@ -15,7 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from modules.core.capabilities import require
 from modules.core.extensions import db, limiter
-from modules.core.navigation import nav_item
+from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
 from modules.people import importer, services
@@ -32,7 +32,10 @@ bp = Blueprint("auth", __name__)
 #: HR's staff list import (a separate blueprint so its URLs sit under /staff).
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-nav_item("Import staff", "staff.import_staff", "staff:manage", order=63)
+#: HR's occasional tools share one entry in the top navigation, leading to their hub page (/tools/hr).
+nav_group("hr", "HR tools", order=80)
+nav_item("Import staff", "staff.import_staff", "staff:manage", order=81, group="hr",
+         hint="Upload a staff list from your MIS: preview, then apply")
 
 BAD_SIGN_IN = "Enter a correct email address and password"
 

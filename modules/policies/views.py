@@ -15,7 +15,8 @@ from modules.policies.signals import version_review
 
 bp = Blueprint("policies", __name__, url_prefix="/hr/policy")
 PUBLISH = "policy:publish"
-nav_item("Policy versions", "policies.versions", PUBLISH, order=66)
+nav_item("Policy versions", "policies.versions", PUBLISH, order=86, group="hr",
+         hint="Review and publish a new version of the policy, and set its next review date")
 
 #: Date fields send exactly three boxes (day, month, year); anything else is a tampered form.
 _DATE_FIELDS = ("effective_on", "next_review_on")

@@ -40,7 +40,8 @@ bp = Blueprint("tracking", __name__, url_prefix="/tracking")
 
 nav_item("Staff training", "tracking.overview", "tracking:view", order=60)
 nav_item("My team", "tracking.team", "team:view", order=61)
-nav_item("Evidence pack", "tracking.evidence", "evidence:export", order=62)
+nav_item("Evidence pack", "tracking.evidence", "evidence:export", order=82, group="hr",
+         hint="Download a ZIP of acknowledgements, certificates and the ledger for an inspection or audit")
 
 
 def viewer_required(team: bool = False):

@@ -81,6 +81,13 @@ def sign_in_as(page, base_url: str, local: str, slug: str, password: str = DEMO_
     page.wait_for_load_state()
 
 
+def open_hr_tool(page, name: str) -> None:
+    """Open one of the HR tools as a person would: "HR tools" in the navigation, then the tool on its hub."""
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="HR tools").click()
+    page.locator("#tools").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_load_state()
+
+
 def _demo_email_for(local: str, slug: str) -> str:
     class _Trust:
         pass

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from modules.certificates.models import Certificate
 from modules.core.extensions import db
-from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign_in_as
+from tests.browser.conftest import assert_accessible, assert_no_csp_errors, open_hr_tool, sign_in_as
 from tests.browser.test_quiz import answer, open_attempt, read_every_module
 from tests.certificates.factories import demo_user
 from tests.certificates.pdfqr import decode_qr_in_pdf
@@ -73,7 +73,7 @@ def test_staff_downloads_a_certificate_that_verifies_until_hr_revokes_it(page, l
 
     # HR revokes it with a reason; the same verify page now says "revoked".
     sign_in_as(page, live_server, "hr", "tkat")
-    page.get_by_role("link", name="Certificates", exact=True).click()
+    open_hr_tool(page, "Certificates")
     assert_accessible(page)
     page.locator(f"#certificate-{cert.id}").get_by_role("link", name=re.compile("^Revoke")).click()
     page.get_by_label("Why are you revoking this certificate?").fill("Completed under another person's login")

@@ -14,7 +14,7 @@ from modules.core.timeutil import utcnow
 from modules.notifications.services import london_date
 from modules.people.models import Trust, User
 from modules.tracking.models import Assignment
-from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign_in_as
+from tests.browser.conftest import assert_accessible, assert_no_csp_errors, open_hr_tool, sign_in_as
 from tests.conftest import demo_email
 
 pytestmark = pytest.mark.browser
@@ -59,7 +59,7 @@ def test_hr_imports_staff_chases_the_overdue_and_exports_evidence(app, page, liv
     sign_in_as(page, live_server, "hr", "tkat")
 
     # Import: preview with the five bad rows reported, then apply.
-    page.get_by_role("link", name="Import staff").click()
+    open_hr_tool(page, "Import staff")
     assert_accessible(page)
     page.get_by_label("Staff list (CSV file)").set_input_files(path)
     page.get_by_role("button", name="Check the file").click()
@@ -115,7 +115,7 @@ def test_hr_imports_staff_chases_the_overdue_and_exports_evidence(app, page, liv
     assert_accessible(page)
 
     # The evidence pack.
-    page.get_by_role("link", name="Evidence pack").first.click()
+    open_hr_tool(page, "Evidence pack")
     assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("button", name="Download evidence pack").click()

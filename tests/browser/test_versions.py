@@ -6,7 +6,7 @@ from sqlalchemy import select
 from modules.core.extensions import db
 from modules.people.models import Trust
 from modules.policies.queries import versions_of
-from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign_in_as
+from tests.browser.conftest import assert_accessible, assert_no_csp_errors, open_hr_tool, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def _staff_completed_the_demo_version(now):
 def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server, now):
     _staff_completed_the_demo_version(now)
     sign_in_as(page, live_server, "hr", "e-act")
-    page.get_by_role("link", name="Policy versions").click()
+    open_hr_tool(page, "Policy versions")
     assert page.locator("h1").inner_text() == "Policy versions"
     assert "Past review" in page.locator("#next-review").inner_text()
     assert_accessible(page)

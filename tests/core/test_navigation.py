@@ -1,11 +1,31 @@
-"""The service navigation marks exactly the entry for the page (or, on a page with none, its feature's first)."""
+"""The service navigation marks exactly one entry for the page (or, on a page with none, its feature's first);
+grouped entries stand in it as one entry leading to a hub page that lists those the person may use."""
 
 import re
 
+HR_TOOLS = ["Import staff", "Evidence pack", "Certificates", "Declines and withdrawals", "Quiz results",
+            "Policy versions"]
+
+
+def _entries(html: str) -> list[tuple[str, bool]]:
+    items = re.findall(r'<li class="govuk-service-navigation__item([^"]*)">\s*<a[^>]*>\s*(?:<strong[^>]*>)?([^<]+)', html)
+    return [(label.strip(), "--active" in classes) for classes, label in items]
+
+
+def _labels(html: str) -> list[str]:
+    return [label for label, _ in _entries(html)]
+
 
 def _active(html: str) -> list[str]:
-    items = re.findall(r'<li class="govuk-service-navigation__item([^"]*)">\s*<a[^>]*>\s*(?:<strong[^>]*>)?([^<]+)', html)
-    return [label.strip() for classes, label in items if "--active" in classes]
+    return [label for label, active in _entries(html) if active]
+
+
+def _hub(html: str) -> list[tuple[str, str]]:
+    """(label, hint) of each entry listed on a hub page."""
+    tools = re.search(r'<ul class="govuk-list" id="tools">(.*?)</ul>', html, re.S).group(1)
+    return [(label.strip(), hint.strip()) for label, hint in
+            re.findall(r'<a class="govuk-link" href="[^"]+">([^<]+)</a></h2>\s*<p class="govuk-body[^"]*">([^<]+)</p>',
+                       tools)]
 
 
 def test_one_entry_is_active_even_when_two_share_a_feature(client, login):
@@ -14,3 +34,58 @@ def test_one_entry_is_active_even_when_two_share_a_feature(client, login):
     assert _active(client.get("/acknowledge").get_data(as_text=True)) == ["Acknowledge"]
     first_module = re.search(r'href="(/modules/\d+)"', client.get("/").get_data(as_text=True)).group(1)
     assert _active(client.get(first_module).get_data(as_text=True)) == ["Your training"]
+
+
+def test_hr_sees_one_hr_tools_entry_instead_of_six(client, login):
+    login("hr", "tkat")
+    html = client.get("/").get_data(as_text=True)
+    assert _labels(html) == ["Your training", "Quiz", "Acknowledge", "My acknowledgements", "My certificates",
+                             "Official accounts", "Staff training", "Register", "HR tools"]
+    assert 'href="/tools/hr"' in html
+
+
+def test_the_hub_lists_every_hr_tool_with_its_hint(client, login):
+    login("hr", "tkat")
+    response = client.get("/tools/hr")
+    assert response.status_code == 200
+    listed = _hub(response.get_data(as_text=True))
+    assert [label for label, _ in listed] == HR_TOOLS
+    assert all(hint for _, hint in listed), "every tool says what it is for"
+    assert dict(listed)["Import staff"] == "Upload a staff list from your MIS: preview, then apply"
+    for path in ("/staff/import", "/tracking/evidence", "/certificates/manage", "/hr/acknowledgements",
+                 "/quiz/analytics", "/hr/policy"):
+        assert f'href="{path}"' in response.get_data(as_text=True)
+
+
+def test_the_hub_lists_only_what_the_person_may_use(client, login):
+    login("dpo", "tkat")
+    assert "HR tools" in _labels(client.get("/").get_data(as_text=True))
+    assert [label for label, _ in _hub(client.get("/tools/hr").get_data(as_text=True))] == ["Evidence pack"]
+
+
+def test_people_with_no_hr_tool_get_no_entry_and_no_hub(app, login):
+    for person in ("head", "staff", "manager", "comms"):
+        client = app.test_client()
+        login(person, "tkat", client)
+        labels = _labels(client.get("/").get_data(as_text=True))
+        assert "HR tools" not in labels and not set(HR_TOOLS) & set(labels), person
+        assert client.get("/tools/hr").status_code == 403, person
+
+
+def test_an_unknown_group_is_a_404_and_the_hub_needs_sign_in(client, login):
+    assert client.get("/tools/hr").status_code == 302
+    login("hr", "tkat")
+    assert client.get("/tools/nonsense").status_code == 404
+
+
+def test_hr_tools_is_the_one_active_entry_on_the_hub_and_on_every_tool(client, login):
+    login("hr", "tkat")
+    for path in ("/tools/hr", "/staff/import", "/tracking/evidence", "/certificates/manage",
+                 "/hr/acknowledgements", "/quiz/analytics", "/hr/policy"):
+        assert _active(client.get(path).get_data(as_text=True)) == ["HR tools"], path
+    version = re.search(r'href="(/hr/policy/versions/\d+)"', client.get("/hr/policy").get_data(as_text=True))
+    assert _active(client.get(version.group(1)).get_data(as_text=True)) == ["HR tools"]
+    # The dashboard keeps its own entry though the evidence pack belongs to the same feature.
+    assert _active(client.get("/tracking").get_data(as_text=True)) == ["Staff training"]
+    assert _active(client.get("/tracking/people").get_data(as_text=True)) == ["Staff training"]
+    assert _active(client.get("/certificates").get_data(as_text=True)) == ["My certificates"]
