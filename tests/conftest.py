@@ -7,7 +7,7 @@ CREATE DATABASE … TEMPLATE, which is fast and leaves the append-only triggers 
 
 import os
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,9 @@ TEST_CONFIG = {
     "SERVER_NAME": None,
     # The test body reads through its own long-lived session; deferred, so it never holds the write lock.
     "SQLITE_IMMEDIATE_OUTSIDE_REQUESTS": False,
+    # The app's clock starts the run at NOW and then runs on, so pages (which read the clock) and the data
+    # tests make with an explicit NOW agree on the date, whatever day the suite runs.
+    "CLOCK_OFFSET_SECONDS": (NOW - datetime.now(UTC).replace(tzinfo=None)).total_seconds(),
 }
 
 

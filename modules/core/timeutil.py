@@ -1,14 +1,22 @@
 """Time helpers: UTC stored (naive, meaning UTC), Europe/London shown, dates in British style."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 
 LONDON = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:
-    """The current time in UTC, naive, as stored in the database; views pass it into services."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """The current time in UTC, naive, as stored in the database; views pass it into services.
+
+    The app's clock runs CLOCK_OFFSET_SECONDS ahead (0 unless configured): the test suite anchors it at its
+    fixed date, so the data a test sets up and the pages it reads share one calendar whatever day it runs.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    offset = current_app.config.get("CLOCK_OFFSET_SECONDS", 0) if has_app_context() else 0
+    return now + timedelta(seconds=offset) if offset else now
 
 
 def format_date(value: date | datetime | None) -> str:
