@@ -17,6 +17,7 @@ from modules.certificates.models import Certificate, CertificateRevocation
 from modules.certificates.queries import certificates_of
 from modules.core.extensions import db
 from modules.notifications.models import OutboxMessage
+from modules.notifications.services import london_date
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
 from modules.policies.models import PolicyVersion, Section
 from modules.tracking.filters import PAGE_SIZE, Filters
@@ -384,6 +385,12 @@ def _valid_latest(query, trust_id: int, today: date, now: datetime):
 
 
 _version = aliased(PolicyVersion, name="certified_version")
+
+
+def valid_certificate_holders(trust_id: int, now: datetime) -> set[int]:
+    """Ids of the trust's people whose latest certificate is valid at `now`."""
+    query = select(Certificate.user_id).join(_version, _version.id == Certificate.version_id)
+    return set(db.session.scalars(_valid_latest(query, trust_id, london_date(now), now)))
 
 
 def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,

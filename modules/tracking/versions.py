@@ -14,12 +14,11 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from modules.assessments.services import limit_to_changes
-from modules.certificates.models import Certificate
-from modules.certificates.status import VALID, certificate_status
 from modules.core.extensions import db
 from modules.policies.models import PolicyVersion, Section
 from modules.policies.queries import base_version, comparison
 from modules.policies.signals import version_published
+from modules.tracking.queries import valid_certificate_holders
 from modules.tracking.services import _acknowledged, assign_new_version
 from modules.training.models import ModuleProgress
 
@@ -31,14 +30,7 @@ def holders(version: PolicyVersion, base: PolicyVersion, now: datetime) -> list[
     """Ids of the trust's people whose latest acknowledgement is of `base` or a later version and whose latest
     certificate is still valid at `now` (someone whose training had lapsed retrains on the whole version)."""
     acknowledged = _acknowledged(version.trust_id, min_number=base.number)
-    if not acknowledged:
-        return []
-    latest = {}
-    for cert in db.session.scalars(select(Certificate).where(Certificate.trust_id == version.trust_id)
-                                   .order_by(Certificate.id)):
-        latest[cert.user_id] = cert
-    return sorted(user_id for user_id in acknowledged
-                  if user_id in latest and certificate_status(latest[user_id], now) == VALID)
+    return sorted(acknowledged.keys() & valid_certificate_holders(version.trust_id, now)) if acknowledged else []
 
 
 def carry_reading_credit(version: PolicyVersion, base: PolicyVersion, user_ids: list[int]) -> int:
