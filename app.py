@@ -43,8 +43,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import modules.assessments.versions  # noqa: F401  (answers the quiz-bank check on HR's draft review)
     import modules.access.versions  # noqa: F401  (warns grantees and approvers before a supersession lapse)
+    import modules.assessments.versions  # noqa: F401  (answers the quiz-bank check on HR's draft review)
     import modules.tracking.versions  # noqa: F401  (new-version assignments and reading credit on publishing)
     from modules.access.views import bp as access_bp
     from modules.assessments.views import bp as assessments_bp
