@@ -45,8 +45,8 @@ db: $(STAMPS)/venv
 	@$(FLASK) tracking assign
 
 run: setup
-	@echo "PolicyPass on http://$(HOST):$(PORT)"
-	$(VENV)/bin/gunicorn --workers 1 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+	@echo "PolicyPass on http://$(HOST):$(PORT) (web server and queue worker; Ctrl+C stops both)"
+	@HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/serve.sh
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

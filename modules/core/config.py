@@ -35,6 +35,13 @@ def _trusted_hosts(environment: str) -> list[str] | None:
     return None if environment == "production" else list(DEV_TRUSTED_HOSTS)
 
 
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in allowed:
+        raise RuntimeError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
 def _check_public_base_url(config: dict) -> None:
     """Production needs PUBLIC_BASE_URL; when set anywhere it must be an absolute http(s) address."""
     base = config.get("PUBLIC_BASE_URL")
@@ -96,8 +103,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "PolicyPass <no-reply@policypass.invalid>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "5")),
-        # Send what a request queued once its response has gone out (until the Huey queue takes this over).
-        "MAIL_SEND_AFTER_RESPONSE": os.environ.get("MAIL_SEND_AFTER_RESPONSE", "1") == "1",
+        # What happens to the email a request wrote, once its response has gone out: "worker" queues it for
+        # the Huey worker (`make run` starts one; in production run `flask reminders worker`), "request" sends
+        # it in the web process, "none" leaves it for the daily run (`flask reminders run`).
+        "MAIL_DELIVERY": _choice("MAIL_DELIVERY", "worker", ("worker", "request", "none")),
+        # The worker's daily run (assign, reminders, access sweep, delivery) at this UTC hour and minute.
+        "DAILY_RUN_AT": os.environ.get("DAILY_RUN_AT", "06:00"),
         # The public certificate check at /verify: requests per client, and the largest PDF it accepts.
         "VERIFY_RATE_LIMIT": os.environ.get("VERIFY_RATE_LIMIT", "30 per minute"),
         "VERIFY_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,

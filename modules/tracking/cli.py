@@ -5,15 +5,12 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from modules.access.services import sweep
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
-from modules.notifications.delivery import pending_ids
 from modules.people.models import Trust
-from modules.tracking.reminders import queue_reminders, queue_review_reminders
+from modules.tracking import jobs
 from modules.tracking.services import ensure_assignments
 
 tracking_cli = AppGroup("tracking", help="Assignments and deadlines.")
@@ -33,10 +30,7 @@ def assign_command(slug: str | None):
 
 
 def _trusts(slug: str | None) -> list[Trust]:
-    query = select(Trust).order_by(Trust.slug)
-    if slug:
-        query = query.where(Trust.slug == slug)
-    trusts = list(db.session.scalars(query))
+    trusts = jobs.trusts(slug)
     if slug and not trusts:
         click.echo(f"No trust with slug {slug!r}.", err=True)
         sys.exit(2)
@@ -56,36 +50,29 @@ def run_command(slug: str | None, drain: bool):
     and sends nothing new: the outbox's unique (recipient, reason, date) key and the sweep's record of what
     it has seen are the guards.
     """
-    now = utcnow()
-    for trust in _trusts(slug):
-        ensure_assignments(trust, now=now)
-        report = queue_reminders(trust, now=now)
-        reviews = queue_review_reminders(trust, now=now)
-        lapses = sweep(now=now, trust=trust)
-        db.session.commit()  # the outbox rows and ledger events exist before anything is sent
-        if report.enabled:
-            counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
-            click.echo(f"{trust.slug}: {counts}")
-        else:
-            click.echo(f"{trust.slug}: reminders are turned off for this trust")
-        if reviews:
-            click.echo(f"{trust.slug}: policy review due, {len(reviews)} HR reminder(s)")
-        if lapses.observed:
-            click.echo(f"{trust.slug}: {len(lapses.observed)} access lapse(s) newly observed, "
-                       f"{lapses.emails} email(s) to approvers")
-    waiting = pending_ids(now=now)
-    db.session.commit()
-    tasks = queue.enqueue_delivery(waiting) if waiting else 0
-    click.echo(f"queued {len(waiting)} message(s) for delivery in {tasks} task(s)")
+    _trusts(slug)  # an unknown slug stops here
+    report = jobs.run_daily(now=utcnow(), slug=slug)
+    for line in report.lines:
+        click.echo(line)
+    click.echo(f"queued {report.queued_messages} message(s) for delivery in {report.queued_tasks} task(s)")
     if drain:
         if not current_app.config.get("MAIL_SERVER"):
             click.echo("MAIL_SERVER is not set: messages stay in the outbox.", err=True)
+        jobs.schedule_daily(current_app._get_current_object())  # a queued daily run is known here too
         ran = queue.drain()
         click.echo(f"ran {ran} delivery task(s)")
 
 
 @reminders_cli.command("worker")
 @click.option("--workers", default=1, show_default=True, help="Worker threads.")
-def worker_command(workers: int):
-    """Run the delivery queue's worker until interrupted (Ctrl+C)."""
-    queue.run_worker(current_app._get_current_object(), workers=workers)
+@click.option("--catch-up/--no-catch-up", default=True, show_default=True,
+              help="Queue one daily run at start-up (it is idempotent), so a worker started after the daily time "
+                   "does not wait a day.")
+def worker_command(workers: int, catch_up: bool):
+    """Run the queue's worker until interrupted (Ctrl+C): email delivery, and the daily run at DAILY_RUN_AT."""
+    app = current_app._get_current_object()
+    daily = jobs.schedule_daily(app)
+    if catch_up:
+        daily()
+    click.echo(f"worker: delivering email and running the daily run at {app.config['DAILY_RUN_AT']} UTC")
+    queue.run_worker(app, workers=workers)

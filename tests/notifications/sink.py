@@ -48,6 +48,6 @@ def smtp_sink():
 
 
 def mail_config(sink: Sink) -> dict:
-    """App configuration that sends to the sink."""
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port, "MAIL_TIMEOUT": 5,
+    """App configuration that sends to the sink, from the web process (no worker runs in a unit test)."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port, "MAIL_TIMEOUT": 5, "MAIL_DELIVERY": "request",
             "MAIL_DEFAULT_SENDER": "PolicyPass <no-reply@policypass.test>"}

@@ -21,7 +21,7 @@ from tests.tracking.factories import current, demo_user, trust
 @pytest.fixture
 def app_config(smtp_sink):  # noqa: F811
     """Mail goes to the sink; nothing is sent from request hooks."""
-    return {**mail_config(smtp_sink), "MAIL_SEND_AFTER_RESPONSE": False}
+    return {**mail_config(smtp_sink), "MAIL_DELIVERY": "none"}
 
 
 def _arrange(today: date) -> dict[str, Assignment]:

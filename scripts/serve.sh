@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make run`: the web server (gunicorn) and the queue worker (Huey: email delivery and the daily run) as one
+# process group. Ctrl+C, or ending either process, stops both.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-5000}"
+VENV="${VENV:-.venv}"
+
+pids=()
+stop() {
+  trap - EXIT INT TERM
+  kill "${pids[@]}" 2>/dev/null
+  wait "${pids[@]}" 2>/dev/null
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$VENV/bin/flask" reminders worker &
+pids+=($!)
+"$VENV/bin/gunicorn" --workers "${WEB_WORKERS:-1}" --bind "$HOST:$PORT" --access-logfile - 'app:create_app()' &
+pids+=($!)
+
+# Whichever stops first (a crash, or a signal to it) takes the other with it.
+wait -n "${pids[@]}"
+status=$?
+echo "PolicyPass: a process stopped (exit $status); stopping the other." >&2
+exit "$status"
