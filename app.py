@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, CLI commands and error pages."""
+    """Build the app: configuration, extensions, blueprints, CLI commands, error pages and the wiring."""
+    from modules.wiring import wire
+
     settings = load_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"))
@@ -39,13 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
+    wire(app)  # every signal to its receivers, in the order of the walk (modules/wiring.py)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    import modules.access.versions  # noqa: F401  (warns grantees and approvers before a supersession lapse)
-    import modules.assessments.versions  # noqa: F401  (answers the quiz-bank check on HR's draft review)
-    import modules.tracking.versions  # noqa: F401  (new-version assignments and reading credit on publishing)
     from modules.access.views import bp as access_bp
     from modules.assessments.views import bp as assessments_bp
     from modules.attestation.views import bp as attestation_bp

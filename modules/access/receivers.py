@@ -1,4 +1,7 @@
-"""Check every trust's register rules when content is synced, so bad data in trusts.yaml fails loudly there."""
+"""Check every trust's register rules when content is synced, so bad data in trusts.yaml fails loudly there.
+
+Connected to policies' `content_synced` in modules/wiring.py.
+"""
 
 from sqlalchemy import select
 
@@ -6,10 +9,8 @@ from modules.access.rules import problems
 from modules.core.extensions import db
 from modules.people.models import Role, Trust
 from modules.policies.services import ContentError
-from modules.policies.signals import content_synced
 
 
-@content_synced.connect
 def check_register_rules(sender, **_extra) -> None:
     """Raise ContentError (aborting the sync) when a trust's chain, minimums or forms cannot be used."""
     for trust in db.session.scalars(select(Trust).order_by(Trust.slug)):

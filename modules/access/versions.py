@@ -1,4 +1,5 @@
-"""Warn before access lapses because a new policy version was published (policies' `version_published`).
+"""Warn before access lapses because a new policy version was published (policies' `version_published`,
+connected in modules/wiring.py).
 
 A grant relies on a certificate; a certificate of the replaced version stays valid for the trust's
 `supersede_grace_days`, then it is superseded and the grant lapses (derived, status.py). When HR publishes,
@@ -19,7 +20,6 @@ from modules.notifications.services import queue_email
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
 from modules.policies.queries import base_version
-from modules.policies.signals import version_published
 
 
 def lapse_from_supersession(grant, version: PolicyVersion, now: datetime) -> datetime | None:
@@ -32,7 +32,6 @@ def lapse_from_supersession(grant, version: PolicyVersion, now: datetime) -> dat
     return lapse if lapse < london_midnight(cert.expires_on) else None
 
 
-@version_published.connect
 def warn_before_lapse(version: PolicyVersion, *, now: datetime, **_) -> int:
     """Email each grantee whose access will lapse with the old version, and their approvers; returns how many."""
     if base_version(version) is None:

@@ -12,7 +12,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-import modules.access.receivers  # noqa: F401  (checks register rules on content sync)
 from modules.access import exports, queries, services
 from modules.access.forms import (
     CENTRAL,

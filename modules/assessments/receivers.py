@@ -1,12 +1,10 @@
-"""Wires the bank loader to `flask content sync` (imported when the blueprint is registered)."""
+"""The bank loader run by `flask content sync` (connected to policies' `content_synced` in modules/wiring.py)."""
 
 from pathlib import Path
 
 from modules.assessments.services import sync_banks
-from modules.policies.signals import content_synced
 
 
-@content_synced.connect
 def load_quiz_banks(sender, *, content_dir: Path, now, **_extra) -> None:
     """Load quizzes/<slug>.yaml in the sync's transaction; a bank problem raises ContentError and aborts it."""
     config = getattr(sender, "config", None) or {}

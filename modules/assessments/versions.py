@@ -1,4 +1,4 @@
-"""What a new policy version means for the quiz bank (connected to policies' `version_review` signal).
+"""What a new policy version means for the quiz bank (modules/wiring.py passes the check to HR's draft review).
 
 Read-only. Questions attach to every version that holds the clauses they cite (see bank.match_versions),
 so a question on an unchanged clause is already live on the new version: it carries over.
@@ -10,7 +10,6 @@ from modules.assessments.models import Question
 from modules.core.extensions import db
 from modules.policies.diff import Comparison, QuizBankCheck, check_quiz_bank, questions_citing_changes
 from modules.policies.models import PolicyVersion
-from modules.policies.signals import version_review
 
 
 def live_questions(version: PolicyVersion) -> list[Question]:
@@ -25,7 +24,6 @@ def what_changed_questions(version: PolicyVersion, comparison: Comparison) -> li
     return [q for q in questions_citing_changes(comparison, live_questions(version)) if q.drawable]
 
 
-@version_review.connect
-def quiz_bank_check(version: PolicyVersion, *, base: PolicyVersion, comparison: Comparison, **_) -> QuizBankCheck:
+def quiz_bank_check(version: PolicyVersion, *, base: PolicyVersion, comparison: Comparison) -> QuizBankCheck:
     """The quiz bank sorted for HR: questions to review, renumbered, carried over, and those on the changes."""
     return check_quiz_bank(comparison, live_questions(base), live_questions(version))

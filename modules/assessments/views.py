@@ -4,12 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from markupsafe import Markup
 
-from modules.assessments import (
-    queries,
-    receivers,  # noqa: F401  (connects the bank loader to content sync)
-    services,
-    types,
-)
+from modules.assessments import queries, services, types
 from modules.assessments.forms import StartQuizForm, quiz_form
 from modules.core.capabilities import require
 from modules.core.extensions import db

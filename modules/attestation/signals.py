@@ -1,22 +1,20 @@
 """Signals by which attestation tells later packages (certificates, access) about decisions.
 
-Receivers run inside the transaction that recorded the decision: anything they add is committed with
-it, and an exception they raise rolls the whole decision back.
+Receivers are connected in modules/wiring.py and run inside the transaction that recorded the decision:
+anything they add is committed with it, and an exception they raise rolls the whole decision back.
 """
 
-from blinker import Namespace
-
-_signals = Namespace()
+from modules.core.signals import signal
 
 #: Sent after a person acknowledged the policy (all statements ticked, signed). Args: sender=Acknowledgement, now.
-acknowledged = _signals.signal("acknowledged")
+acknowledged = signal("acknowledged")
 
 #: Sent after a person declined to acknowledge the policy. Args: sender=Acknowledgement, now.
-declined = _signals.signal("declined")
+declined = signal("declined")
 
 #: Sent after a person withdrew their monitoring consent. Args: sender=Acknowledgement (the withdrawal
 #: event; its statement's supersedes_id points at the consent withdrawn), now.
-withdrawn = _signals.signal("withdrawn")
+withdrawn = signal("withdrawn")
 
 #: Sent after a person gave monitoring consent again following a withdrawal. Args: sender=Acknowledgement, now.
-consent_given = _signals.signal("consent-given")
+consent_given = signal("consent-given")

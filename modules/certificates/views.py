@@ -6,7 +6,6 @@ from io import BytesIO
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-import modules.certificates.receivers  # noqa: F401  (connects the certificate issue to acknowledgements)
 from modules.certificates import queries, services
 from modules.certificates.codes import group_code, normalise_code
 from modules.certificates.forms import CodeForm, RevokeForm, UploadCheckForm

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
-from modules.people.demo import DEMO_PASSWORD, DEMO_START, demo_seeded, seed_all
+from modules.people.demo import DEMO_PASSWORD, DEMO_START, seed_all
 from modules.people.models import Trust, User
+from modules.people.signals import demo_seeded
 
 demo_cli = AppGroup("demo", help="Demo data (never in production).")
 

@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 
-from blinker import Namespace
 from sqlalchemy import select
 
 from modules.core.extensions import db
@@ -14,11 +13,6 @@ DEMO_PASSWORD = "policypass-demo"
 DEMO_DOMAIN = "demo.policypass.uk"
 #: The demo cast started on this date, and the demo behaves as if PolicyPass had been in use since.
 DEMO_START = date(2026, 9, 1)
-
-_signals = Namespace()
-#: Sent by `flask demo seed` per trust, with user_ids and as_of (DEMO_START at 9am): later packages give the demo
-#: people what they would have had since then (tracking: the induction assigned on their start date).
-demo_seeded = _signals.signal("demo-seeded")
 
 #: (local part, name, job title, department, role keys, academy index or None for central, manager local part)
 PEOPLE = [

@@ -9,7 +9,7 @@
 
 New people get a one-time "set your password" link that expires (see `set_password_token`): it is signed
 with the app's secret key and bound to the person's current password hash, so it stops working once used.
-Later packages hear about imports through the signals below (tracking assigns training and sends the link).
+Later packages hear about imports through the signals in people/signals.py (tracking assigns training and sends the link).
 """
 
 import csv
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from blinker import Namespace
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -31,16 +30,7 @@ from modules.core.extensions import db
 from modules.core.timeutil import LONDON
 from modules.people.models import Academy, Role, Trust, User
 from modules.people.services import end_all_sessions, grant_role, normalise_email, upsert_user
-
-_signals = Namespace()
-
-#: Sent once per applied import with the people it created, updated or brought back. Args: sender=Trust, now,
-#: user_ids (all of them), created_ids, returned_ids.
-staff_imported = _signals.signal("staff-imported")
-#: Sent for each new person, with the set-password token for their invitation. Args: sender=User, token, now.
-staff_invited = _signals.signal("staff-invited")
-#: Sent for each person a full import marked as a leaver. Args: sender=User, now.
-staff_left = _signals.signal("staff-left")
+from modules.people.signals import staff_imported, staff_invited, staff_left
 
 #: Our names for the columns, with the headings MIS exports use for them (compared case-insensitively).
 COLUMNS = {

@@ -1,6 +1,8 @@
 """HR's policy versions: the list with review dates, a draft's review (comparison, quiz bank) and publishing."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from modules.core.capabilities import require
@@ -9,9 +11,9 @@ from modules.core.navigation import nav_item
 from modules.core.timeutil import format_date, utcnow
 from modules.core.web import bad_request
 from modules.policies import queries, services
-from modules.policies.diff import QuizBankCheck
+from modules.policies.diff import Comparison, QuizBankCheck
 from modules.policies.forms import PublishForm, ReviewDateForm
-from modules.policies.signals import version_review
+from modules.policies.models import PolicyVersion
 
 bp = Blueprint("policies", __name__, url_prefix="/hr/policy")
 PUBLISH = "policy:publish"
@@ -20,6 +22,22 @@ nav_item("Policy versions", "policies.versions", PUBLISH, order=86, group="hr",
 
 #: Date fields send exactly three boxes (day, month, year); anything else is a tampered form.
 _DATE_FIELDS = ("effective_on", "next_review_on")
+#: Where the app keeps the quiz bank check that HR's draft review shows (see use_quiz_bank_check).
+QUIZ_BANK_CHECK = "policypass.quiz_bank_check"
+QuizBankChecker = Callable[..., QuizBankCheck]
+
+
+def use_quiz_bank_check(app: Flask, check: QuizBankChecker) -> None:
+    """Give the app's draft review the quiz bank check: check(version, base=, comparison=) -> QuizBankCheck.
+
+    Assessments owns the questions and policies may not import it, so modules/wiring.py passes its check in.
+    """
+    app.extensions[QUIZ_BANK_CHECK] = check
+
+
+def _quiz_bank_check(version: PolicyVersion, base: PolicyVersion, comparison: Comparison) -> QuizBankCheck | None:
+    check = current_app.extensions.get(QUIZ_BANK_CHECK)
+    return check(version, base=base, comparison=comparison) if check else None
 
 
 def _today():
@@ -59,8 +77,7 @@ def _render_version(version, *, publish_form=None, review_form=None, status: int
     compared = queries.compared(version)
     quiz_check = None
     if compared.comparison is not None:
-        answers = version_review.send(version, base=compared.base, comparison=compared.comparison)
-        quiz_check = next((result for _receiver, result in answers if isinstance(result, QuizBankCheck)), None)
+        quiz_check = _quiz_bank_check(version, compared.base, compared.comparison)
     current = queries.published_version(version.trust_id)
     if publish_form is None:
         publish_form = PublishForm(formdata=None)

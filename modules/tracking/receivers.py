@@ -1,12 +1,9 @@
-"""Connect tracking to earlier packages' signals: acknowledgements complete assignments; staff imports
-get assignments, invitations and leaver handling."""
+"""Tracking's receivers of earlier packages' signals (connected in modules/wiring.py): acknowledgements
+complete assignments; staff imports get assignments, invitations and leaver handling."""
 
 from flask import current_app
 
-from modules.attestation.signals import acknowledged
 from modules.notifications.services import queue_email
-from modules.people.demo import demo_seeded
-from modules.people.importer import staff_imported, staff_invited, staff_left
 from modules.tracking.demo import seed_history
 from modules.tracking.mail import invitation
 from modules.tracking.services import close_for_leaver, complete_for_acknowledgement, ensure_assignments
@@ -16,13 +13,11 @@ INVITATION_REASON = "set-password"
 CHUNK = 500
 
 
-@acknowledged.connect
 def complete_assignment(acknowledgement, *, now, **_):
     """An acknowledgement completes the person's current assignment, in the acknowledging transaction."""
     complete_for_acknowledgement(acknowledgement)
 
 
-@staff_imported.connect
 def assign_imported(trust, *, now, user_ids, **_):
     """People an import created, changed or brought back get the assignment their trust's rules give them."""
     ids = list(user_ids)
@@ -30,7 +25,6 @@ def assign_imported(trust, *, now, user_ids, **_):
         ensure_assignments(trust, now=now, user_ids=ids[start:start + CHUNK])
 
 
-@demo_seeded.connect
 def assign_demo(trust, *, user_ids, as_of, **_):
     """Demo people get the induction they would have been given on their start date (so some are overdue),
     and the demo's history after it (see modules/tracking/demo.py)."""
@@ -38,14 +32,12 @@ def assign_demo(trust, *, user_ids, as_of, **_):
     seed_history(trust, as_of=as_of)
 
 
-@staff_invited.connect
 def send_invitation(user, *, token, now, **_):
     """Queue the new person's set-password email in the import's transaction."""
     subject, body = invitation(user, token, max_age_hours=current_app.config["SET_PASSWORD_MAX_AGE_HOURS"])
     queue_email(recipient=user.email, reason=INVITATION_REASON, subject=subject, body=body, now=now, user=user)
 
 
-@staff_left.connect
 def close_leaver(user, *, now, **_):
     """A leaver's open assignment closes; their history stays."""
     close_for_leaver(user, now=now)

@@ -1,11 +1,11 @@
-"""When HR publishes a new policy version (policies' `version_published`): new-version assignments, and
-reading credit carried over for the modules that did not change.
+"""When HR publishes a new policy version (policies' `version_published`, connected in modules/wiring.py):
+new-version assignments, and reading credit carried over for the modules that did not change.
 
 Who counts as holding a current acknowledgement: people whose latest acknowledgement is of the version just
-replaced (or later) and whose latest certificate is still valid (not expired or revoked). They keep the modules the comparison finds unchanged (policies.diff.kept_sections),
-so only the changed ones are left to read, and their quiz asks only about the changes (assessments'
-QuizScope); everyone else starts the new version from nothing. All must
-acknowledge the new version: the assignment is complete only when they do. The old acknowledgements and
+replaced (or later) and whose latest certificate is still valid (not expired or revoked). They keep the
+modules the comparison finds unchanged (policies.diff.kept_sections), so only the changed ones are left to
+read, and their quiz asks only about the changes (assessments' QuizScope); everyone else starts the new
+version from nothing. All must acknowledge the new version: the assignment is complete only when they do. The old acknowledgements and
 certificates are left as they are (certificates derive "superseded" after the trust's grace period).
 """
 
@@ -17,7 +17,6 @@ from modules.assessments.services import limit_to_changes
 from modules.core.extensions import db
 from modules.policies.models import PolicyVersion, Section
 from modules.policies.queries import base_version, comparison
-from modules.policies.signals import version_published
 from modules.tracking.queries import valid_certificate_holders
 from modules.tracking.services import _acknowledged, assign_new_version
 from modules.training.models import ModuleProgress
@@ -62,7 +61,6 @@ def carry_reading_credit(version: PolicyVersion, base: PolicyVersion, user_ids: 
     return written
 
 
-@version_published.connect
 def on_version_published(version: PolicyVersion, *, now: datetime, **_) -> None:
     """Holders keep credit for unchanged modules and are quizzed only on the changes; everyone gets a
     new-version assignment. A trust's first

@@ -9,7 +9,6 @@ from functools import wraps
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-import modules.tracking.receivers  # noqa: F401  (connects assignment completion to acknowledgements)
 from modules.core.capabilities import require
 from modules.core.extensions import db
 from modules.core.navigation import nav_item

@@ -1,0 +1,20 @@
+"""Signals by which people tells later packages (tracking) about imports and the demo, without importing them.
+
+Receivers are connected in modules/wiring.py and run inside the sender's transaction.
+"""
+
+from modules.core.signals import signal
+
+#: Sent once per applied import with the people it created, updated or brought back. Args: sender=Trust, now,
+#: user_ids (all of them), created_ids, returned_ids.
+staff_imported = signal("staff-imported")
+
+#: Sent for each new person, with the set-password token for their invitation. Args: sender=User, token, now.
+staff_invited = signal("staff-invited")
+
+#: Sent for each person a full import marked as a leaver. Args: sender=User, now.
+staff_left = signal("staff-left")
+
+#: Sent by `flask demo seed` per trust, with user_ids and as_of (DEMO_START at 9am): later packages give the demo
+#: people what they would have had since then (tracking: the induction assigned on their start date).
+demo_seeded = signal("demo-seeded")

@@ -1,0 +1,55 @@
+"""The walk, as signals: which later package hears what an earlier one did. `create_app` calls `wire`.
+
+An earlier package may not import a later one, so it sends a signal (defined in its `signals.py`) and this
+module, which may import everything, connects each signal to its receivers, one line each, in the order of
+the walk. Receivers are called in that order, inside the sender's transaction (modules/core/signals.py).
+A signal is never asked for an answer: where an earlier package needs one, the callable is passed in here.
+Wiring again (tests build many apps) connects nothing twice.
+"""
+
+from flask import Flask
+
+from modules.access.receivers import check_register_rules
+from modules.access.versions import warn_before_lapse
+from modules.assessments.receivers import load_quiz_banks
+from modules.assessments.versions import quiz_bank_check
+from modules.attestation.signals import acknowledged
+from modules.certificates.receivers import issue_on_acknowledgement
+from modules.people.signals import demo_seeded, staff_imported, staff_invited, staff_left
+from modules.policies.signals import content_synced, version_published
+from modules.policies.views import use_quiz_bank_check
+from modules.tracking.receivers import (
+    assign_demo,
+    assign_imported,
+    close_leaver,
+    complete_assignment,
+    send_invitation,
+)
+from modules.tracking.versions import on_version_published
+
+
+def wire(app: Flask) -> None:
+    """Connect every signal to its receivers in the order of the walk, and pass answers in where needed."""
+    # `flask content sync`: load the quiz banks, then check every trust's register rules (either aborts it).
+    content_synced.connect(load_quiz_banks, weak=False)
+    content_synced.connect(check_register_rules, weak=False)
+
+    # People arrive and leave (staff import, demo seed): training is assigned, new people invited.
+    staff_imported.connect(assign_imported, weak=False)
+    staff_invited.connect(send_invitation, weak=False)
+    staff_left.connect(close_leaver, weak=False)
+    demo_seeded.connect(assign_demo, weak=False)
+
+    # A person acknowledges: the certificate is issued, then their assignment is complete.
+    # (Access grants derive from the certificate; nothing is connected for them.)
+    acknowledged.connect(issue_on_acknowledgement, weak=False)
+    acknowledged.connect(complete_assignment, weak=False)
+    # attestation's declined, withdrawn and consent_given are sent for whoever needs them; nobody listens yet.
+
+    # HR reviews a draft version: the page shows assessments' quiz bank check (an answer, so passed in).
+    use_quiz_bank_check(app, quiz_bank_check)
+
+    # HR publishes it: holders keep credit for unchanged modules and everyone is assigned the new version;
+    # grantees whose access would lapse with the old version, and their approvers, are warned.
+    version_published.connect(on_version_published, weak=False)
+    version_published.connect(warn_before_lapse, weak=False)
