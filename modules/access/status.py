@@ -19,7 +19,6 @@ from modules.core.timeutil import LONDON
 ACTIVE, LAPSED, REMOVED, CLOSED = "active", "lapsed", "removed", "closed"
 #: Why a grant lapsed (the certificate's own status names three of them).
 LEFT, NOT_GRANTEE = "left", "not_grantee"
-LAPSE_REASONS = (EXPIRED, REVOKED, SUPERSEDED, LEFT, NOT_GRANTEE)
 #: How each lapse reason reads on the register.
 REASON_TEXT = {
     EXPIRED: "Certificate expired",

@@ -7,11 +7,6 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def modules_needing_cover(pool: Sequence[tuple[T, Hashable]]) -> set:
-    """The modules (sections) that have at least one question in the pool."""
-    return {module for _question, module in pool}
-
-
 def draw(pool: Sequence[tuple[T, Hashable]], n: int, rng: random.Random) -> list[T]:
     """N distinct questions, at least one from every module in the pool, in random order.
 

@@ -116,11 +116,6 @@ def register_evidence(table_name: str, recompute: Callable[[int], str | None], *
     _EVIDENCE[table_name] = Evidence(recompute=recompute, ids=ids)
 
 
-def registered_evidence() -> dict[str, Evidence]:
-    """The registered evidence tables (read-only copy)."""
-    return dict(_EVIDENCE)
-
-
 # ---- appending ---------------------------------------------------------------------------------------
 
 def lock_trust(trust_id: int) -> None:

@@ -64,11 +64,6 @@ def consent_version_id(user: User) -> int | None:
         .order_by(AcknowledgementStatement.id.desc()).limit(1))
 
 
-def has_acknowledged(user: User, version) -> bool:
-    """Whether the person's standing decision on the version is "acknowledged"."""
-    return current_acknowledgement(user.id, version.id) is not None
-
-
 def for_person(user: User) -> list[Acknowledgement]:
     """Every decision the person made (or HR recorded for them), newest first."""
     return list(db.session.scalars(

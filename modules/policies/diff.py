@@ -10,7 +10,7 @@ never reported as removed and added again.
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -367,44 +367,6 @@ def questions_citing_changes(comparison: Comparison, questions: Iterable) -> lis
     """The new version's questions that cite an added or reworded clause (the "what changed" quiz)."""
     changed = comparison.changed_new_refs
     return [q for q in questions if changed.intersection(q.clause_refs)]
-
-
-@dataclass(frozen=True)
-class Retraining:
-    """What one person must do after a new version is published."""
-
-    #: "changes" (a "what changed" assignment) or "full" (the whole new version).
-    scope: str
-    #: New-version module numbers to read.
-    sections: tuple[str, ...]
-    #: New-version module numbers whose reading credit carries over from the old version.
-    credited: tuple[str, ...]
-    #: Keys of the questions to answer (all drawable ones for "full").
-    question_keys: tuple[str, ...]
-    #: A fresh acknowledgement of the new version is always required.
-    reacknowledge: bool = True
-
-
-def retraining(comparison: Comparison, new_sections: Sequence[str], new_questions: Iterable,
-               *, acknowledged_current: bool) -> Retraining:
-    """What a person must redo: only what changed if they hold a current acknowledgement, else everything.
-
-    `new_sections` are the new version's module numbers in order; `new_questions` its questions (`key`,
-    `clause_refs`). A current acknowledgement means every old module was read, so unchanged ones carry.
-    """
-    questions = list(new_questions)
-    if not acknowledged_current:
-        return Retraining("full", tuple(new_sections), (), tuple(q.key for q in questions))
-    kept = comparison.kept_sections
-    credited = tuple(n for n in new_sections if n in kept)
-    to_read = tuple(n for n in new_sections if n not in kept)
-    cited = questions_citing_changes(comparison, questions)
-    return Retraining("changes", to_read, credited, tuple(q.key for q in cited))
-
-
-def section_credit(comparison: Comparison) -> Mapping[str, str]:
-    """Old module number → new module number for modules whose reading credit carries over."""
-    return {old: new for new, old in comparison.kept_sections.items()}
 
 
 @dataclass(frozen=True)

@@ -192,18 +192,15 @@ def test_quiz_bank_check_lists_questions_citing_removed_or_reworded_clauses():
     assert [q.key for q in cited] == ["new-private", "report"]
 
 
-def test_retraining_covers_changed_modules_for_holders_and_everything_for_the_rest():
+def test_an_inserted_module_is_the_only_one_without_credit_and_the_only_one_quizzed():
+    """What tracking.versions carries over (kept_sections) and assessments asks about (questions_citing_changes)
+    when a module is inserted and the ones after it are renumbered."""
     inserted = S("3", "Messaging apps", [C("3.1", "Staff must not use WhatsApp for school business.")])
     new = [*BASE[:2], inserted, *renumber(BASE[2:], {"3": "4", "4": "5"})]
     result = diff.compare(BASE, new)
+    assert result.kept_sections == {"1": "1", "2": "2", "4": "3", "5": "4"}
     questions = [Q("whatsapp", ["3.1"]), Q("admins", ["4.2"]), Q("friends", ["2.1"])]
-    numbers = [s.number for s in new]
-    holder = diff.retraining(result, numbers, questions, acknowledged_current=True)
-    assert holder.scope == "changes" and holder.sections == ("3",) and holder.question_keys == ("whatsapp",)
-    assert holder.credited == ("1", "2", "4", "5") and holder.reacknowledge
-    newcomer = diff.retraining(result, numbers, questions, acknowledged_current=False)
-    assert newcomer.scope == "full" and newcomer.sections == tuple(numbers) and len(newcomer.question_keys) == 3
-    assert diff.section_credit(result) == {"1": "1", "2": "2", "3": "4", "4": "5"}
+    assert [q.key for q in diff.questions_citing_changes(result, questions)] == ["whatsapp"]
 
 
 @pytest.mark.parametrize("old,new,expected", [

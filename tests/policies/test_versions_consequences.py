@@ -14,7 +14,7 @@ from modules.certificates.status import certificate_status
 from modules.core.extensions import db
 from modules.notifications.models import OutboxMessage
 from modules.people.models import Trust, User
-from modules.policies import diff, queries
+from modules.policies import queries
 from modules.policies.services import london_date, publish_draft
 from modules.training.models import ModuleProgress
 from tests.certificates.factories import issue
@@ -33,25 +33,37 @@ def _bank_keys_citing(refs: set[str]) -> set[str]:
     return {q["id"] for q in bank["questions"] if refs.intersection(str(c) for c in q["clauses"])}
 
 
-def test_the_demo_retrains_holders_on_exactly_one_module_and_only_the_questions_on_the_changes(app):
+def test_the_demo_retrains_holders_on_exactly_one_module_and_only_the_questions_on_the_changes(app, now):
+    """Publishing E-ACT's seed (the live path, tracking.versions): a holder of version 1 has module 5 left to
+    read and is quizzed on the bank's one question on 5.5, not the one on 5.6 (renumbered, same words); a
+    newcomer reads all nine modules and draws from every drawable question."""
+    from modules.assessments.services import start_attempt
+    from modules.tracking.versions import modules_left
+    from modules.training.services import mark_read
+    from tests.certificates.factories import demo_user
+
     _trust, demo, seed = _e_act()
-    comparison = queries.comparison(demo, seed)
-    numbers = [s.number for s in seed.sections]
-    questions = [q for q in live_questions(seed) if q.drawable]
+    staff = _complete("staff", demo, now)
+    teacher = demo_user("teacher", "e-act")
+    published = now + timedelta(days=1)
+    publish_draft(seed, effective_on=london_date(published), now=published)
+    db.session.commit()
 
-    holder = diff.retraining(comparison, numbers, questions, acknowledged_current=True)
-    assert holder.scope == "changes" and holder.reacknowledge
-    assert holder.sections == ("5",)
-    assert len(holder.credited) == len(numbers) - 1 == 8
-    on_changes = what_changed_questions(seed, comparison)
-    assert sorted(holder.question_keys) == sorted(q.key for q in on_changes)
-    assert len(holder.question_keys) == len(_bank_keys_citing({"5.5", "5.5.1"})) == 1
-    # The question on 5.6 (renumbered only, same words) is not asked again.
-    assert not {k for k in holder.question_keys if k in _bank_keys_citing({"5.6"})}
+    assert [s.number for s in modules_left(staff.id, seed)] == ["5"]
+    assert len(modules_left(teacher.id, seed)) == len(seed.sections) == 9
+    on_changes = what_changed_questions(seed, queries.comparison(demo, seed))
+    assert {q.key for q in on_changes} == _bank_keys_citing({"5.5", "5.5.1"}) and len(on_changes) == 1
+    assert not {q.key for q in on_changes} & _bank_keys_citing({"5.6"})
 
-    newcomer = diff.retraining(comparison, numbers, questions, acknowledged_current=False)
-    assert newcomer.scope == "full" and len(newcomer.sections) == 9
-    assert len(newcomer.question_keys) == len(questions) > len(holder.question_keys)
+    for section in seed.sections:
+        mark_read(staff, section, now=published)
+        mark_read(teacher, section, now=published)
+    holder = start_attempt(staff, seed, now=published)
+    assert holder.scope == "changes" and [i.question.key for i in holder.items] == [q.key for q in on_changes]
+    newcomer = start_attempt(teacher, seed, now=published)
+    drawable = {q.key for q in live_questions(seed) if q.drawable}
+    assert newcomer.scope == "full" and {i.question.key for i in newcomer.items} <= drawable
+    assert len(newcomer.items) > len(holder.items)
 
 
 def test_old_certificates_are_superseded_only_after_the_grace_period(app, now):
