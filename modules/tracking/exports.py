@@ -61,9 +61,10 @@ def people_table(scope: Scope, filters: Filters, today: date, *, title: str = "S
     rows, _ = queries.people(scope, filters, today, default_sort=default_sort, paginate=False)
     return Table(f"{title} – {scope.label}",
                  ["Name", "Email", "Job title", "Academy", "Line manager", "Training", "Due", "Status",
-                  "Days overdue", "Modules read"],
+                  "Days overdue", "Overdue since", "Deadline of version", "Modules read"],
                  [[r.name, r.email, r.job_title, r.academy, r.manager, KINDS.get(r.kind, ""), r.due_on,
-                   STATUSES.get(r.status, r.status), r.days_overdue, f"{r.modules_read} of {r.modules_total}"]
+                   STATUSES.get(r.status, r.status), r.days_overdue, r.overdue_since, r.deadline_version,
+                   f"{r.modules_read} of {r.modules_total}"]
                   for r in rows])
 
 

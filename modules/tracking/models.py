@@ -60,9 +60,13 @@ class Assignment(db.Model):
     closed_reason: Mapped[str | None] = mapped_column(String(20))
     #: When the row was written, UTC.
     created_at: Mapped[datetime]
+    #: Set when `due_on` is an earlier version's deadline that had already passed when this version was
+    #: assigned: lateness is never wiped by a new version. Null: the deadline is this assignment's own.
+    deadline_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"))
 
     user: Mapped[User] = relationship()
-    version: Mapped[PolicyVersion] = relationship()
+    version: Mapped[PolicyVersion] = relationship(foreign_keys=[version_id])
+    deadline_version: Mapped[PolicyVersion | None] = relationship(foreign_keys=[deadline_version_id])
 
     @property
     def kind_label(self) -> str:

@@ -285,11 +285,19 @@ class PersonRow:
     today: date
     modules_read: int = 0
     modules_total: int = 0
+    #: The number of the earlier policy version whose passed deadline `due_on` is (lateness a new version
+    #: did not wipe); None when the deadline is the current assignment's own.
+    deadline_version: int | None = None
 
     @property
     def days_overdue(self) -> int:
         """Whole days past the due date (0 unless overdue)."""
         return (self.today - self.due_on).days if self.status == "overdue" and self.due_on else 0
+
+    @property
+    def overdue_since(self) -> date | None:
+        """The first day they were overdue (None unless overdue)."""
+        return self.due_on + timedelta(days=1) if self.days_overdue else None
 
 
 _PEOPLE_ORDER = {
@@ -300,6 +308,7 @@ _PEOPLE_ORDER = {
     "status": lambda: [None, User.name],
 }
 aliased_manager = aliased(User, name="manager")
+deadline_version = aliased(PolicyVersion, name="deadline_version")
 
 
 def people(scope: Scope, filters: Filters, today: date, *, default_sort: str = "name",
@@ -307,8 +316,9 @@ def people(scope: Scope, filters: Filters, today: date, *, default_sort: str = "
     """People in scope with their status (a page of them, or all), and how many there are in total."""
     status = status_expr(today)
     base = (select(User.id, User.name, User.email, User.job_title, Academy.name, aliased_manager.name,
-                   Assignment.kind, Assignment.due_on, Assignment.completed_at, status)
+                   Assignment.kind, Assignment.due_on, Assignment.completed_at, status, deadline_version.number)
             .select_from(User).outerjoin(Assignment, _current)
+            .outerjoin(deadline_version, deadline_version.id == Assignment.deadline_version_id)
             .outerjoin(Academy, Academy.id == User.academy_id)
             .outerjoin(aliased_manager, aliased_manager.id == User.line_manager_id))
     base = _scoped(base, scope, filters, today)
@@ -320,7 +330,8 @@ def people(scope: Scope, filters: Filters, today: date, *, default_sort: str = "
     if paginate:
         query = query.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
     rows = [PersonRow(id=r[0], name=r[1], email=r[2], job_title=r[3] or "", academy=r[4] or CENTRAL,
-                      manager=r[5] or "", kind=r[6], due_on=r[7], completed_at=r[8], status=r[9], today=today)
+                      manager=r[5] or "", kind=r[6], due_on=r[7], completed_at=r[8], status=r[9], today=today,
+                      deadline_version=r[10])
             for r in db.session.execute(query)]
     _add_module_counts(scope.trust_id, rows)
     return rows, int(total or 0)

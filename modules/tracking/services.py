@@ -59,9 +59,11 @@ def _retire(assignment: Assignment | None, *, today: date, reason: str = CLOSED_
 
 
 def _new(user_id: int, trust_id: int, version: PolicyVersion, kind: str, *, today: date, due_on: date,
-         now: datetime, ack: tuple[int, datetime, int] | None = None) -> Assignment:
+         now: datetime, ack: tuple[int, datetime, int] | None = None,
+         deadline_version_id: int | None = None) -> Assignment:
     assignment = Assignment(trust_id=trust_id, user_id=user_id, version_id=version.id, kind=kind,
                             assigned_on=today, due_on=due_on, is_current=True, created_at=now,
+                            deadline_version_id=deadline_version_id,
                             completed_at=ack[1] if ack else None, acknowledgement_id=ack[0] if ack else None)
     db.session.add(assignment)
     return assignment
@@ -149,8 +151,10 @@ def assign_new_version(version: PolicyVersion, *, now: datetime) -> AssignReport
     """Hook for the policy versions feature: when `version` is published, everyone in scope must train on it.
 
     Each active person of the trust gets a current "new_version" assignment due `new_version_days` after
-    the version takes effect (or later, if an open assignment of theirs was already due later). Their previous current
-    assignment becomes history. Idempotent: calling it again for the same version creates nothing.
+    the version takes effect (or later, if an open assignment of theirs was already due later). Someone already
+    overdue keeps their passed deadline, marked as the earlier version's: a new version never wipes lateness,
+    it stays until they complete the version now in force. Their previous current assignment becomes history.
+    Idempotent: calling it again for the same version creates nothing.
     """
     report = AssignReport()
     trust = db.session.get(Trust, version.trust_id)
@@ -166,11 +170,15 @@ def assign_new_version(version: PolicyVersion, *, now: datetime) -> AssignReport
     for user_id, current in rows:
         if current is not None and current.version_id == version.id:
             continue
-        due = base_due
+        due, carried = base_due, None
         if current is not None and current.completed_at is None and current.closed_on is None:
-            due = max(due, current.due_on)
+            if current.due_on < today:  # already overdue: the lateness stays, with the version it was for
+                due, carried = current.due_on, current.deadline_version_id or current.version_id
+            else:
+                due = max(due, current.due_on)
         _retire(current, today=today)
-        _new(user_id, trust.id, version, NEW_VERSION, today=today, due_on=due, now=now, ack=acks.get(user_id))
+        _new(user_id, trust.id, version, NEW_VERSION, today=today, due_on=due, now=now, ack=acks.get(user_id),
+             deadline_version_id=carried)
         report.created[NEW_VERSION] += 1
         report.completed += user_id in acks
     db.session.flush()
