@@ -65,6 +65,8 @@ class BankQuestion:
     reviewed: bool
     ambiguous: bool = False
     note: str = ""
+    #: The policy says nothing on the scenario: the keyed answer says so and names the policy's own fallback.
+    silent: bool = False
     core_id: str | None = None
     line: int = 0
     #: Lines of its fields, e.g. {"clauses": 14, "quote": 30}, for pointing at the right one.
@@ -77,10 +79,13 @@ class BankQuestion:
 
     def content(self) -> dict:
         """Everything that makes up the question (not where it sits in the file)."""
-        return {"id": self.id, "core_id": self.core_id, "section": self.section, "clauses": list(self.clauses),
-                "type": self.type, "stem": self.stem, "options": [dict(o) for o in self.options],
-                "correct": list(self.correct), "explanation": self.explanation, "quote": self.quote,
-                "reviewed": self.reviewed, "ambiguous": self.ambiguous, "note": self.note}
+        content = {"id": self.id, "core_id": self.core_id, "section": self.section, "clauses": list(self.clauses),
+                   "type": self.type, "stem": self.stem, "options": [dict(o) for o in self.options],
+                   "correct": list(self.correct), "explanation": self.explanation, "quote": self.quote,
+                   "reviewed": self.reviewed, "ambiguous": self.ambiguous, "note": self.note}
+        if self.silent:  # only when set, so adding the field left every other question's fingerprint alone
+            content["silent"] = True
+        return content
 
     def content_sha256(self) -> str:
         """A fingerprint of the content, to tell changed questions from unchanged ones on re-sync."""
@@ -91,13 +96,27 @@ class BankQuestion:
         return self.lines.get(name, self.line)
 
 
+@dataclass(frozen=True)
+class Exclusion:
+    """A must / must-not clause the bank deliberately does not examine, with the reason."""
+
+    clause: str
+    reason: str
+    line: int = 0
+
+
 @dataclass
 class Bank:
-    """A checked bank: the trust it is for and its questions in file order."""
+    """A checked bank: the trust it is for, its questions in file order and the clauses it leaves out."""
 
     file: str
     trust: str
     questions: list[BankQuestion]
+    not_examined: list[Exclusion] = field(default_factory=list)
+
+    def exclusions(self) -> dict[str, str]:
+        """The clauses deliberately not examined, ref → reason."""
+        return {e.clause: e.reason for e in self.not_examined}
 
 
 @dataclass(frozen=True)
@@ -236,7 +255,7 @@ def parse_bank(text: str, file: str, expected_trust: str | None = None) -> Bank:
                           for o in raw["options"]),
             correct=tuple(raw["correct"]), explanation=raw["explanation"].strip(), quote=raw["quote"],
             reviewed=raw["reviewed"], ambiguous=raw.get("ambiguous", False), note=raw.get("note", "").strip(),
-            line=lines[path], lines=qlines)
+            silent=raw.get("silent", False), line=lines[path], lines=qlines)
         if question.id in seen:
             problems.append(Problem(file, question.line_of("id"),
                                     f"question {question.id}: duplicate id (first used on line {seen[question.id]})"))
@@ -251,9 +270,24 @@ def parse_bank(text: str, file: str, expected_trust: str | None = None) -> Bank:
                                                            list(question.correct)):
             problems.append(Problem(file, question.line_of(name), f"question {question.id}: {reason}"))
         questions.append(question)
+    exclusions, excluded_at = [], {}
+    for index, raw in enumerate(data.get("not_examined", [])):
+        exclusion = Exclusion(clause=raw["clause"], reason=raw["reason"].strip(),
+                              line=lines[("not_examined", index)])
+        if exclusion.clause in excluded_at:
+            problems.append(Problem(file, exclusion.line, f"not_examined: clause {exclusion.clause} is already "
+                                                          f"listed on line {excluded_at[exclusion.clause]}"))
+        excluded_at.setdefault(exclusion.clause, exclusion.line)
+        exclusions.append(exclusion)
+    for question in questions:
+        cited = [ref for ref in question.clauses if ref in excluded_at] if question.drawable else []
+        for ref in cited:
+            problems.append(Problem(file, question.line_of("clauses"),
+                                    f"question {question.id} examines clause {ref}, which not_examined (line "
+                                    f"{excluded_at[ref]}) says is not examined: remove one of them"))
     if problems:
         raise BankError(problems)
-    return Bank(file=file, trust=data["trust"], questions=questions)
+    return Bank(file=file, trust=data["trust"], questions=questions, not_examined=exclusions)
 
 
 def read_bank(path: Path, display: str | None = None) -> Bank:
@@ -308,6 +342,10 @@ def match_versions(bank: Bank, versions: list[VersionText], trust_label: str | N
                                     f"{', '.join(q.clauses)}: {q.quote!r}"))
             continue
         applies[q.id] = [v.key for v in quoted]
+    for exclusion in bank.not_examined:
+        if not any(exclusion.clause in v.clauses for v in versions):
+            problems.append(Problem(bank.file, exclusion.line,
+                                    f"not_examined: clause {exclusion.clause} is in none of {who}'s policy versions"))
     if problems:
         raise BankError(problems)
     return applies

@@ -164,3 +164,34 @@ def coverage(version: PolicyVersion) -> list[SectionCoverage]:
             .where(Question.version_id == version.id, Question.active.is_(True))):
         counts[section_id][0 if reviewed and not ambiguous else 1] += 1
     return [SectionCoverage(s.heading, s.has_obligation, *counts[s.id]) for s in version.sections]
+
+
+#: The modalities that make a clause an obligation every trust's quiz must ask about (or exclude with a reason).
+OBLIGATION_MODALITIES = ("must", "must_not")
+
+
+@dataclass
+class ClauseCoverage:
+    """One must / must-not clause of a version and the live, reviewed, unambiguous questions citing it."""
+
+    ref: str
+    modality: str
+    section_heading: str
+    questions: list[str]
+
+
+def clause_coverage(version: PolicyVersion) -> list[ClauseCoverage]:
+    """Every must / must-not clause of the version in document order, with the bank ids that examine it."""
+    citing: dict[str, list[str]] = defaultdict(list)
+    for key, refs in db.session.execute(
+            select(Question.key, Question.clause_refs)
+            .where(Question.version_id == version.id, Question.active.is_(True), Question.reviewed.is_(True),
+                   Question.ambiguous.is_(False)).order_by(Question.source_line, Question.key)):
+        for ref in refs:
+            citing[ref].append(key)
+    rows: dict[str, ClauseCoverage] = {}
+    for section in version.sections:
+        for clause in section.clauses:
+            if clause.modality in OBLIGATION_MODALITIES and clause.ref not in rows:
+                rows[clause.ref] = ClauseCoverage(clause.ref, clause.modality, section.heading, citing[clause.ref])
+    return list(rows.values())

@@ -19,6 +19,7 @@ def bank_schema() -> dict:
         "properties": {
             "trust": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
             "questions": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/question"}},
+            "not_examined": {"type": "array", "items": {"$ref": "#/$defs/exclusion"}},
         },
         "$defs": {
             "question": {
@@ -42,10 +43,18 @@ def bank_schema() -> dict:
                     "reviewed": {"type": "boolean"},
                     "ambiguous": {"type": "boolean"},
                     "note": {"type": "string"},
+                    "silent": {"type": "boolean"},
                 },
                 # An ambiguous question must say what is ambiguous.
                 "if": {"required": ["ambiguous"], "properties": {"ambiguous": {"const": True}}},
                 "then": {"required": ["note"], "properties": {"note": _TEXT}},
+            },
+            # A must / must-not clause deliberately left out of the quiz, and why.
+            "exclusion": {
+                "type": "object",
+                "required": ["clause", "reason"],
+                "additionalProperties": False,
+                "properties": {"clause": _REF, "reason": _TEXT},
             },
             "option": {
                 "type": "object",

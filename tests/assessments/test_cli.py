@@ -1,6 +1,7 @@
 """`flask quizzes draft` on a policy in a layout of the test's own, and `flask quizzes coverage`."""
 
 import textwrap
+from pathlib import Path
 
 import yaml
 from sqlalchemy import delete, select
@@ -95,19 +96,66 @@ def test_draft_of_something_unknown_fails(app):
     assert "neither a file nor a trust" in result.output
 
 
-def test_coverage_shows_every_obligation_bearing_section_covered(app):
-    """All five trusts: each section with obligations has at least two reviewed questions; exit 0."""
+#: The must / must-not clauses each bank deliberately does not examine. Changing a bank's not_examined list
+#: (or a parser change that alters which clauses are obligations) must change this on purpose.
+EXCLUDED = {
+    "tkat": set(),
+    "e-act": set(),
+    "tasmat": set(),
+    "tsat": set(),
+    "agora": set(),
+}
+NAMES = {"tkat": "TKAT", "e-act": "E-ACT", "tasmat": "TaSMAT", "tsat": "TSAT", "agora": "Agora"}
+
+
+def _coverage_blocks(output: str) -> dict[str, list[str]]:
+    """The coverage output split per trust: the trust's name → its lines (summary first)."""
+    blocks: dict[str, list[str]] = {}
+    current = None
+    for line in output.splitlines():
+        if not line.startswith(" "):
+            current = line.split(" (")[0]
+            blocks[current] = []
+        if current is not None:
+            blocks[current].append(line)
+    return blocks
+
+
+def test_coverage_lists_every_must_clause_as_covered_or_excluded(app):
+    """All five trusts: every must / must-not clause is cited by a reviewed question or excluded with a reason."""
     result = app.test_cli_runner().invoke(args=["quizzes", "coverage"])
     assert result.exit_code == 0, result.output
-    for name in ("TKAT", "E-ACT", "TaSMAT", "TSAT", "Agora"):
-        line = next(line for line in result.output.splitlines() if line.startswith(name + " ("))
-        covered, total = line.split(": ")[1].split(" sections")[0].split(" of ")
-        assert covered == total and int(total) > 0, line
-    assert "<-- needs" not in result.output
+    assert "NOT COVERED" not in result.output and "<--" not in result.output
+    blocks = _coverage_blocks(result.output)
+    for slug, name in NAMES.items():
+        lines = blocks[name]
+        version = current_version(db.session.scalar(select(Trust.id).where(Trust.slug == slug)))
+        obligations = [c.ref for s in version.sections for c in s.clauses if c.modality in ("must", "must_not")]
+        assert f"{len(set(obligations))} must / must-not clauses" in lines[0], lines[0]
+        listed = {line.split()[0]: line for line in lines[1:] if "covered by" in line or "not examined:" in line}
+        assert set(listed) == set(obligations), name
+        excluded = {ref for ref, line in listed.items() if "not examined:" in line}
+        assert excluded == EXCLUDED[slug], f"{name}: the exclusion list changed: {sorted(excluded)}"
+        assert all(line.split("not examined:")[1].strip() for ref, line in listed.items() if ref in excluded)
 
 
-def test_coverage_flags_a_gap_and_fails(app):
-    """With a module's questions gone, coverage names it and exits 1."""
+def test_coverage_flags_an_uncovered_clause_and_fails(app):
+    """With the questions citing one clause gone, coverage names the clause and exits 1."""
+    db.session.commit()
+    version = current_version(db.session.scalar(select(Trust.id).where(Trust.slug == "tkat")))
+    questions = db.session.scalars(select(Question).where(Question.version_id == version.id)).all()
+    gone = [q.id for q in questions if "3.3.1" in q.clause_refs]
+    assert gone
+    db.session.execute(delete(Question).where(Question.id.in_(gone)))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["quizzes", "coverage"])
+    assert result.exit_code == 1
+    line = next(line for line in _coverage_blocks(result.output)["TKAT"] if line.strip().startswith("3.3.1 "))
+    assert "must not" in line and "NOT COVERED" in line
+
+
+def test_coverage_flags_a_module_short_of_questions_and_fails(app):
+    """With a module's questions gone, coverage names the module too."""
     db.session.commit()
     version = current_version(db.session.scalar(select(Trust.id).where(Trust.slug == "tkat")))
     section = next(s for s in version.sections if s.has_obligation)
@@ -116,3 +164,18 @@ def test_coverage_flags_a_gap_and_fails(app):
     result = app.test_cli_runner().invoke(args=["quizzes", "coverage"])
     assert result.exit_code == 1
     assert f"{section.heading[:60]}" in result.output and "<-- needs at least 2 reviewed questions" in result.output
+
+
+def test_coverage_flags_a_stale_exclusion(app, tmp_path):
+    """An exclusion naming a clause that is not a must / must-not clause of the version is reported and fails."""
+    source = Path(app.config["QUIZZES_DIR"])
+    for slug in NAMES:
+        data = yaml.safe_load((source / f"{slug}.yaml").read_text(encoding="utf-8"))
+        if slug == "agora":  # 1.1 is an introduction, not an obligation
+            data.setdefault("not_examined", []).append({"clause": "1.1", "reason": "Test: not an obligation."})
+        (tmp_path / f"{slug}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    app.config["QUIZZES_DIR"] = str(tmp_path)
+    result = app.test_cli_runner().invoke(args=["quizzes", "coverage"])
+    assert result.exit_code == 1
+    line = next(line for line in _coverage_blocks(result.output)["Agora"] if line.strip().startswith("1.1 "))
+    assert "listed under not_examined but not a must / must-not clause" in line
