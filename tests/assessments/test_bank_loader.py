@@ -175,3 +175,47 @@ def test_section_missing_is_a_load_error():
     with pytest.raises(BankError) as caught:
         match_versions(bank, [V1], "Demo")
     assert "quizzes/demo.yaml:25: question demo-tf: section '4'" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- not_examined and silent
+
+def test_not_examined_and_silent_are_read():
+    """A bank may list clauses it does not examine, with a reason, and mark a question silent."""
+    text = GOOD.replace("    reviewed: false\n", "    reviewed: false\n    silent: true\n") + textwrap.dedent("""\
+        not_examined:
+          - clause: "3.2"
+            reason: It binds third parties, not staff.
+        """)
+    bank = parse_bank(text, "quizzes/demo.yaml")
+    assert bank.exclusions() == {"3.2": "It binds third parties, not staff."}
+    assert bank.not_examined[0].line == 38
+    assert [q.silent for q in bank.questions] == [False, True]
+    assert "silent" in bank.questions[1].content() and "silent" not in bank.questions[0].content()
+    assert match_versions(bank, [V1]) == {"demo-friend-request": [1], "demo-tf": [1]}
+
+
+def test_an_exclusion_needs_a_reason_and_a_clause_once():
+    """No reason, or the same clause twice, is a load error at its line."""
+    no_reason = GOOD + 'not_examined:\n  - clause: "3.2"\n'
+    [problem] = errors(no_reason)
+    assert problem.startswith("quizzes/demo.yaml:37: ") and "'reason' is a required property" in problem
+    twice = GOOD + 'not_examined:\n  - {clause: "3.2", reason: A.}\n  - {clause: "3.2", reason: B.}\n'
+    [problem] = errors(twice)
+    assert problem == "quizzes/demo.yaml:38: not_examined: clause 3.2 is already listed on line 37"
+
+
+def test_a_clause_cannot_be_both_examined_and_excluded():
+    """A reviewed question citing an excluded clause contradicts the exclusion."""
+    text = GOOD + 'not_examined:\n  - {clause: "3.1", reason: Not for staff.}\n'
+    [problem] = errors(text)
+    assert problem == ("quizzes/demo.yaml:6: question demo-friend-request examines clause 3.1, which not_examined "
+                       "(line 37) says is not examined: remove one of them")
+
+
+def test_an_excluded_clause_must_exist():
+    """An exclusion naming a clause in none of the versions fails against them."""
+    bank = parse_bank(GOOD + 'not_examined:\n  - {clause: "9.9", reason: Gone.}\n', "quizzes/demo.yaml")
+    with pytest.raises(BankError) as caught:
+        match_versions(bank, [V1], "Demo")
+    assert [str(p) for p in caught.value.problems] == [
+        "quizzes/demo.yaml:37: not_examined: clause 9.9 is in none of Demo's policy versions"]

@@ -107,3 +107,29 @@ def test_no_reviewed_question_is_a_generator_draft():
         drafts = {q["stem"] for q in draft_bank(policy(slug), slug)["questions"]}
         copied = [q.id for q in bank(slug).questions if q.reviewed and q.stem in drafts]
         assert not copied, f"{slug}: reviewed questions copied from a draft: {copied}"
+
+
+#: Words a silent question's explanation uses to say the policy is silent.
+SILENT_WORDS = ("does not say", "does not cover", "does not mention", "says nothing", "has no rule", "has no specific rule",
+                "names no one", "no rule on")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_silent_questions_are_marked_and_say_so(slug):
+    """A question keyed to "the policy has no specific rule" is marked silent, and its explanation says so."""
+    for q in bank(slug).questions:
+        keyed = [o["text"] for o in q.options if o["id"] in q.correct]
+        assert q.silent == any(t.startswith("The policy has no specific rule") for t in keyed), q.id
+        if q.silent:
+            assert any(w in q.explanation for w in SILENT_WORDS), f"{q.id}: the explanation must say the policy is silent"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_must_clause_is_examined_or_excluded_with_a_reason(slug):
+    """Against the seed as parsed: each must / must-not clause is cited by a reviewed question or excluded."""
+    refs = {c.ref for s in policy(slug).sections for c in s.clauses if c.modality in OBLIGATIONS}
+    cited = {ref for q in bank(slug).questions if q.drawable for ref in q.clauses}
+    excluded = bank(slug).exclusions()
+    assert not refs - cited - set(excluded), f"{slug}: neither examined nor excluded: {sorted(refs - cited - set(excluded))}"
+    assert set(excluded) <= refs, f"{slug}: excluded but not a must / must-not clause: {sorted(set(excluded) - refs)}"
+    assert all(reason.strip() for reason in excluded.values())
