@@ -11,7 +11,8 @@ from modules.certificates.codes import group_code, normalise_code
 from modules.certificates.forms import CodeForm, RevokeForm, UploadCheckForm
 from modules.certificates.status import certificate_status
 from modules.core.capabilities import require
-from modules.core.extensions import db, limiter
+from modules.core.extensions import limiter
+from modules.core.formview import submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 
@@ -59,6 +60,10 @@ def manage():
     return render_template("certificates/manage.html", rows=rows)
 
 
+def _not_on_form(_form, _exc) -> None:
+    """The revoke page shows a refusal above the form, linked to the reason box (see revoke.html)."""
+
+
 @bp.route("/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
 @require("certificates:revoke")
 def revoke(certificate_id: int):
@@ -67,17 +72,15 @@ def revoke(certificate_id: int):
     now = utcnow()
     form = RevokeForm()
     error = None
-    if cert.revoked_at is None and form.validate_on_submit():
-        try:
-            services.revoke_certificate(cert, actor=current_user, reason=form.reason.data, now=now)
-        except services.CertificateError as exc:
-            db.session.rollback()
-            error = str(exc)
-        else:
-            db.session.commit()
+    if cert.revoked_at is None:
+        outcome = submit(form, lambda: services.revoke_certificate(cert, actor=current_user,
+                                                                   reason=form.reason.data, now=now),
+                         refusals=services.CertificateError, show=_not_on_form)
+        if outcome.done:
             flash(f"Certificate {group_code(cert.code)} of {cert.user.name} has been revoked.", "success")
             return redirect(url_for("certificates.manage"))
-    elif request.method == "POST" and cert.revoked_at is not None:
+        error = str(outcome.refused) if outcome.refused else None
+    elif request.method == "POST":
         error = "This certificate has already been revoked"
     status = 400 if (form.errors or error) else 200
     return render_template("certificates/revoke.html", cert=cert, form=form, error=error,

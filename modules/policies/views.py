@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_
 from flask_login import current_user, login_required
 
 from modules.core.capabilities import require
-from modules.core.extensions import db
+from modules.core.formview import show_refusal, submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import format_date, utcnow
 from modules.core.web import bad_request
@@ -50,6 +50,13 @@ def _version_or_404(version_id: int, *, lock: bool = False):
     if not current_user.can(PUBLISH):
         abort(403)
     return version
+
+
+def _on_field_or_400(form, exc: services.VersionError) -> None:
+    """A refusal about a field is shown on it; one about nothing the person typed is a 400."""
+    if exc.field is None:
+        raise bad_request(exc.message) from exc
+    show_refusal(form, exc)
 
 
 def _check_date_boxes() -> None:
@@ -111,17 +118,10 @@ def publish(version_id: int):
         return redirect(url_for("policies.version", version_id=version.id))
     _check_date_boxes()
     form = PublishForm()
-    if not form.validate_on_submit():
-        return _render_version(version, publish_form=form, status=400)
-    try:
-        services.publish_draft(version, effective_on=form.effective_on.data, now=utcnow())
-    except services.VersionError as exc:
-        db.session.rollback()
-        if exc.field is None:
-            raise bad_request(exc.message) from exc
-        getattr(form, exc.field).errors = [exc.message]
+    outcome = submit(form, lambda: services.publish_draft(version, effective_on=form.effective_on.data, now=utcnow()),
+                     refusals=services.VersionError, show=_on_field_or_400)
+    if not outcome.done:
         return _render_version(_version_or_404(version_id), publish_form=form, status=400)
-    db.session.commit()
     flash(f"{version.label.capitalize()} is published. Staff now train on it.", "success")
     return redirect(url_for("policies.version", version_id=version.id))
 
@@ -133,16 +133,9 @@ def next_review(version_id: int):
     version = _version_or_404(version_id, lock=True)
     _check_date_boxes()
     form = ReviewDateForm()
-    if not form.validate_on_submit():
-        return _render_version(version, review_form=form, status=400)
-    try:
-        services.set_next_review(version, form.next_review_on.data, now=utcnow())
-    except services.VersionError as exc:
-        db.session.rollback()
-        if exc.field is None:
-            raise bad_request(exc.message) from exc
-        form.next_review_on.errors = [exc.message]
+    outcome = submit(form, lambda: services.set_next_review(version, form.next_review_on.data, now=utcnow()),
+                     refusals=services.VersionError, show=_on_field_or_400)
+    if not outcome.done:
         return _render_version(_version_or_404(version_id), review_form=form, status=400)
-    db.session.commit()
     flash(f"The next review of {version.label} is now due on {format_date(form.next_review_on.data)}.", "success")
     return redirect(url_for("policies.version", version_id=version.id))

@@ -1,0 +1,68 @@
+"""The form-view helper every form view uses: validate, call the service, commit once — or show why not.
+
+    outcome = submit(form, lambda: services.revoke_grant(...), refusals=services.AccessError)
+    if outcome.done:
+        flash(...)
+        return redirect(...)
+    return render_template(..., form=form), 400
+
+Services add and flush; `submit` is where the view's one commit happens. A refusal the service raises (its
+package's error class) rolls the transaction back and is shown on the form: on the field it names
+(`exc.field`), else at the top. Any other exception rolls back and propagates, for the view to answer
+(a unique-key race, say).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask_wtf import FlaskForm
+
+from modules.core.extensions import db
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What became of a submitted form: `done` with the service's `result`, or not (invalid or `refused`)."""
+
+    done: bool
+    result: T | None = None
+    #: The service's refusal, already shown on the form (None when the form did not validate).
+    refused: Exception | None = None
+
+
+def show_refusal(form: FlaskForm, exc: Exception) -> None:
+    """Show a service's refusal on the form: on the field it names (`exc.field`), else at the top."""
+    message = getattr(exc, "message", None) or str(exc)
+    name = getattr(exc, "field", None)
+    field = form._fields.get(name) if name else None
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+def submit(form: FlaskForm, action: Callable[[], T], *,
+           refusals: type[Exception] | tuple[type[Exception], ...] = (),
+           show: Callable[[FlaskForm, Any], None] = show_refusal,
+           validated: bool | None = None) -> Outcome[T]:
+    """Validate the form (unless the view already did: `validated`), call `action` and commit once.
+
+    A refusal (an instance of `refusals`) rolls back and is shown on the form with `show`; anything else
+    rolls back and propagates. Nothing is called when the form is not valid.
+    """
+    if not (form.validate_on_submit() if validated is None else validated):
+        return Outcome(False)
+    try:
+        result = action()
+        db.session.commit()
+    except refusals as exc:
+        db.session.rollback()
+        show(form, exc)
+        return Outcome(False, refused=exc)
+    except BaseException:
+        db.session.rollback()
+        raise
+    return Outcome(True, result)
