@@ -30,7 +30,7 @@ from modules.access.models import CLOSED, PENDING
 from modules.access.rules import ACCOUNT_ROLES, rules_for
 from modules.access.status import REASON_TEXT, grant_state
 from modules.core.capabilities import require
-from modules.core.extensions import db
+from modules.core.formview import flash_refusal, refusal_is_400, submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import format_date, utcnow
 from modules.core.web import bad_request
@@ -115,7 +115,24 @@ def _choice_tampered(form, *names) -> bool:
     return False
 
 
+def _submit(form, action, valid: bool):
+    """The shared form-view helper with access's refusals shown on their fields (see _apply_error)."""
+    return submit(form, action, validated=valid, refusals=services.AccessError, show=_apply_error)
+
+
+def _on_comment(form, exc: services.AccessError) -> None:
+    """A decision's refusal is shown above the form, and on the comment box when it is about the comment."""
+    if exc.field == "comment":
+        form.comment.errors = [*form.comment.errors, exc.message]
+
+
+def _forbidden(outcome):
+    """The refusal when the trust's policy forbids the request (the page quotes its clause), else None."""
+    return outcome.refused if isinstance(outcome.refused, services.ForbiddenRequest) else None
+
+
 def _apply_error(form, exc: services.AccessError) -> None:
+    """Show a refusal on the field it names (a trust question's field too), else at the top."""
     field = form._fields.get(exc.field) if exc.field else None
     if field is None and exc.field:
         field = form._fields.get(question_field(exc.field))
@@ -208,23 +225,13 @@ def new_account():
         valid = form.validate_on_submit()
         if not valid and _choice_tampered(form, "platform", "owner", "status"):
             raise bad_request(FOREIGN_CHOICE)
-        if valid:
-            try:
-                created = services.register_account(
-                    current_user, platform=form.platform.data, handle=form.handle.data,
-                    academy=_owner(form.owner.data), purpose=form.purpose.data, status=form.status.data,
-                    now=utcnow())
-                db.session.commit()
-            except services.ForbiddenRequest as exc:
-                db.session.rollback()
-                forbidden = exc
-                _apply_error(form, exc)
-            except services.AccessError as exc:
-                db.session.rollback()
-                _apply_error(form, exc)
-            else:
-                flash(f"{created.handle} has been added to the register.", "success")
-                return redirect(url_for("access.account", account_id=created.id))
+        outcome = _submit(form, lambda: services.register_account(
+            current_user, platform=form.platform.data, handle=form.handle.data, academy=_owner(form.owner.data),
+            purpose=form.purpose.data, status=form.status.data, now=utcnow()), valid)
+        if outcome.done:
+            flash(f"{outcome.result.handle} has been added to the register.", "success")
+            return redirect(url_for("access.account", account_id=outcome.result.id))
+        forbidden = _forbidden(outcome)
     note, note_quotes = _note(rules)
     return render_template("access/account_form.html", form=form, note=note, note_quotes=note_quotes,
                            forbidden=forbidden), \
@@ -238,16 +245,12 @@ def account_status(account_id: int):
     found = _account_or_404(account_id)
     _capable("register:manage", found.academy_id)
     form = AccountStatusForm()
-    if not form.validate_on_submit():
-        if _choice_tampered(form, "status"):
-            raise bad_request(FOREIGN_CHOICE)
-        return _render_account(found, form, 400)
-    try:
-        services.set_account_status(current_user, found, form.status.data, now=utcnow())
-        db.session.commit()
-    except services.AccessError as exc:
-        db.session.rollback()
-        _apply_error(form, exc)
+    valid = form.validate_on_submit()
+    if not valid and _choice_tampered(form, "status"):
+        raise bad_request(FOREIGN_CHOICE)
+    outcome = _submit(form, lambda: services.set_account_status(current_user, found, form.status.data, now=utcnow()),
+                     valid)
+    if not outcome.done:
         return _render_account(found, form, 400)
     flash(f"The account is now {found.status}.", "success")
     return redirect(url_for("access.account", account_id=found.id))
@@ -261,18 +264,14 @@ def revoke_grant(grant_id: int):
     _capable("register:manage", grant.account.academy_id)
     now = utcnow()
     form = RevokeGrantForm()
-    if grant.removed_at is None and form.validate_on_submit():
-        try:
-            services.revoke_grant(current_user, grant, reason=form.reason.data, now=now)
-            db.session.commit()
-        except services.AccessError as exc:
-            db.session.rollback()
-            _apply_error(form, exc)
-        else:
-            flash(f"{grant.user.name}'s access has been removed.", "success")
-            return redirect(url_for("access.account", account_id=grant.account_id))
-    elif request.method == "POST" and _choice_tampered(form, "reason"):
+    valid = grant.removed_at is None and form.validate_on_submit()
+    if not valid and request.method == "POST" and _choice_tampered(form, "reason"):
         raise bad_request(FOREIGN_CHOICE)
+    outcome = _submit(form, lambda: services.revoke_grant(current_user, grant, reason=form.reason.data, now=now),
+                     valid)
+    if outcome.done:
+        flash(f"{grant.user.name}'s access has been removed.", "success")
+        return redirect(url_for("access.account", account_id=grant.account_id))
     return render_template("access/revoke_grant.html", grant=grant, form=form, state=grant_state(grant, now)), \
         400 if (form.errors or form.form_errors) else 200
 
@@ -370,22 +369,14 @@ def request_join():
         valid = form.validate_on_submit()
         if not valid and _choice_tampered(form, "account", "role"):
             raise bad_request(FOREIGN_CHOICE)
-        if valid:
-            chosen = queries.account_in_trust(trust.id, form.account.data) or abort(400)
-            try:
-                made = services.request_join(current_user, chosen, role=form.role.data, reason=form.reason.data,
-                                             now=utcnow())
-                db.session.commit()
-            except services.ForbiddenRequest as exc:
-                db.session.rollback()
-                forbidden = exc
-                _apply_error(form, exc)
-            except services.AccessError as exc:
-                db.session.rollback()
-                _apply_error(form, exc)
-            else:
-                flash("Your request has been sent.", "success")
-                return redirect(url_for("access.request_detail", request_id=made.id))
+        chosen = (queries.account_in_trust(trust.id, form.account.data) or abort(400)) if valid else None
+        outcome = _submit(form, lambda: services.request_join(current_user, chosen, role=form.role.data,
+                                                             reason=form.reason.data, now=utcnow()),
+                         valid)
+        if outcome.done:
+            flash("Your request has been sent.", "success")
+            return redirect(url_for("access.request_detail", request_id=outcome.result.id))
+        forbidden = _forbidden(outcome)
     return _form_page("access/request_join.html", form, rules, 400 if (form.errors or form.form_errors) else 200,
                       forbidden=forbidden)
 
@@ -419,25 +410,16 @@ def request_new_account():
                 forbidden = exc
                 _apply_error(form, exc)
                 valid = False
-        if valid:
-            answers = {item.key: form[question_field(item.key)].data
-                       for item in (rules.request_form.fields if rules.request_form else ())}
-            try:
-                made = services.request_new_account(
-                    current_user, platform=form.platform.data, handle=form.handle.data,
-                    academy=_owner(form.owner.data), purpose=form.purpose.data, role=form.role.data,
-                    reason=form.reason.data, answers=answers, now=utcnow())
-                db.session.commit()
-            except services.ForbiddenRequest as exc:
-                db.session.rollback()
-                forbidden = exc
-                _apply_error(form, exc)
-            except services.AccessError as exc:
-                db.session.rollback()
-                _apply_error(form, exc)
-            else:
-                flash("Your request has been sent.", "success")
-                return redirect(url_for("access.request_detail", request_id=made.id))
+        answers = {item.key: form[question_field(item.key)].data
+                   for item in (rules.request_form.fields if rules.request_form else ())}
+        outcome = _submit(form, lambda: services.request_new_account(
+            current_user, platform=form.platform.data, handle=form.handle.data, academy=_owner(form.owner.data),
+            purpose=form.purpose.data, role=form.role.data, reason=form.reason.data, answers=answers,
+            now=utcnow()), valid)
+        if outcome.done:
+            flash("Your request has been sent.", "success")
+            return redirect(url_for("access.request_detail", request_id=outcome.result.id))
+        forbidden = _forbidden(outcome) or forbidden
     return _form_page("access/request_new_account.html", form, rules,
                       400 if (form.errors or form.form_errors) else 200, forbidden=forbidden)
 
@@ -498,21 +480,17 @@ def decide(request_id: int):
             raise bad_request("The decision form was incomplete, so nothing was changed. Reload the page and try again.")
         return _render_request(found, form=form, error="Choose approve or refuse.", code=400)
     try:
-        services.decide(current_user, found, step=int(form.step.data), approve=bool(form.approve.data),
-                        comment=form.comment.data, now=utcnow())
-        db.session.commit()
-    except services.StaleDecision as exc:
-        db.session.rollback()
-        return _render_request(found, error=exc.message, code=409)
-    except services.AccessError as exc:
-        db.session.rollback()
-        if exc.field == "comment":
-            form.comment.errors = [*form.comment.errors, exc.message]
-        return _render_request(found, form=form, error=exc.message, code=400)
+        outcome = submit(form, lambda: services.decide(current_user, found, step=int(form.step.data),
+                                                       approve=bool(form.approve.data), comment=form.comment.data,
+                                                       now=utcnow()),
+                         validated=True, refusals=services.AccessError, show=_on_comment)
     except IntegrityError:  # a concurrent twin decided the same step first
-        db.session.rollback()
         return _render_request(found, error="This step has already been decided, so nothing was changed.",
                                code=409)
+    if isinstance(outcome.refused, services.StaleDecision):
+        return _render_request(found, error=outcome.refused.message, code=409)
+    if outcome.refused:
+        return _render_request(found, form=form, error=outcome.refused.message, code=400)
     flash("Your decision has been recorded." + (" Access has been granted." if found.status == "approved" else ""),
           "success")
     return redirect(url_for("access.request_detail", request_id=found.id))
@@ -528,13 +506,8 @@ def withdraw_request(request_id: int):
     form = WithdrawForm()
     if not form.validate_on_submit():
         raise bad_request("The form had expired, so nothing was changed. Reload the page and try again.")
-    try:
-        services.withdraw(current_user, found, now=utcnow())
-        db.session.commit()
-    except services.AccessError as exc:
-        db.session.rollback()
-        flash(exc.message, "info")
-    else:
+    if submit(form, lambda: services.withdraw(current_user, found, now=utcnow()), validated=True,
+              refusals=services.AccessError, show=flash_refusal).done:
         flash("Your request has been withdrawn.", "success")
     return redirect(url_for("access.request_detail", request_id=found.id))
 
@@ -582,14 +555,11 @@ def training_discussed(user_id: int):
         if linked is None or linked.requester_id != person.id:
             raise bad_request(FOREIGN_CHOICE)
     try:
-        services.record_training_discussed(current_user, person, idempotency_key=form.idempotency_key.data,
-                                           request=linked, now=utcnow())
-        db.session.commit()
-    except services.AccessError as exc:
-        db.session.rollback()
-        raise bad_request(exc.message) from exc
+        submit(form, lambda: services.record_training_discussed(
+            current_user, person, idempotency_key=form.idempotency_key.data, request=linked, now=utcnow()),
+            validated=True, refusals=services.AccessError, show=refusal_is_400)
     except IntegrityError:  # the same form submitted twice at once: the first one counts
-        db.session.rollback()
+        pass
     flash(f"Recorded: you discussed training with {person.name}.", "success")
     if linked is not None:
         return redirect(url_for("access.request_detail", request_id=linked.id))

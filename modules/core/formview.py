@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from flask import flash
 from flask_wtf import FlaskForm
 
 from modules.core.extensions import db
+from modules.core.web import bad_request
 
 T = TypeVar("T")
 
@@ -33,15 +35,29 @@ class Outcome(Generic[T]):
     refused: Exception | None = None
 
 
+def _message(exc: Exception) -> str:
+    return getattr(exc, "message", None) or str(exc)
+
+
 def show_refusal(form: FlaskForm, exc: Exception) -> None:
     """Show a service's refusal on the form: on the field it names (`exc.field`), else at the top."""
-    message = getattr(exc, "message", None) or str(exc)
+    message = _message(exc)
     name = getattr(exc, "field", None)
     field = form._fields.get(name) if name else None
     if field is not None:
         field.errors = [*field.errors, message]
     else:
         form.form_errors.append(message)
+
+
+def flash_refusal(_form: FlaskForm, exc: Exception) -> None:
+    """Show a service's refusal as a message on the page the view redirects to (for one-button forms)."""
+    flash(_message(exc), "info")
+
+
+def refusal_is_400(_form: FlaskForm, exc: Exception) -> None:
+    """Answer a service's refusal with a clear 400 (for forms whose fields the person cannot correct)."""
+    raise bad_request(_message(exc)) from exc
 
 
 def submit(form: FlaskForm, action: Callable[[], T], *,
