@@ -6,8 +6,8 @@ from markupsafe import Markup
 
 from modules.assessments import queries, services, types
 from modules.assessments.forms import StartQuizForm, quiz_form
+from modules.core import formview
 from modules.core.capabilities import require
-from modules.core.extensions import db
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
@@ -43,17 +43,20 @@ def quiz_home():
 @require("training:take")
 def start():
     """Draw a fresh attempt (or go back to the open one); refused until every module is read."""
-    if not StartQuizForm().validate_on_submit():
+    form = StartQuizForm()
+    if not form.validate_on_submit():
         abort(400)
     version = current_version(current_user.trust_id) or abort(404)
-    try:
-        attempt = services.start_or_resume(current_user, version, now=utcnow())
-    except services.QuizNotOpen as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
+    outcome = formview.submit(form, lambda: services.start_or_resume(current_user, version, now=utcnow()),
+                              validated=True, refusals=services.QuizNotOpen, show=_warn)
+    if not outcome.done:
         return redirect(url_for("assessments.quiz_home"))
-    db.session.commit()
-    return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
+    return redirect(url_for("assessments.attempt", attempt_id=outcome.result.id))
+
+
+def _warn(_form, exc: services.QuizNotOpen) -> None:
+    """Why the quiz is not open yet, shown on the quiz page."""
+    flash(str(exc), "warning")
 
 
 def _render_attempt(attempt, form):
@@ -95,15 +98,12 @@ def submit(attempt_id: int):
     except services.TamperedSubmission as exc:
         raise bad_request(str(exc)) from exc
     form = quiz_form(attempt)
-    if not form.validate_on_submit():
+    outcome = formview.submit(form, lambda: services.submit_attempt(attempt, answers, now=utcnow()),
+                              refusals=services.TamperedSubmission, show=formview.refusal_is_400)
+    if not outcome.done:
         if "csrf_token" in form.errors:
             abort(400)
         return _render_attempt(attempt, form)
-    try:
-        services.submit_attempt(attempt, answers, now=utcnow())
-    except services.TamperedSubmission as exc:
-        raise bad_request(str(exc)) from exc
-    db.session.commit()
     return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
 
 
