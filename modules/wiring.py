@@ -13,7 +13,7 @@ from modules.access.receivers import check_register_rules
 from modules.access.versions import warn_before_lapse
 from modules.assessments.receivers import load_quiz_banks
 from modules.assessments.versions import quiz_bank_check
-from modules.attestation.signals import acknowledged
+from modules.attestation.signals import acknowledged, consent_declined, withdrawn
 from modules.certificates.receivers import issue_on_acknowledgement
 from modules.people.signals import demo_seeded, staff_imported, staff_invited, staff_left
 from modules.policies.signals import content_synced, version_published
@@ -24,6 +24,7 @@ from modules.tracking.receivers import (
     close_leaver,
     complete_assignment,
     send_invitation,
+    tell_hr_and_dpo_of_consent,
 )
 from modules.tracking.versions import on_version_published
 
@@ -44,7 +45,10 @@ def wire(app: Flask) -> None:
     # (Access grants derive from the certificate; nothing is connected for them.)
     acknowledged.connect(issue_on_acknowledgement, weak=False)
     acknowledged.connect(complete_assignment, weak=False)
-    # attestation's declined, withdrawn and consent_given are sent for whoever needs them; nobody listens yet.
+    # A person declines or withdraws monitoring consent (its own decision): HR and the DPO are emailed.
+    consent_declined.connect(tell_hr_and_dpo_of_consent, weak=False)
+    withdrawn.connect(tell_hr_and_dpo_of_consent, weak=False)
+    # attestation's declined and consent_given are sent for whoever needs them; nobody listens yet.
 
     # HR reviews a draft version: the page shows assessments' quiz bank check (an answer, so passed in).
     use_quiz_bank_check(app, quiz_bank_check)

@@ -3,8 +3,23 @@
 import secrets
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 #: An idempotency key as new_idempotency_key makes it.
@@ -43,10 +58,25 @@ class RecordForm(_Signed):
     submit = SubmitField("Record acknowledgement", widget=GovSubmitInput())
 
 
-class WithdrawConsentForm(_Keyed):
-    """One button: withdraw monitoring consent."""
+#: The two answers to the consent question (a separate decision from acknowledging the policy).
+CONSENT_CHOICES = [("yes", "Yes, I consent to this monitoring"), ("no", "No, I do not consent")]
+#: The same question on HR's paper-form page: what the person chose on the form.
+PAPER_CONSENT_CHOICES = [("yes", "They gave consent on the form"),
+                         ("no", "They did not give consent (recorded as consent declined)")]
 
-    submit = SubmitField("Withdraw my consent", widget=GovSubmitInput())
+
+def consent_choice(value: str | None) -> bool | None:
+    """The consent radio's answer as True (yes), False (no) or None (not answered)."""
+    return {"yes": True, "no": False}.get(value or "")
+
+
+class WithdrawConsentForm(_Keyed):
+    """The confirmation page: an optional reason, then withdraw monitoring consent."""
+
+    reason = TextAreaField("Why are you withdrawing consent? (optional)", widget=GovCharacterCount(),
+                           validators=[Optional(), Length(max=1000, message="Keep the reason to 1000 characters "
+                                                                                    "or fewer")])
+    submit = SubmitField("Yes, withdraw my consent", widget=GovSubmitInput())
 
 
 class GiveConsentForm(_Keyed):
@@ -64,7 +94,14 @@ def statement_field(key: str) -> str:
     return f"statement_{key}"
 
 
-def with_statements(form_class, statements):
-    """A subclass of the form with one unticked BooleanField per statement."""
-    fields = {statement_field(s.key): BooleanField(s.sentence, default=False) for s in statements}
+def with_statements(form_class, statements, *, consent_question: bool = False, paper: bool = False):
+    """A subclass of the form with one unticked BooleanField per acknowledged statement (never the consent
+    statement), and, when asked for, the consent question: two radios, neither chosen."""
+    fields = {statement_field(s.key): BooleanField(s.sentence, default=False) for s in statements
+              if not s.is_consent}
+    if consent_question:
+        label = ("On the paper form, did the person consent to monitoring?" if paper
+                 else "Do you consent to the monitoring described above?")
+        fields["consent"] = RadioField(label, widget=GovRadioInput(), validate_choice=False,
+                                       choices=PAPER_CONSENT_CHOICES if paper else CONSENT_CHOICES)
     return type(form_class.__name__, (form_class,), fields)

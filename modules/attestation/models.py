@@ -21,12 +21,17 @@ from modules.core.extensions import db
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
 
-#: Decisions an acknowledgement event records.
+#: Decisions an acknowledgement event records. The policy (acknowledged / declined) and monitoring consent
+#: (consent given / consent declined / consent withdrawn) are separate decisions, each its own event.
 ACKNOWLEDGED, DECLINED, CONSENT_WITHDRAWN, CONSENT_GIVEN = ("acknowledged", "declined", "consent withdrawn",
                                                             "consent given")
+CONSENT_DECLINED = "consent declined"
+#: The decisions about monitoring consent (never part of a policy acknowledgement event).
+CONSENT_DECISIONS = (CONSENT_GIVEN, CONSENT_DECLINED, CONSENT_WITHDRAWN)
 #: What a statement row records. "notice acknowledged" is deliberately not consent.
 MEANING_ACKNOWLEDGED, MEANING_CONSENTED, MEANING_NOTICE = "acknowledged", "consented", "notice acknowledged"
 MEANING_DECLINED, MEANING_WITHDRAWN = "declined", "consent withdrawn"
+MEANING_CONSENT_DECLINED = "consent declined"
 
 
 class LedgerEntry(db.Model):
@@ -80,7 +85,7 @@ class Acknowledgement(db.Model):
     policy_sha256: Mapped[str] = mapped_column(String(64))
     #: sha256 over the statements shown, in order (see statements.statements_digest).
     statements_sha256: Mapped[str] = mapped_column(String(64))
-    #: "acknowledged", "declined", "consent withdrawn" or "consent given".
+    #: "acknowledged", "declined" (the policy); "consent given", "consent declined", "consent withdrawn".
     decision: Mapped[str] = mapped_column(String(30))
     #: The passed quiz attempt the acknowledgement rests on (null on paper records without one).
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_attempt.id"))
@@ -149,7 +154,7 @@ class AcknowledgementStatement(db.Model):
     text: Mapped[str] = mapped_column(Text)
     #: sha256 of `text` (UTF-8).
     text_sha256: Mapped[str] = mapped_column(String(64))
-    #: "acknowledged", "consented", "notice acknowledged", "declined" or "consent withdrawn".
+    #: "acknowledged", "consented", "notice acknowledged", "declined", "consent declined" or "consent withdrawn".
     meaning: Mapped[str] = mapped_column(String(30))
     #: The earlier statement row this one follows (null for the original).
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("acknowledgement_statement.id"))
@@ -177,7 +182,8 @@ class AcknowledgementPersonal(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     #: Browser user agent of that request.
     user_agent: Mapped[str | None] = mapped_column(String(400))
-    #: HR's note when recording on someone's behalf (free text, so kept with the personal data).
+    #: Free text, so kept with the personal data: HR's note when recording on someone's behalf, or the
+    #: person's reason for withdrawing consent (optional).
     note: Mapped[str | None] = mapped_column(Text)
 
     acknowledgement: Mapped[Acknowledgement] = relationship(back_populates="personal")

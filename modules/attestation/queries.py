@@ -6,6 +6,8 @@ from sqlalchemy.orm import selectinload
 from modules.assessments.queries import latest_passed_attempt
 from modules.attestation.ledger import entry_for
 from modules.attestation.models import (
+    CONSENT_DECISIONS,
+    CONSENT_DECLINED,
     CONSENT_GIVEN,
     CONSENT_WITHDRAWN,
     DECLINED,
@@ -15,10 +17,12 @@ from modules.attestation.models import (
     LedgerEntry,
 )
 from modules.core.extensions import db
-from modules.people.models import User
+from modules.people.models import Role, RoleAssignment, User
 
 #: Decisions HR is shown in its overview, besides records made on someone's behalf.
-HR_DECISIONS = (DECLINED, CONSENT_WITHDRAWN, CONSENT_GIVEN)
+HR_DECISIONS = (DECLINED, CONSENT_DECLINED, CONSENT_WITHDRAWN, CONSENT_GIVEN)
+#: The capability that sees monitoring-consent decisions (HR and the DPO) and is told of declines/withdrawals.
+CONSENT_VIEW = "consent:view"
 
 
 def by_idempotency_key(key: str) -> Acknowledgement | None:
@@ -73,13 +77,52 @@ def for_person(user: User) -> list[Acknowledgement]:
 
 
 def receipt_for(viewer: User, ack_id: int) -> Acknowledgement | None:
-    """An acknowledgement the viewer may see: their own, or any in their trust with attestation:record."""
+    """An acknowledgement the viewer may see: their own, any in their trust with attestation:record, or a
+    consent decision with consent:view (the DPO)."""
     ack = db.session.get(Acknowledgement, ack_id)
     if ack is None or ack.trust_id != viewer.trust_id:
         return None
     if ack.user_id == viewer.id or viewer.can("attestation:record"):
         return ack
+    if ack.decision in CONSENT_DECISIONS and viewer.can(CONSENT_VIEW):
+        return ack
     return None
+
+
+def consent_events(trust_id: int) -> list[Acknowledgement]:
+    """Every monitoring-consent decision in the trust (given, declined, withdrawn), newest first."""
+    return list(db.session.scalars(
+        select(Acknowledgement).where(Acknowledgement.trust_id == trust_id,
+                                      Acknowledgement.decision.in_(CONSENT_DECISIONS))
+        .options(selectinload(Acknowledgement.user), selectinload(Acknowledgement.version),
+                 selectinload(Acknowledgement.personal), selectinload(Acknowledgement.statements))
+        .order_by(Acknowledgement.created_at.desc(), Acknowledgement.id.desc())))
+
+
+def standing_consent(events: list[Acknowledgement]) -> dict[int, Acknowledgement]:
+    """Per person, their latest consent decision among the events (newest first, as consent_events gives)."""
+    standing: dict[int, Acknowledgement] = {}
+    for event in events:
+        standing.setdefault(event.user_id, event)
+    return standing
+
+
+def consent_decision_of(user_id: int, version_id: int) -> Acknowledgement | None:
+    """The event of the person's standing consent decision on the version, if they made one."""
+    state = statement_state(user_id, version_id).get("monitoring")
+    return state.acknowledgement if state is not None and state.kind == "consent" else None
+
+
+def consent_viewers(trust_id: int) -> list[User]:
+    """The trust's active people who see consent decisions (consent:view): told of declines and withdrawals."""
+    role_ids = [role.id for role in db.session.scalars(select(Role).where(Role.trust_id == trust_id))
+                if CONSENT_VIEW in (role.capabilities or [])]
+    if not role_ids:
+        return []
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(User.trust_id == trust_id, User.active.is_(True), RoleAssignment.role_id.in_(role_ids))
+        .distinct().order_by(User.id)))
 
 
 def ledger_entry(ack: Acknowledgement) -> LedgerEntry | None:
@@ -88,7 +131,8 @@ def ledger_entry(ack: Acknowledgement) -> LedgerEntry | None:
 
 
 def hr_events(trust_id: int) -> list[Acknowledgement]:
-    """Declines, consent withdrawals and re-consents, and records made from paper forms, newest first."""
+    """Declines (of the policy or of consent), consent withdrawals and re-consents, and records made from paper
+    forms, newest first."""
     return list(db.session.scalars(
         select(Acknowledgement).where(Acknowledgement.trust_id == trust_id,
                                       or_(Acknowledgement.decision.in_(HR_DECISIONS),

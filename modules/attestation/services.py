@@ -1,10 +1,11 @@
-"""Attestation use-cases: acknowledge, decline, withdraw or give consent, record from a paper form, erase.
+"""Attestation use-cases: acknowledge, decline, give / decline / withdraw consent, record a paper form, erase.
 
 Each writes the append-only record, its personal-data row and its ledger entry, then sends its signal,
 all in the caller's transaction. Add and flush; never commit. Every use-case first takes the trust's
 ledger lock, then looks up its idempotency key, so a repeated submission finds the first one's record.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,9 +15,11 @@ from modules.attestation import evidence, queries, signals
 from modules.attestation.ledger import append_entry, lock_trust, new_salt
 from modules.attestation.models import (
     ACKNOWLEDGED,
+    CONSENT_DECLINED,
     CONSENT_GIVEN,
     CONSENT_WITHDRAWN,
     DECLINED,
+    MEANING_CONSENT_DECLINED,
     MEANING_CONSENTED,
     MEANING_DECLINED,
     MEANING_WITHDRAWN,
@@ -25,15 +28,24 @@ from modules.attestation.models import (
     AcknowledgementStatement,
     LedgerEntry,
 )
-from modules.attestation.statements import Statement, statements_digest, statements_for
+from modules.attestation.statements import (
+    Statement,
+    acknowledged_statements,
+    consent_is_condition,
+    consent_statement,
+    statements_digest,
+    statements_for,
+)
 from modules.core.extensions import db
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
 
 #: Ledger entry kind per decision.
 LEDGER_KIND = {ACKNOWLEDGED: "acknowledgement", DECLINED: "decline", CONSENT_WITHDRAWN: "withdrawal",
-               CONSENT_GIVEN: "consent"}
+               CONSENT_GIVEN: "consent", CONSENT_DECLINED: "consent_declined"}
 PAPER_FORM = "paper form"
+#: Longest reason for withdrawing consent, in characters.
+REASON_MAX = 1000
 
 
 class AttestationError(ValueError):
@@ -144,12 +156,61 @@ def _signed_rows(user: User, version: PolicyVersion, statements: list[Statement]
     return [_row(s, s.agreed_meaning, state.get(s.key)) for s in statements]
 
 
+def _consent_key(idempotency_key: str) -> str:
+    """The idempotency key of the consent decision made by the same submission as an acknowledgement."""
+    return hashlib.sha256(f"{idempotency_key}:consent".encode()).hexdigest()
+
+
+def _consent_choice_needed(user: User, version: PolicyVersion, statement: Statement | None) -> bool:
+    """Whether this submission must carry a consent choice: the trust asks for consent and the person has no
+    standing consent decision on the version (or has one that is not consent, where consent is a condition)."""
+    if statement is None:
+        return False
+    state = queries.statement_state(user.id, version.id).get(statement.key)
+    if state is None:
+        return True
+    return consent_is_condition(user.trust) and state.meaning != MEANING_CONSENTED
+
+
+def _check_consent_choice(user: User, version: PolicyVersion, statement: Statement | None,
+                          consent: bool | None) -> bool:
+    """Refuse a missing choice, or a "no" where the trust's rules make consent a condition; True when a
+    consent decision is to be recorded with this submission."""
+    if not _consent_choice_needed(user, version, statement):
+        return False
+    if consent is None:
+        raise AttestationError("Choose whether you consent to the monitoring described", field="consent")
+    if not consent and consent_is_condition(user.trust):
+        raise AttestationError("Your trust's rules make consent to monitoring a condition of acknowledging the "
+                               "policy (a trust setting). Choose “Yes” to acknowledge, or “I do not agree”.",
+                               field="consent")
+    return True
+
+
+def _record_consent(user: User, version: PolicyVersion, statement: Statement, *, consent: bool, origin: Origin,
+                    idempotency_key: str, now: datetime, typed_name: str | None, actor: User | None = None,
+                    note: str | None = None) -> Acknowledgement:
+    """Write a consent decision (given or declined) as its own event, superseding any earlier one; announce it."""
+    state = queries.statement_state(user.id, version.id).get(statement.key)
+    meaning = MEANING_CONSENTED if consent else MEANING_CONSENT_DECLINED
+    decision = CONSENT_GIVEN if consent else CONSENT_DECLINED
+    record = _write(user, version, [_row(statement, meaning, state)], decision=decision, origin=origin,
+                    idempotency_key=idempotency_key, now=now, typed_name=typed_name, actor=actor, note=note,
+                    signed_statements=[statement])
+    (signals.consent_given if consent else signals.consent_declined).send(record, now=now)
+    return record
+
+
 def acknowledge(user: User, version: PolicyVersion, *, ticked, typed_name: str | None, idempotency_key: str,
-                origin: Origin, now: datetime, shown_digest: str | None = None) -> Acknowledgement:
+                origin: Origin, now: datetime, shown_digest: str | None = None,
+                consent: bool | None = None) -> Acknowledgement:
     """Record that the person acknowledges the version (each statement ticked, name typed) and announce it.
 
-    A repeat with the same key, or any submission once they have acknowledged, returns the existing record,
-    unless they have passed the quiz again since (a refresh): then a new record supersedes the old one.
+    Where the trust asks for monitoring consent, `consent` (True or False) is a separate decision recorded
+    as its own event in the same transaction; declining it does not stop the acknowledgement unless the
+    trust's rules make consent a condition. A repeat with the same key, or any submission once they have
+    acknowledged, returns the existing record, unless they have passed the quiz again since (a refresh):
+    then a new record supersedes the old one.
     """
     lock_trust(user.trust_id)
     if (existing := _repeat(idempotency_key, user, ACKNOWLEDGED)) is not None:
@@ -163,16 +224,26 @@ def acknowledge(user: User, version: PolicyVersion, *, ticked, typed_name: str |
     statements = statements_for(user.trust, version)
     if shown_digest is not None and shown_digest != statements_digest(statements):
         raise AttestationError("The statements have changed since the page was shown. Read them again.")
-    rows = _signed_rows(user, version, statements, ticked, typed_name)
+    signed = acknowledged_statements(statements)
+    rows = _signed_rows(user, version, signed, ticked, typed_name)
+    consent_statement_ = consent_statement(statements)
+    record_consent = _check_consent_choice(user, version, consent_statement_, consent)
+    name = " ".join(typed_name.split())
     ack = _write(user, version, rows, decision=ACKNOWLEDGED, origin=origin, idempotency_key=idempotency_key,
-                 now=now, attempt=attempt, typed_name=" ".join(typed_name.split()), signed_statements=statements)
+                 now=now, attempt=attempt, typed_name=name, signed_statements=signed)
+    if record_consent:
+        _record_consent(user, version, consent_statement_, consent=bool(consent), origin=origin,
+                        idempotency_key=_consent_key(idempotency_key), now=now, typed_name=name)
     signals.acknowledged.send(ack, now=now)
     return ack
 
 
 def decline(user: User, version: PolicyVersion, *, idempotency_key: str, origin: Origin,
             now: datetime) -> Acknowledgement:
-    """Record that the person declines to acknowledge the version; declining again returns the first decline."""
+    """Record that the person declines to acknowledge the version; declining again returns the first decline.
+
+    Monitoring consent is not part of it: declining the policy records nothing about consent.
+    """
     lock_trust(user.trust_id)
     if (existing := _repeat(idempotency_key, user, DECLINED)) is not None:
         return existing
@@ -181,7 +252,7 @@ def decline(user: User, version: PolicyVersion, *, idempotency_key: str, origin:
     state = queries.statement_state(user.id, version.id)
     if "policy" in state and state["policy"].meaning == MEANING_DECLINED:
         return state["policy"].acknowledgement
-    statements = statements_for(user.trust, version)
+    statements = acknowledged_statements(statements_for(user.trust, version))
     rows = [_row(s, MEANING_DECLINED, state.get(s.key)) for s in statements]
     ack = _write(user, version, rows, decision=DECLINED, origin=origin, idempotency_key=idempotency_key,
                  now=now, attempt=latest_passed_attempt(user, version), signed_statements=statements)
@@ -190,47 +261,54 @@ def decline(user: User, version: PolicyVersion, *, idempotency_key: str, origin:
 
 
 def withdraw_consent(user: User, version: PolicyVersion, *, idempotency_key: str, origin: Origin,
-                     now: datetime) -> Acknowledgement:
-    """Record that the person withdraws the monitoring consent they gave: a new event linked to it."""
+                     now: datetime, reason: str | None = None) -> Acknowledgement:
+    """Record that the person withdraws the monitoring consent they gave, from `now`, with an optional
+    reason: a new event linked to the consent, announced so HR and the DPO are told."""
     lock_trust(user.trust_id)
     if (existing := _repeat(idempotency_key, user, CONSENT_WITHDRAWN)) is not None:
         return existing
     consent = queries.statement_state(user.id, version.id).get("monitoring")
     if consent is None or consent.kind != "consent" or consent.meaning != MEANING_CONSENTED:
         raise AttestationError("You have no monitoring consent to withdraw")
+    reason = " ".join((reason or "").split()) or None
+    if reason is not None and len(reason) > REASON_MAX:
+        raise AttestationError(f"Keep the reason to {REASON_MAX} characters or fewer", field="reason")
     row = {"key": consent.key, "kind": consent.kind, "clauses": consent.clauses, "text": consent.text,
            "text_sha256": consent.text_sha256, "meaning": MEANING_WITHDRAWN, "supersedes_id": consent.id}
     ack = _write(user, version, [row], decision=CONSENT_WITHDRAWN, origin=origin,
-                 idempotency_key=idempotency_key, now=now)
+                 idempotency_key=idempotency_key, now=now, note=reason)
     signals.withdrawn.send(ack, now=now)
     return ack
 
 
 def give_consent(user: User, version: PolicyVersion, *, ticked: bool, typed_name: str | None,
                  idempotency_key: str, origin: Origin, now: datetime) -> Acknowledgement:
-    """Record monitoring consent given again after a withdrawal (ticked and signed, like the first time)."""
+    """Record monitoring consent given after declining or withdrawing it (ticked and signed)."""
     lock_trust(user.trust_id)
     if (existing := _repeat(idempotency_key, user, CONSENT_GIVEN)) is not None:
         return existing
-    withdrawn = queries.statement_state(user.id, version.id).get("monitoring")
-    if withdrawn is None or withdrawn.meaning != MEANING_WITHDRAWN:
-        raise AttestationError("There is no withdrawn consent to give again")
-    statement = next((s for s in statements_for(user.trust, version) if s.is_consent), None)
+    state = queries.statement_state(user.id, version.id).get("monitoring")
+    if state is None or state.meaning not in (MEANING_WITHDRAWN, MEANING_CONSENT_DECLINED):
+        raise AttestationError("There is no declined or withdrawn consent to give")
+    statement = consent_statement(statements_for(user.trust, version))
     if statement is None:
         raise AttestationError("Your trust does not ask for monitoring consent")
     if not ticked:
         raise NotTicked([statement.key])
     if not names_match(typed_name, user.name):
         raise AttestationError("Type your full name: it must match the name on your record", field="full_name")
-    ack = _write(user, version, [_row(statement, MEANING_CONSENTED, withdrawn)], decision=CONSENT_GIVEN,
-                 origin=origin, idempotency_key=idempotency_key, now=now, typed_name=" ".join(typed_name.split()))
-    signals.consent_given.send(ack, now=now)
-    return ack
+    return _record_consent(user, version, statement, consent=True, origin=origin, idempotency_key=idempotency_key,
+                           now=now, typed_name=" ".join(typed_name.split()))
 
 
 def record_on_behalf(actor: User, person: User, version: PolicyVersion, *, ticked, typed_name: str | None,
-                     note: str, idempotency_key: str, origin: Origin, now: datetime) -> Acknowledgement:
-    """HR records a person's acknowledgement from a signed paper form; flagged, with the actor and a note."""
+                     note: str, idempotency_key: str, origin: Origin, now: datetime,
+                     consent: bool | None = None) -> Acknowledgement:
+    """HR records a person's acknowledgement from a signed paper form; flagged, with the actor and a note.
+
+    Where the trust asks for monitoring consent, `consent` is what the form shows the person chose (True:
+    they gave it; False: they did not), recorded as its own event.
+    """
     if person.trust_id != actor.trust_id or version.trust_id != person.trust_id:
         raise AttestationError("Choose a person from your trust", field="person")
     lock_trust(person.trust_id)
@@ -245,16 +323,28 @@ def record_on_behalf(actor: User, person: User, version: PolicyVersion, *, ticke
         raise AttestationError("Enter a note about the paper form (where it is kept, when it was signed)",
                                field="note")
     statements = statements_for(person.trust, version)
+    signed = acknowledged_statements(statements)
     try:
-        rows = _signed_rows(person, version, statements, ticked, typed_name)
+        rows = _signed_rows(person, version, signed, ticked, typed_name)
     except AttestationError as exc:
         if exc.field == "full_name":
             raise AttestationError("The name as signed must match the person's full name", field="full_name") from exc
         raise
+    statement = consent_statement(statements)
+    try:
+        record_consent = _check_consent_choice(person, version, statement, consent)
+    except AttestationError as exc:
+        raise AttestationError("Choose what the paper form shows about consent to monitoring" if consent is None
+                               else exc.message, field="consent") from exc
     paper = Origin(method=PAPER_FORM, authenticated_at=None, ip=origin.ip, user_agent=origin.user_agent)
+    name = " ".join(typed_name.split())
     ack = _write(person, version, rows, decision=ACKNOWLEDGED, origin=paper, idempotency_key=idempotency_key,
-                 now=now, attempt=latest_passed_attempt(person, version), typed_name=" ".join(typed_name.split()),
-                 actor=actor, note=note.strip(), signed_statements=statements)
+                 now=now, attempt=latest_passed_attempt(person, version), typed_name=name,
+                 actor=actor, note=note.strip(), signed_statements=signed)
+    if record_consent:
+        _record_consent(person, version, statement, consent=bool(consent), origin=paper,
+                        idempotency_key=_consent_key(idempotency_key), now=now, typed_name=name, actor=actor,
+                        note=note.strip())
     signals.acknowledged.send(ack, now=now)
     return ack
 

@@ -16,5 +16,10 @@ declined = signal("declined")
 #: event; its statement's supersedes_id points at the consent withdrawn), now.
 withdrawn = signal("withdrawn")
 
-#: Sent after a person gave monitoring consent again following a withdrawal. Args: sender=Acknowledgement, now.
+#: Sent after a person gave monitoring consent (with their acknowledgement, or again after declining or
+#: withdrawing it). Args: sender=Acknowledgement (decision "consent given"), now.
 consent_given = signal("consent-given")
+
+#: Sent after a person declined monitoring consent (a decision separate from acknowledging the policy).
+#: Args: sender=Acknowledgement (decision "consent declined"), now.
+consent_declined = signal("consent-declined")

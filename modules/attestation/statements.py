@@ -4,9 +4,13 @@ Driven by trusts.yaml `monitoring: {kind: none|notice|consent, clauses: [...]}`:
 policy statement; "consent" and "notice" add a monitoring statement quoting the named clauses of the
 version shown. A trust may reword a statement under `rules.statements.<kind>` (placeholders {title},
 {version}, {trust}, {clauses}).
+
+A consent statement is never part of the acknowledgement: it is its own decision (give or decline),
+recorded as its own event. A notice statement is acknowledged with the policy and never called consent.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,12 +24,19 @@ from modules.policies.models import Clause, PolicyVersion
 #: Default wording per statement kind; the quoted clauses follow the sentence.
 DEFAULT_WORDING = {
     "policy": "I have read and understood {title} ({version}) of {trust}, and I will comply with it.",
-    "consent": ("I consent to the monitoring described in {clauses} of the policy, quoted here. "
-                "I understand that the policy treats my acknowledgement as this consent, and that I can "
-                "withdraw my consent at any time."),
-    "notice": ("I have read the monitoring notice in {clauses} of the policy, quoted here. I understand "
-               "that this tells me about monitoring; it does not ask for my consent."),
+    "consent": ("I consent to the monitoring described in {clauses} of the policy, quoted here. I can "
+                "withdraw this consent at any time; a withdrawal takes effect from when I make it."),
+    "notice": ("I have read the monitoring notice in {clauses} of the policy, quoted here, and I understand "
+               "what it tells me about monitoring."),
 }
+
+#: Words in a consent clause that treat using something, or acknowledging the policy, as consent
+#: (E-ACT 4.3.2: "You consent to such monitoring by your acknowledgement of this Policy and your use of such
+#: resources"). Matched against the clause text, never against a trust's name.
+IMPLIED_CONSENT = re.compile(
+    r"\bby\s+(?:your|their|the\s+employee'?s?|staff)\s+(?:continued\s+)?"
+    r"(?:use|using|acknowledge?ment|acceptance|accepting|signing|signature|access(?:ing)?)\b[^.;]*",
+    re.IGNORECASE)
 
 #: What ticking a statement of each kind records.
 AGREED_MEANING = {"policy": MEANING_ACKNOWLEDGED, "consent": MEANING_CONSENTED, "notice": MEANING_NOTICE}
@@ -98,6 +109,46 @@ def statements_for(trust: Trust, version: PolicyVersion) -> list[Statement]:
     elif kind != "none":
         raise StatementError(f"{trust.slug}: monitoring kind must be none, notice or consent, not {kind!r}")
     return result
+
+
+def consent_statement(statements: list[Statement]) -> Statement | None:
+    """The monitoring-consent statement among them, if the trust asks for consent."""
+    return next((s for s in statements if s.is_consent), None)
+
+
+def acknowledged_statements(statements: list[Statement]) -> list[Statement]:
+    """The statements the policy acknowledgement covers: all but the consent statement (its own decision)."""
+    return [s for s in statements if not s.is_consent]
+
+
+def asks_consent(trust: Trust) -> bool:
+    """Whether the trust's rules ask staff for monitoring consent (rather than giving notice, or nothing)."""
+    return (trust.setting("monitoring") or {}).get("kind") == "consent"
+
+
+def consent_is_condition(trust: Trust) -> bool:
+    """Whether the trust's rules make monitoring consent a condition of acknowledging (default no).
+
+    A condition makes consent not freely given (UK GDPR Art 7(4)); `flask content sync` warns when it is set.
+    """
+    return asks_consent(trust) and bool(trust.setting("consent_is_condition", False))
+
+
+def implied_consent(text: str) -> list[str]:
+    """The phrases of a clause that treat use or acknowledgement as consent, e.g. "by your use of such
+    resources"; empty when the clause does not mention consent or has none."""
+    if not re.search(r"\bconsent", text, re.IGNORECASE):
+        return []
+    return [match.group(0).strip() for match in IMPLIED_CONSENT.finditer(text)]
+
+
+def implied_consent_clauses(version: PolicyVersion) -> list[tuple[str, str]]:
+    """(ref, phrase) for every clause of the version that treats use or acknowledgement as consent."""
+    found = []
+    for clause in db.session.scalars(select(Clause).where(Clause.version_id == version.id,
+                                                          Clause.text.ilike("%consent%")).order_by(Clause.id)):
+        found.extend((clause.ref, phrase) for phrase in implied_consent(clause.text))
+    return found
 
 
 def statements_digest(items) -> str:

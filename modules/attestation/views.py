@@ -13,12 +13,22 @@ from modules.attestation.forms import (
     GiveConsentForm,
     RecordForm,
     WithdrawConsentForm,
+    consent_choice,
     new_idempotency_key,
     statement_field,
     with_statements,
 )
-from modules.attestation.models import MEANING_CONSENTED, MEANING_WITHDRAWN
-from modules.attestation.statements import statements_digest, statements_for
+from modules.attestation.models import MEANING_CONSENT_DECLINED, MEANING_CONSENTED, MEANING_WITHDRAWN
+from modules.attestation.statements import (
+    acknowledged_statements,
+    asks_consent,
+    consent_is_condition,
+    consent_statement,
+    implied_consent,
+    implied_consent_clauses,
+    statements_digest,
+    statements_for,
+)
 from modules.core.capabilities import require
 from modules.core.extensions import db
 from modules.core.navigation import nav_item
@@ -33,6 +43,9 @@ nav_item("Acknowledge", "attestation.acknowledge", "training:take", order=30)
 nav_item("My acknowledgements", "attestation.mine", "certificates:own", order=39)
 nav_item("Declines and withdrawals", "attestation.hr_overview", "attestation:record", order=84, group="hr",
          hint="See who declined or withdrew, and record an acknowledgement from a paper form")
+nav_item("Monitoring consent", "attestation.consent_decisions", "consent:view", order=85, group="hr",
+         hint="Who gave, declined or withdrew consent to monitoring, when, and why", when=lambda u: asks_consent(u.trust))
+nav_item("Trust settings", "attestation.trust_settings", "settings:view", order=95)
 
 #: Links shown above "My acknowledgements" and "My certificates" (only those whose endpoint exists).
 RECORDS_NAV = [("attestation.mine", "My acknowledgements"), ("certificates.mine", "My certificates")]
@@ -42,8 +55,8 @@ RECORDS_NAV = [("attestation.mine", "My acknowledgements"), ("certificates.mine"
 def _records_nav():
     """`records_nav`: the personal-records links, for templates/attestation/_records_nav.html."""
     links = [(endpoint, label) for endpoint, label in RECORDS_NAV if endpoint in current_app.view_functions]
-    if current_user.is_authenticated and (current_user.trust.setting("monitoring") or {}).get("kind") == "consent":
-        links.append(("attestation.consent", "Monitoring consent: see it, or withdraw it"))
+    if current_user.is_authenticated and asks_consent(current_user.trust):
+        links.append(("attestation.consent", "Monitoring consent: see it, give it or withdraw it"))
     return {"records_nav": links}
 
 
@@ -79,7 +92,7 @@ def _apply_error(form, exc: services.AttestationError) -> None:
             field = form._fields.get(statement_field(key)) or form._fields.get("consent")
             if field is not None:
                 field.errors = [*field.errors, "Tick this box to confirm, or choose “I do not agree”"
-                                if statement_field(key) in form._fields else "Tick this box to give consent"]
+                                if statement_field(key) in form._fields else "Tick the box to give consent"]
         return
     field = form._fields.get(exc.field) if exc.field else None
     if field is not None:
@@ -113,7 +126,11 @@ def acknowledge():
     if _reauth_needed(now):
         return _reauth()
     statements = statements_for(current_user.trust, version)
-    form = with_statements(AcknowledgeForm, statements)()
+    consent = consent_statement(statements)
+    standing = queries.statement_state(current_user.id, version.id).get("monitoring") if consent else None
+    ask_consent = consent is not None and (standing is None or (consent_is_condition(current_user.trust)
+                                                                and standing.meaning != MEANING_CONSENTED))
+    form = with_statements(AcknowledgeForm, statements, consent_question=ask_consent)()
     if request.method == "GET":
         form.idempotency_key.data = new_idempotency_key()
         form.shown_digest.data = statements_digest(statements)
@@ -123,10 +140,11 @@ def acknowledge():
             if form.decline.data:
                 ack = services.decline(current_user, version, idempotency_key=key, origin=_origin(), now=now)
             else:
-                ticked = {s.key for s in statements if form[statement_field(s.key)].data}
+                ticked = {s.key for s in acknowledged_statements(statements) if form[statement_field(s.key)].data}
                 ack = services.acknowledge(current_user, version, ticked=ticked, typed_name=form.full_name.data,
                                            idempotency_key=key, origin=_origin(), now=now,
-                                           shown_digest=form.shown_digest.data)
+                                           shown_digest=form.shown_digest.data,
+                                           consent=consent_choice(form.consent.data) if ask_consent else None)
             db.session.commit()
         except services.AttestationError as exc:
             db.session.rollback()
@@ -140,7 +158,9 @@ def acknowledge():
         abort(400)
     status = 400 if (form.errors or form.form_errors) else 200
     return render_template("attestation/acknowledge.html", form=form, statements=statements, version=version,
-                           trust=current_user.trust, renewing=done if renewing else None), status
+                           trust=current_user.trust, renewing=done if renewing else None,
+                           consent=consent, ask_consent=ask_consent, standing=standing,
+                           **_consent_context(current_user.trust, consent)), status
 
 
 @bp.get("/acknowledgements")
@@ -155,15 +175,25 @@ def mine():
 def receipt(ack_id: int):
     """The receipt of one acknowledgement: what was signed, when, how, and its ledger entry."""
     ack = queries.receipt_for(current_user, ack_id) or abort(404)
+    consent_record = (queries.consent_decision_of(ack.user_id, ack.version_id)
+                      if ack.decision == "acknowledged" and asks_consent(current_user.trust) else None)
     return render_template("attestation/receipt.html", ack=ack, entry=queries.ledger_entry(ack),
-                           own=ack.user_id == current_user.id)
+                           own=ack.user_id == current_user.id, consent_record=consent_record)
+
+
+def _consent_context(trust, statement) -> dict:
+    """What the consent pages say besides the statement: who to ask (a trust setting), whether consent is a
+    condition, and the phrases of the quoted clauses that treat acknowledgement or use as consent."""
+    implied = [(ref, phrase) for ref, body in (statement.quotes if statement else ()) for phrase in implied_consent(body)]
+    return {"consent_contact": trust.setting("consent_contact") or "your HR team",
+            "consent_condition": consent_is_condition(trust), "implied": implied}
 
 
 def _consent_version():
     """The version the person's consent stands on (their latest consent row's, else the current one), if the
     trust asks for monitoring consent; else 404."""
     current = _current_version_or_404()
-    if (current_user.trust.setting("monitoring") or {}).get("kind") != "consent":
+    if not asks_consent(current_user.trust):
         abort(404)
     version_id = queries.consent_version_id(current_user)
     if version_id is None or version_id == current.id:
@@ -172,45 +202,63 @@ def _consent_version():
     return version if version is not None and version.trust_id == current_user.trust_id else current
 
 
+def _consent_page(version, give=None, status: int = 200):
+    state = queries.statement_state(current_user.id, version.id).get("monitoring")
+    statement = consent_statement(statements_for(current_user.trust, version))
+    give = give or GiveConsentForm(idempotency_key=new_idempotency_key(), shown_digest=statements_digest([statement]))
+    return render_template("attestation/consent.html", state=state, statement=statement, give=give,
+                           version=version, consented=MEANING_CONSENTED, withdrawn=MEANING_WITHDRAWN,
+                           declined=MEANING_CONSENT_DECLINED,
+                           **_consent_context(current_user.trust, statement)), status
+
+
 @bp.get("/consent")
 @require("training:take")
 def consent():
-    """Monitoring consent: its current state, and withdrawing it (or giving it again) in one step."""
-    version = _consent_version()
-    state = queries.statement_state(current_user.id, version.id).get("monitoring")
-    statement = next(s for s in statements_for(current_user.trust, version) if s.is_consent)
-    withdraw = WithdrawConsentForm(idempotency_key=new_idempotency_key())
-    give = GiveConsentForm(idempotency_key=new_idempotency_key(), shown_digest=statements_digest([statement]))
-    return render_template("attestation/consent.html", state=state, statement=statement, withdraw=withdraw,
-                           give=give, version=version, consented=MEANING_CONSENTED, withdrawn=MEANING_WITHDRAWN)
+    """Monitoring consent: what it covers, its current state, and withdrawing it or giving it."""
+    return _consent_page(_consent_version())
 
 
-@bp.post("/consent/withdraw")
+@bp.route("/consent/withdraw", methods=["GET", "POST"])
 @require("training:take")
 def withdraw_consent():
-    """Withdraw monitoring consent: recorded as a new event linked to the consent, and shown to HR."""
+    """Withdraw monitoring consent: a confirmation page with an optional reason; recorded as a new event linked
+    to the consent, effective from its time, and HR and the DPO are told."""
     version = _consent_version()
+    state = queries.statement_state(current_user.id, version.id).get("monitoring")
     form = WithdrawConsentForm()
+    if request.method == "GET":
+        if state is None or state.meaning != MEANING_CONSENTED:
+            flash("You have no monitoring consent to withdraw.", "info")
+            return redirect(url_for("attestation.consent"))
+        form.idempotency_key.data = new_idempotency_key()
+        return render_template("attestation/withdraw.html", form=form, state=state, version=version)
     if not form.validate_on_submit():
-        abort(400)
+        if form.idempotency_key.errors or form.csrf_token.errors:
+            abort(400)
+        return render_template("attestation/withdraw.html", form=form, state=state, version=version), 400
     try:
         ack = services.withdraw_consent(current_user, version, idempotency_key=form.idempotency_key.data,
-                                        origin=_origin(), now=utcnow())
+                                        origin=_origin(), now=utcnow(), reason=form.reason.data)
         db.session.commit()
     except services.AttestationError as exc:
         db.session.rollback()
+        if exc.field == "reason":
+            _apply_error(form, exc)
+            return render_template("attestation/withdraw.html", form=form, state=state, version=version), 400
         flash(exc.message, "info")
         return redirect(url_for("attestation.consent"))
     except IntegrityError:
         ack = _replayed(form.idempotency_key.data, current_user.id)
-    flash("You have withdrawn your consent to monitoring. Your HR team can see this.", "success")
+    flash("You have withdrawn your consent to monitoring, with effect from now. Your HR team and Data "
+          "Protection Officer can see this.", "success")
     return redirect(url_for("attestation.receipt", ack_id=ack.id))
 
 
 @bp.post("/consent/give")
 @require("training:take")
 def give_consent():
-    """Give monitoring consent again after withdrawing it: tick and sign, as the first time."""
+    """Give monitoring consent after declining or withdrawing it: tick and sign."""
     now = utcnow()
     version = _consent_version()
     if _reauth_needed(now):
@@ -218,7 +266,7 @@ def give_consent():
     form = GiveConsentForm()
     if not form.validate_on_submit():
         abort(400)
-    statement = next(s for s in statements_for(current_user.trust, version) if s.is_consent)
+    statement = consent_statement(statements_for(current_user.trust, version))
     if form.shown_digest.data != statements_digest([statement]):
         abort(400)
     try:
@@ -228,13 +276,41 @@ def give_consent():
     except services.AttestationError as exc:
         db.session.rollback()
         _apply_error(form, exc)
-        state = queries.statement_state(current_user.id, version.id).get("monitoring")
-        return render_template("attestation/consent.html", state=state, statement=statement,
-                               withdraw=WithdrawConsentForm(idempotency_key=new_idempotency_key()), give=form,
-                               version=version, consented=MEANING_CONSENTED, withdrawn=MEANING_WITHDRAWN), 400
+        return _consent_page(version, give=form, status=400)
     except IntegrityError:
         ack = _replayed(form.idempotency_key.data, current_user.id)
     return redirect(url_for("attestation.receipt", ack_id=ack.id))
+
+
+@bp.get("/hr/consent")
+@require("consent:view")
+def consent_decisions():
+    """HR and the DPO: every monitoring-consent decision (given, declined, withdrawn) with its time and reason,
+    and each person's standing decision; only in trusts whose rules ask for consent."""
+    if not asks_consent(current_user.trust):
+        abort(404)
+    events = queries.consent_events(current_user.trust_id)
+    standing = queries.standing_consent(events)
+    counts = {decision: sum(1 for e in standing.values() if e.decision == decision)
+              for decision in ("consent given", "consent declined", "consent withdrawn")}
+    return render_template("attestation/consent_decisions.html", events=events, standing=standing,
+                           counts=counts, trust=current_user.trust)
+
+
+@bp.get("/trust/settings")
+@require("settings:view")
+def trust_settings():
+    """The trust's rules, read-only, each with its clause or labelled a trust setting; with a note for the DPO
+    where the policy's consent clause treats use or acknowledgement as consent."""
+    trust = current_user.trust
+    version = current_version(trust.id)
+    monitoring = trust.setting("monitoring") or {"kind": "none"}
+    statements = statements_for(trust, version) if version is not None else []
+    quoted = next((s for s in statements if s.key == "monitoring"), None)
+    implied = implied_consent_clauses(version) if version is not None else []
+    return render_template("attestation/trust_settings.html", trust=trust, version=version, monitoring=monitoring,
+                           quoted=quoted, implied=implied, consent_condition=consent_is_condition(trust),
+                           consent_contact=trust.setting("consent_contact"))
 
 
 @bp.get("/hr/acknowledgements")
@@ -242,7 +318,7 @@ def give_consent():
 def hr_overview():
     """HR: declines, withdrawals of consent and paper-form records in the trust."""
     return render_template("attestation/hr_overview.html", records=queries.hr_events(current_user.trust_id),
-                           trust=current_user.trust)
+                           trust=current_user.trust, asks_consent=asks_consent(current_user.trust))
 
 
 @bp.route("/hr/acknowledgements/record", methods=["GET", "POST"])
@@ -254,7 +330,8 @@ def record_paper():
     if _reauth_needed(now):
         return _reauth()
     statements = statements_for(current_user.trust, version)
-    form = with_statements(RecordForm, statements)()
+    consent = consent_statement(statements)
+    form = with_statements(RecordForm, statements, consent_question=consent is not None, paper=True)()
     form.person.choices = [(0, "Choose a person")] + [
         (p.id, f"{p.name} ({p.email})") for p in queries.people_of_trust(current_user.trust_id)]
     if request.method == "GET":
@@ -266,10 +343,11 @@ def record_paper():
         try:
             if form.shown_digest.data != statements_digest(statements):
                 raise services.AttestationError("The statements have changed since the page was shown")
-            ticked = {s.key for s in statements if form[statement_field(s.key)].data}
+            ticked = {s.key for s in acknowledged_statements(statements) if form[statement_field(s.key)].data}
             ack = services.record_on_behalf(current_user, person, version, ticked=ticked,
                                             typed_name=form.full_name.data, note=form.note.data,
-                                            idempotency_key=key, origin=_origin(), now=now)
+                                            idempotency_key=key, origin=_origin(), now=now,
+                                            consent=consent_choice(form.consent.data) if consent else None)
             db.session.commit()
         except services.AttestationError as exc:
             db.session.rollback()
@@ -285,4 +363,5 @@ def record_paper():
     elif form.person.errors and form.person.data not in (None, 0):
         abort(400)  # a foreign or unknown id in a submitted form
     status = 400 if (form.errors or form.form_errors) else 200
-    return render_template("attestation/record.html", form=form, statements=statements, version=version), status
+    return render_template("attestation/record.html", form=form, statements=statements, version=version,
+                           consent=consent, **_consent_context(current_user.trust, consent)), status

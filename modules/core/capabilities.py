@@ -22,6 +22,8 @@ CAPABILITIES: dict[str, str] = {
     "register:view": "see the authorised-user register",
     "register:manage": "register official accounts and keep the authorised-user register",
     "trust:admin": "administer the trust's settings",
+    "consent:view": "see staff's monitoring-consent decisions (given, declined, withdrawn) and be told of them",
+    "settings:view": "see the trust's settings and rules, read-only (with notes for the DPO)",
 }
 
 #: Granted to anyone who is someone's line manager; line management is a relation, not a role.

@@ -5,6 +5,7 @@ navigation; the group stands for them there, as one entry leading to a hub page 
 may use, each with its hint.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
@@ -24,6 +25,8 @@ class NavItem:
     order: int
     group: str | None = None
     hint: str | None = None
+    #: Shown only when this returns True for the signed-in person (e.g. only in trusts whose rules ask for it).
+    when: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,10 @@ _GROUPS: dict[str, NavGroup] = {}
 
 
 def nav_item(label: str, endpoint: str, capability: str, order: int = 50,
-             group: str | None = None, hint: str | None = None) -> None:
-    """Register a navigation entry shown to people holding the capability (on its group's hub, if grouped)."""
-    _ITEMS[endpoint] = NavItem(label, endpoint, capability, order, group, hint)
+             group: str | None = None, hint: str | None = None, when: Callable | None = None) -> None:
+    """Register a navigation entry shown to people holding the capability (on its group's hub, if grouped),
+    and, when `when` is given, only to those for whom when(person) is true."""
+    _ITEMS[endpoint] = NavItem(label, endpoint, capability, order, group, hint, when)
 
 
 def nav_group(key: str, label: str, order: int = 50) -> None:
@@ -61,7 +65,8 @@ def usable_items(group: str | None = None) -> list[NavItem]:
         return []
     return [item for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.label))
             if (group is None or item.group == group)
-            and item.endpoint in current_app.view_functions and current_user.can(item.capability)]
+            and item.endpoint in current_app.view_functions and current_user.can(item.capability)
+            and (item.when is None or item.when(current_user))]
 
 
 def _entry_key(item: NavItem) -> str:

@@ -29,6 +29,8 @@ def sync_command():
     db.session.commit()
     for line in report.created:
         click.echo(f"created {line}")
+    for line in report.warnings:
+        click.echo(f"Warning: {line}", err=True)
     click.echo(f"{len(report.trusts)} trusts; {len(report.created)} new versions; "
                f"{len(report.unchanged)} unchanged.")
 

@@ -32,6 +32,23 @@ class SyncReport:
     trusts: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: Rules that load but deserve a person's attention (printed as warnings; the sync still succeeds).
+    warnings: list[str] = field(default_factory=list)
+
+
+def rule_warnings(trust: Trust) -> list[str]:
+    """Warnings about a trust's rules that are valid but questionable, e.g. consent made a condition."""
+    found = []
+    if trust.setting("consent_is_condition", False):
+        kind = (trust.setting("monitoring") or {}).get("kind", "none")
+        if kind == "consent":
+            found.append(f"{trust.slug}: consent_is_condition is true, so staff cannot acknowledge the policy "
+                         "(or get a certificate) without consenting to monitoring. Consent that is a condition "
+                         "is not freely given (UK GDPR Art 7(4)); ask the DPO to confirm another lawful basis.")
+        else:
+            found.append(f"{trust.slug}: consent_is_condition is set but monitoring kind is {kind!r}, "
+                         "not consent: it has no effect.")
+    return found
 
 
 def load_trusts_yaml(content_dir: Path) -> dict:
@@ -178,6 +195,7 @@ def sync_content(content_dir: Path, *, now: datetime, app=None) -> SyncReport:
     for entry in config["trusts"]:
         trust = sync_trust(config, entry)
         report.trusts.append(trust.slug)
+        report.warnings.extend(rule_warnings(trust))
         for listed in entry["policy"].get("versions", []):
             path = content_dir / listed["file"]
             try:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from modules.attestation.ledger import GENESIS, last_entry
 from modules.attestation.models import Acknowledgement, LedgerEntry
+from modules.attestation.statements import asks_consent
 from modules.certificates.models import Certificate
 from modules.certificates.status import certificate_status
 from modules.core.extensions import db
@@ -27,6 +28,9 @@ from modules.policies.models import PolicyVersion
 from modules.training.queries import current_version
 
 EVIDENCE_FORMAT = "policypass-evidence-pack/1"
+#: How consent.csv words a consent statement's meaning.
+CONSENT_LABELS = {"consented": "consent given", "consent declined": "consent declined",
+                  "consent withdrawn": "consent withdrawn"}
 
 
 @dataclass
@@ -103,6 +107,19 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
           ack_entries[a.id].seq if a.id in ack_entries else "",
           ack_entries[a.id].entry_hash if a.id in ack_entries else "",
           "held" if a.personal else "erased"] for a in acks])
+    consent_rows = [(a, s) for a in acks for s in a.statements if s.kind == "consent"]
+    with_consent = asks_consent(trust) or bool(consent_rows)
+    if with_consent:
+        files["consent.csv"] = _csv(
+            ["Record", "Person", "Academy (when decided)", "Policy version", "Consent decision", "With effect from (UTC)",
+             "Reason given (withdrawals)", "Recorded from a paper form", "Supersedes statement", "Statement sha256",
+             "Ledger seq", "Ledger entry hash"],
+            [[f"ACK-{a.id}", a.personal.signer_name if a.personal else "(erased)", a.signer_academy, a.version.number,
+              CONSENT_LABELS.get(s.meaning, s.meaning), _iso(a.created_at),
+              ((a.personal.note or "") if a.personal else "(erased)") if s.meaning == "consent withdrawn" else "",
+              "yes" if a.on_behalf else "no", s.supersedes_id or "", s.text_sha256,
+              ack_entries[a.id].seq if a.id in ack_entries else "",
+              ack_entries[a.id].entry_hash if a.id in ack_entries else ""] for a, s in consent_rows])
     files["statements.csv"] = _csv(
         ["Record", "Position", "Key", "Kind", "Clauses", "Meaning", "Text sha256", "Supersedes statement", "Text"],
         [[f"ACK-{a.id}", s.position, s.key, s.kind, s.clauses, s.meaning, s.text_sha256,
@@ -149,7 +166,8 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
         "head_created_at": _iso(head.created_at) if head else None,
     }, indent=2) + "\n").encode()
 
-    files["README.txt"] = _readme(trust, academy, now, versions, len(acks), len(certs), register_note).encode()
+    files["README.txt"] = _readme(trust, academy, now, versions, len(acks), len(certs), register_note,
+                                  len(consent_rows) if with_consent else None).encode()
     manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
     files["MANIFEST.sha256"] = manifest.encode()
 
@@ -164,8 +182,12 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
 
 
 def _readme(trust: Trust, academy: Academy | None, now: datetime, versions: list[PolicyVersion],
-            acks: int, certs: int, register_note: str) -> str:
+            acks: int, certs: int, register_note: str, consents: int | None) -> str:
     scope = f"{academy.name}, part of {trust.name}" if academy else f"{trust.name} (every academy and the central team)"
+    consent_kinds = "; consent to monitoring given, declined or withdrawn, each its own record" if consents is not None else ""
+    consent_line = "" if consents is None else (
+        f"\n- consent.csv: {consents} decision(s) on consent to monitoring (given, declined, withdrawn), each with"
+        "\n  the time it took effect, the reason given for a withdrawal, and its ledger entry.")
     policy_lines = "\n".join(f"  - policy/version-{v.number}.txt: {v.title}, {v.label} ({v.status}), "
                              f"sha256 {v.source_sha256}" for v in versions) or "  (no policy version yet)"
     return f"""PolicyPass evidence pack
@@ -179,9 +201,9 @@ What is in it
 -------------
 - policy/: the exact text of each policy version concerned, with its sha256:
 {policy_lines}
-- acknowledgements.csv: {acks} acknowledgement record(s) (acknowledged, declined, consent withdrawn or
-  given), each with the policy hash, the hash of every statement, the ledger entry that recorded it, and the
-  person's name and email unless a lawful erasure removed them ("erased").
+- acknowledgements.csv: {acks} record(s) of decisions (the policy acknowledged or declined{consent_kinds}),
+  each with the policy hash, the hash of every statement, the ledger entry that recorded it, and the
+  person's name and email unless a lawful erasure removed them ("erased").{consent_line}
 - statements.csv: the exact text of every statement shown, with its sha256.
 - certificates.csv: {certs} certificate(s) with their status on the export date (valid, expired, revoked or
   superseded), the sha256 of each issued PDF and its ledger entry.

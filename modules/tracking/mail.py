@@ -5,7 +5,7 @@ from datetime import date
 from flask import current_app
 
 from modules.certificates.links import absolute
-from modules.core.timeutil import format_date
+from modules.core.timeutil import format_date, format_datetime
 from modules.people.models import User
 
 
@@ -45,3 +45,14 @@ def review_reminder(version, recipient: User, *, trust, today: date) -> tuple[st
     body = _render("tracking/email/policy_review.txt", recipient=recipient, trust=trust, version=version, due=due,
                    days=days, link=absolute("policies.versions"))
     return f"{trust.short_name} social media policy: review due by {due}", body
+
+
+def consent_decision(record, recipient: User, *, condition: bool) -> tuple[str, str]:
+    """Subject and body of the email telling HR or the DPO that someone declined or withdrew monitoring consent."""
+    person, withdrawn = record.user, record.decision == "consent withdrawn"
+    body = _render("tracking/email/consent_decision.txt", recipient=recipient, person=person, record=record,
+                   withdrawn=withdrawn, when=format_datetime(record.created_at), trust=person.trust,
+                   reason=record.personal.note if record.personal else None, condition=condition,
+                   link=absolute("attestation.consent_decisions"))
+    what = "withdrawn" if withdrawn else "declined"
+    return f"Consent to monitoring {what}: {person.name}", body

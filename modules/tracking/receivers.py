@@ -3,9 +3,11 @@ complete assignments; staff imports get assignments, invitations and leaver hand
 
 from flask import current_app
 
+from modules.attestation.queries import consent_viewers
+from modules.attestation.statements import consent_is_condition
 from modules.notifications.services import queue_email
 from modules.tracking.demo import seed_history
-from modules.tracking.mail import invitation
+from modules.tracking.mail import consent_decision, invitation
 from modules.tracking.services import close_for_leaver, complete_for_acknowledgement, ensure_assignments
 
 #: Outbox reason of invitation emails (one per person per day at most).
@@ -16,6 +18,16 @@ CHUNK = 500
 def complete_assignment(acknowledgement, *, now, **_):
     """An acknowledgement completes the person's current assignment, in the acknowledging transaction."""
     complete_for_acknowledgement(acknowledgement)
+
+
+def tell_hr_and_dpo_of_consent(record, *, now, **_):
+    """A decline or withdrawal of monitoring consent is emailed to HR and the DPO (consent:view), in the
+    deciding transaction; one email per person told and record."""
+    condition = consent_is_condition(record.user.trust)
+    for person in consent_viewers(record.trust_id):
+        subject, body = consent_decision(record, person, condition=condition)
+        queue_email(recipient=person.email, reason=f"consent:{record.id}", subject=subject, body=body, now=now,
+                    user=person, trust_id=record.trust_id)
 
 
 def assign_imported(trust, *, now, user_ids, **_):

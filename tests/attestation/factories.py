@@ -41,14 +41,24 @@ def key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def acknowledge(user: User, now: datetime = NOW, *, attempt: bool = True, idempotency_key: str | None = None):
-    """The person (with a passed attempt) ticks everything and signs with their own name."""
+#: `consent` default of acknowledge(): give consent where the trust asks for it, else leave the question out.
+AUTO = object()
+
+
+def acknowledge(user: User, now: datetime = NOW, *, attempt: bool = True, idempotency_key: str | None = None,
+                consent=AUTO):
+    """The person (with a passed attempt) ticks everything and signs with their own name; where the trust
+    asks for monitoring consent they answer `consent` (by default, yes)."""
     version = current_version(user.trust_id)
     if attempt:
         passed_attempt(user, version, now)
-    keys = {s.key for s in statements_for(user.trust, version)}
+    statements = statements_for(user.trust, version)
+    keys = {s.key for s in statements if not s.is_consent}
+    if consent is AUTO:
+        consent = True if any(s.is_consent for s in statements) else None
     return services.acknowledge(user, version, ticked=keys, typed_name=user.name,
-                                idempotency_key=idempotency_key or key(), origin=origin(now), now=now)
+                                idempotency_key=idempotency_key or key(), origin=origin(now), now=now,
+                                consent=consent)
 
 
 def acknowledgement_id(slug: str, local: str = "staff", now: datetime = NOW) -> int:

@@ -40,14 +40,18 @@ def test_acknowledgement_record_holds_item_2(app, now):
     assert ack.signer_academy == "North Park Academy" and ack.signer_job_title == "Teaching Assistant"
     assert ack.signer_roles == "Staff" and ack.signin_method == "password" and ack.authenticated_at == now
     assert ack.actor_id is None and not ack.on_behalf and ack.created_at == now
-    assert [(s.key, s.kind, s.meaning) for s in ack.statements] == [
-        ("policy", "policy", "acknowledged"), ("monitoring", "consent", "consented")]
+    # Consent is its own decision: the acknowledgement holds the policy statement only.
+    assert [(s.key, s.kind, s.meaning) for s in ack.statements] == [("policy", "policy", "acknowledged")]
+    consent = queries.consent_decision_of(user.id, version.id)
+    assert consent.id != ack.id and consent.decision == "consent given" and consent.created_at == now
+    assert [(s.key, s.kind, s.meaning) for s in consent.statements] == [("monitoring", "consent", "consented")]
     personal = ack.personal
     assert (personal.signer_name, personal.signer_email, personal.typed_name) == (user.name, user.email, user.name)
     assert (personal.ip_address, personal.user_agent) == ("192.0.2.7", "pytest-agent/1.0")
     assert personal_digest(personal) == ack.personal_digest
     entry = queries.ledger_entry(ack)
     assert (entry.kind, entry.record_table, entry.record_id) == ("acknowledgement", "acknowledgement", ack.id)
+    assert queries.ledger_entry(consent).kind == "consent"
     assert any(sender is ack and when == now for sender, when in received)
     assert verify_ledger().ok
 
@@ -119,15 +123,17 @@ def test_decline_then_acknowledge_supersedes_the_decline(app, now):
 def test_withdraw_consent_is_a_new_linked_event_and_can_be_given_again(app, now):
     user = demo_user("staff", "e-act")
     version = current_version(user.trust_id)
-    ack = acknowledge(user, now)
-    consent = ack.statements[1]
+    acknowledge(user, now)
+    consent = queries.consent_decision_of(user.id, version.id).statements[0]
     withdrawn = []
     with signals.withdrawn.connected_to(lambda sender, **kw: withdrawn.append(sender)):
-        withdrawal = services.withdraw_consent(user, version, idempotency_key=key(), origin=origin(), now=now)
+        withdrawal = services.withdraw_consent(user, version, idempotency_key=key(), origin=origin(), now=now,
+                                               reason="  I would rather   not be monitored ")
     assert withdrawal.decision == "consent withdrawn" and withdrawn[-1] is withdrawal
+    assert withdrawal.personal.note == "I would rather not be monitored" and withdrawal.created_at == now
     assert [(s.key, s.meaning, s.supersedes_id) for s in withdrawal.statements] == [
         ("monitoring", "consent withdrawn", consent.id)]
-    assert queries.current_acknowledgement(user.id, version.id) is ack  # the policy stays acknowledged
+    assert queries.current_acknowledgement(user.id, version.id) is not None  # the policy stays acknowledged
     assert withdrawal in queries.hr_events(user.trust_id)
     with pytest.raises(services.AttestationError):
         services.withdraw_consent(user, version, idempotency_key=key(), origin=origin(), now=now)
@@ -211,7 +217,7 @@ def test_erasure_deletes_personal_data_and_the_ledger_still_verifies(app, now):
     assert ack.personal is None and entry.kind == "erasure"
     report = verify_ledger()
     assert report.ok, report.problem
-    assert [e.kind for e in _ack_entries()] == ["acknowledgement", "erasure"]
+    assert [e.kind for e in _ack_entries()] == ["acknowledgement", "consent", "erasure"]  # consent: its own record
 
 
 def test_a_key_that_recorded_a_decline_cannot_then_acknowledge(app, now):
@@ -223,3 +229,107 @@ def test_a_key_that_recorded_a_decline_cannot_then_acknowledge(app, now):
     with pytest.raises(services.KeyUsed):
         acknowledge(user, now, attempt=False, idempotency_key=k)
     assert acknowledge(user, now, attempt=False).decision == "acknowledged"
+
+
+def test_eact_staff_acknowledge_and_decline_consent_certificate_issued_hr_and_dpo_emailed(app, now):
+    """Issue 12: consent is its own decision; declining it is recorded, told to HR and the DPO, and does not
+    block the certificate (E-ACT's rules do not make consent a condition)."""
+    from modules.certificates.models import Certificate
+    from modules.notifications.models import OutboxMessage
+
+    user = demo_user("staff", "e-act")
+    version = current_version(user.trust_id)
+    declined = []
+    with signals.consent_declined.connected_to(lambda sender, **kw: declined.append(sender)):
+        ack = acknowledge(user, now, consent=False)
+    db.session.commit()
+    record = queries.consent_decision_of(user.id, version.id)
+    assert declined == [record] and record.decision == "consent declined"
+    assert [(s.kind, s.meaning) for s in record.statements] == [("consent", "consent declined")]
+    assert queries.current_acknowledgement(user.id, version.id) is ack
+    assert db.session.scalar(select(Certificate).where(Certificate.acknowledgement_id == ack.id)) is not None
+    assert queries.ledger_entry(record).kind == "consent_declined"
+    assert record in queries.hr_events(user.trust_id) and record in queries.consent_events(user.trust_id)
+    told = {m.recipient: m for m in db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.reason == f"consent:{record.id}"))}
+    assert {demo_user("hr", "e-act").email, demo_user("dpo", "e-act").email} <= set(told)
+    assert user.email not in told
+    message = told[demo_user("dpo", "e-act").email]
+    assert message.subject == f"Consent to monitoring declined: {user.name}"
+    assert "does not affect their acknowledgement or their certificate" in message.body
+    assert verify_ledger().ok
+
+
+def test_a_consent_choice_is_required_where_the_trust_asks_and_absent_elsewhere(app, now):
+    user = demo_user("staff", "e-act")
+    with pytest.raises(services.AttestationError) as exc:
+        acknowledge(user, now, consent=None)
+    assert exc.value.field == "consent"
+    db.session.rollback()
+    tsat = demo_user("staff", "tsat")
+    ack = acknowledge(tsat, now)
+    assert [s.kind for s in ack.statements] == ["policy", "notice"]
+    assert queries.consent_decision_of(tsat.id, ack.version_id) is None
+
+
+def test_consent_as_a_condition_refuses_a_decline(app, now):
+    """Only where the trust's rules explicitly make consent a condition does declining block acknowledging."""
+    user = demo_user("staff", "e-act")
+    user.trust.settings = {**user.trust.settings, "consent_is_condition": True}
+    db.session.flush()
+    with pytest.raises(services.AttestationError) as exc:
+        acknowledge(user, now, consent=False)
+    assert exc.value.field == "consent" and "condition" in exc.value.message
+    db.session.rollback()
+
+
+def test_consent_declined_then_given_later(app, now):
+    user = demo_user("staff", "e-act")
+    version = current_version(user.trust_id)
+    acknowledge(user, now, consent=False)
+    declined = queries.consent_decision_of(user.id, version.id)
+    given = services.give_consent(user, version, ticked=True, typed_name=user.name, idempotency_key=key(),
+                                  origin=origin(), now=now)
+    assert given.decision == "consent given"
+    assert [(s.meaning, s.supersedes_id) for s in given.statements] == [("consented", declined.statements[0].id)]
+    with pytest.raises(services.AttestationError):  # nothing to give: consent stands
+        services.give_consent(user, version, ticked=True, typed_name=user.name, idempotency_key=key(),
+                              origin=origin(), now=now)
+    db.session.commit()
+    assert verify_ledger().ok
+
+
+def test_withdrawal_is_emailed_to_hr_and_the_dpo_with_its_reason(app, now):
+    from modules.notifications.models import OutboxMessage
+
+    user = demo_user("staff", "e-act")
+    version = current_version(user.trust_id)
+    acknowledge(user, now)
+    withdrawal = services.withdraw_consent(user, version, idempotency_key=key(), origin=origin(), now=now,
+                                           reason="Personal reasons")
+    db.session.commit()
+    bodies = {m.recipient: m.body for m in db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.reason == f"consent:{withdrawal.id}"))}
+    dpo = demo_user("dpo", "e-act").email
+    assert dpo in bodies and demo_user("hr", "e-act").email in bodies
+    assert "withdrew their consent to monitoring" in bodies[dpo] and "Reason given: Personal reasons" in bodies[dpo]
+    with pytest.raises(services.AttestationError) as exc:
+        services.withdraw_consent(user, version, idempotency_key=key(), origin=origin(), now=now)
+    assert "no monitoring consent" in exc.value.message
+
+
+def test_paper_form_records_the_consent_choice_separately(app, now):
+    hr, person = demo_user("hr", "e-act"), demo_user("office", "e-act")
+    version = current_version(hr.trust_id)
+    with pytest.raises(services.AttestationError) as exc:
+        services.record_on_behalf(hr, person, version, ticked={"policy"}, typed_name=person.name, note="Filed",
+                                  idempotency_key=key(), origin=origin(), now=now)
+    assert exc.value.field == "consent"
+    db.session.rollback()
+    ack = services.record_on_behalf(hr, person, version, ticked={"policy"}, typed_name=person.name, note="Filed",
+                                    idempotency_key=key(), origin=origin(), now=now, consent=False)
+    record = queries.consent_decision_of(person.id, version.id)
+    assert [s.key for s in ack.statements] == ["policy"]
+    assert record.decision == "consent declined" and record.on_behalf and record.actor_id == hr.id
+    db.session.commit()
+    assert verify_ledger().ok

@@ -36,6 +36,8 @@ def test_eact_consent_quotes_4_3_1_and_4_3_2_and_is_consent(app):
     consent = statements_for(user.trust, current_version(user.trust_id))[1]
     assert consent.agreed_meaning == "consented" and consent.is_consent
     assert "I consent" in consent.sentence and "withdraw" in consent.sentence
+    # Issue 12: no self-contradiction ("I consent… the policy treats my acknowledgement as this consent").
+    assert "acknowledgement" not in consent.sentence and "takes effect from when I make it" in consent.sentence
     assert "You consent to such monitoring by your acknowledgement of this Policy" in consent.text
     assert "reserve the right to monitor" in consent.text
 
@@ -45,4 +47,26 @@ def test_notices_are_not_consent(app, slug):
     user = demo_user("staff", slug)
     notice = statements_for(user.trust, current_version(user.trust_id))[1]
     assert notice.agreed_meaning == "notice acknowledged" and not notice.is_consent
-    assert "not ask for my consent" in notice.sentence
+    # Issue 12: notice-only trusts never see the word "consent" applied to their acknowledgement.
+    assert "consent" not in notice.sentence.lower() and "monitoring notice" in notice.sentence
+
+
+def test_implied_consent_is_detected_from_clause_text_not_the_trust():
+    from modules.attestation.statements import implied_consent
+
+    assert implied_consent("You consent to such monitoring by your acknowledgement of this Policy and your use of "
+                           "such resources and systems. For further information see X.") == [
+        "by your acknowledgement of this Policy and your use of such resources and systems"]
+    assert implied_consent("Staff consent to monitoring by their continued use of the network.") == [
+        "by their continued use of the network"]
+    assert implied_consent("We may monitor activity by your use of the systems.") == []  # no consent named
+    assert implied_consent("We will ask for your consent before monitoring.") == []
+
+
+def test_eact_has_an_implied_consent_clause_and_notice_trusts_none(app):
+    from modules.attestation.statements import implied_consent_clauses
+
+    refs = {slug: [ref for ref, _ in implied_consent_clauses(current_version(demo_user("staff", slug).trust_id))]
+            for slug in EXPECTED}
+    assert refs["e-act"] == ["4.3.2"]
+    assert all(not refs[slug] for slug in ("tkat", "tsat", "tasmat", "agora")), refs

@@ -36,11 +36,11 @@ def _make_evidence(now) -> None:
     staff = demo_user("staff", "e-act")
     acknowledge(staff, now)
     services.withdraw_consent(staff, current_version(staff.trust_id), idempotency_key=key(), origin=origin(now),
-                              now=now)
+                              now=now, reason="No longer happy with it")
     hr, office = demo_user("hr", "e-act"), demo_user("office", "e-act")
-    services.record_on_behalf(hr, office, current_version(hr.trust_id), ticked={"policy", "monitoring"},
+    services.record_on_behalf(hr, office, current_version(hr.trust_id), ticked={"policy"},
                               typed_name=office.name, note="Paper form, HR file 12", idempotency_key=key(),
-                              origin=origin(now), now=now)
+                              origin=origin(now), now=now, consent=False)
     agora = demo_user("staff", "agora")
     services.decline(agora, current_version(agora.trust_id), idempotency_key=key(), origin=origin(now), now=now)
     _later_packages_evidence(hr, now)

@@ -52,16 +52,20 @@ def test_staff_acknowledge_and_get_the_same_receipt_on_a_retry(client, login, no
     login("staff", "e-act")
     form = _form(client, "/acknowledge")
     html = form.pop("_html")
-    assert html.count('type="checkbox"') == 2 and "checked" not in html
+    # Issue 12: one box for the policy; consent is its own question (two radios, neither chosen).
+    assert html.count('type="checkbox"') == 1 and html.count('type="radio"') == 2 and "checked" not in html
     assert "You consent to such monitoring by your acknowledgement of this Policy" in html
-    data = {**form, "statement_policy": "y", "statement_monitoring": "y", "full_name": "sam taylor",
+    assert "You can still acknowledge the policy and get your certificate" in html
+    assert "Clause 4.3.2 says consent is given “by your acknowledgement of this Policy" in html
+    data = {**form, "statement_policy": "y", "consent": "yes", "full_name": "sam taylor",
             "acknowledge": "Acknowledge and sign"}
     first = client.post("/acknowledge", data=data)
     assert first.status_code == 302 and "/acknowledgements/" in first.location
     retry = client.post("/acknowledge", data=data)
-    assert retry.location == first.location and _count() == 1
+    assert retry.location == first.location and _count() == 2  # the acknowledgement and the consent decision
     receipt = client.get(first.location).get_data(as_text=True)
-    assert "Policy acknowledged" in receipt and "Sam Taylor" in receipt and "consented" in receipt
+    assert "Policy acknowledged" in receipt and "Sam Taylor" in receipt
+    assert re.search(r'id="receipt-consent">Consent given, a separate decision', receipt)
     assert "Your certificate has been issued" in receipt
     assert "Entry 1 of the E-ACT ledger" in receipt or "of the E-ACT ledger" in receipt
     mine = client.get("/acknowledgements").get_data(as_text=True)
@@ -141,24 +145,42 @@ def test_decline_is_recorded_and_hr_sees_it(app, client, login, now):
     assert "Sam Taylor" in page and "Declined" in page
 
 
-def test_eact_withdrawal_is_one_click_and_hr_sees_it_then_consent_again(app, client, login, now):
-    _pass("staff", "e-act", now)
-    login("staff", "e-act")
+def _acknowledge_eact(client, consent: str = "yes") -> None:
     form = _form(client, "/acknowledge")
     form.pop("_html")
-    client.post("/acknowledge", data={**form, "statement_policy": "y", "statement_monitoring": "y",
-                                      "full_name": "Sam Taylor", "acknowledge": "x"})
+    response = client.post("/acknowledge", data={**form, "statement_policy": "y", "consent": consent,
+                                                 "full_name": "Sam Taylor", "acknowledge": "x"})
+    assert response.status_code == 302, response.status_code
+
+
+def _withdraw(client, reason: str = "") -> object:
+    """Open the withdrawal confirmation page from the consent page and confirm it."""
+    page = client.get("/consent").get_data(as_text=True)
+    assert 'href="/consent/withdraw"' in page
+    confirm = client.get("/consent/withdraw").get_data(as_text=True)
+    assert "Are you sure you want to withdraw your consent to monitoring?" in confirm
+    return client.post("/consent/withdraw", data={"csrf_token": csrf_token(confirm), "reason": reason,
+                                                  "idempotency_key": hidden(confirm, "idempotency_key")})
+
+
+def test_eact_withdrawal_asks_to_confirm_records_a_reason_hr_sees_it_then_consent_again(app, client, login, now):
+    _pass("staff", "e-act", now)
+    login("staff", "e-act")
+    _acknowledge_eact(client)
     page = client.get("/consent").get_data(as_text=True)
     assert "You gave your consent" in page
-    withdraw = client.post("/consent/withdraw", data={"csrf_token": csrf_token(page),
-                                                      "idempotency_key": hidden(page, "idempotency_key")})
+    withdraw = _withdraw(client, reason="I prefer not to be monitored")
     assert withdraw.status_code == 302
-    assert "Consent withdrawn" in client.get(withdraw.location).get_data(as_text=True)
+    receipt = client.get(withdraw.location).get_data(as_text=True)
+    assert "Consent withdrawn" in receipt and "I prefer not to be monitored" in receipt
+    assert "With effect from" in receipt
     hr = app.test_client()
     login("hr", "e-act", hr)
     assert "Consent withdrawn" in hr.get("/hr/acknowledgements").get_data(as_text=True)
+    listing = hr.get("/hr/consent").get_data(as_text=True)
+    assert "Consent withdrawn" in listing and "I prefer not to be monitored" in listing
     page = client.get("/consent").get_data(as_text=True)
-    assert "You withdrew your consent" in page
+    assert "You withdrew your consent" in page and "I prefer not to be monitored" in page
     keys = re.findall(r'name="idempotency_key" type="hidden" value="([^"]*)"', page)
     given = client.post("/consent/give", data={"csrf_token": csrf_token(page), "idempotency_key": keys[-1],
                                                "shown_digest": hidden(page, "shown_digest"), "consent": "y",
@@ -166,6 +188,64 @@ def test_eact_withdrawal_is_one_click_and_hr_sees_it_then_consent_again(app, cli
     assert given.status_code == 302
     assert "You gave your consent" in client.get("/consent").get_data(as_text=True)
     assert verify_ledger().ok
+
+
+def test_declining_consent_still_acknowledges_and_the_dpo_sees_it(app, client, login, now):
+    _pass("staff", "e-act", now)
+    login("staff", "e-act")
+    _acknowledge_eact(client, consent="no")
+    mine = client.get("/acknowledgements").get_data(as_text=True)
+    assert "Acknowledged" in mine and "Consent declined" in mine
+    dpo = app.test_client()
+    login("dpo", "e-act", dpo)
+    listing = dpo.get("/hr/consent")
+    assert listing.status_code == 200 and "Sam Taylor" in listing.get_data(as_text=True)
+    assert "Consent declined" in listing.get_data(as_text=True)
+    record = re.search(r'href="/acknowledgements/(\d+)">ACK-', listing.get_data(as_text=True)).group(1)
+    assert dpo.get(f"/acknowledgements/{record}").status_code == 200  # the DPO may open a consent record
+    assert "Monitoring consent" in dpo.get("/tools/hr").get_data(as_text=True)
+    assert verify_ledger().ok
+
+
+def test_an_unanswered_or_forged_consent_choice_is_a_clear_error(client, login, now):
+    _pass("staff", "e-act", now)
+    login("staff", "e-act")
+    for value in ("", "maybe"):
+        form = _form(client, "/acknowledge")
+        form.pop("_html")
+        response = client.post("/acknowledge", data={**form, "statement_policy": "y", "consent": value,
+                                                     "full_name": "Sam Taylor", "acknowledge": "x"})
+        assert response.status_code == 400
+        assert "Choose whether you consent" in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_withdrawal_reason_too_long_is_shown_not_recorded(client, login, now):
+    _pass("staff", "e-act", now)
+    login("staff", "e-act")
+    _acknowledge_eact(client)
+    before = _count()
+    response = _withdraw(client, reason="x" * 1001)
+    assert response.status_code == 400 and "1000 characters" in response.get_data(as_text=True)
+    assert _count() == before
+
+
+def test_consent_list_and_settings_pages_by_trust(app, client, login):
+    login("hr", "tsat")
+    assert client.get("/hr/consent").status_code == 404  # a notice-only trust has no consent decisions
+    hub = client.get("/tools/hr").get_data(as_text=True)
+    assert "Monitoring consent" not in hub
+    other = app.test_client()
+    login("dpo", "e-act", other)
+    settings = other.get("/trust/settings").get_data(as_text=True)
+    assert "Note for the Data Protection Officer" in settings
+    assert "Clause 4.3.2 treats use or acknowledgement as consent" in settings
+    assert "by your acknowledgement of this Policy and your use of such resources and systems" in settings
+    notice = app.test_client()
+    login("dpo", "tsat", notice)
+    page = notice.get("/trust/settings").get_data(as_text=True)
+    assert "Note for the Data Protection Officer" not in page and "consent" not in page.lower()
+    assert client.get("/trust/settings").status_code == 403  # HR is not given the settings page
 
 
 def test_consent_given_on_an_earlier_version_can_still_be_withdrawn(app, client, login, now):
@@ -176,10 +256,7 @@ def test_consent_given_on_an_earlier_version_can_still_be_withdrawn(app, client,
 
     _pass("staff", "e-act", now)
     login("staff", "e-act")
-    form = _form(client, "/acknowledge")
-    form.pop("_html")
-    client.post("/acknowledge", data={**form, "statement_policy": "y", "statement_monitoring": "y",
-                                      "full_name": "Sam Taylor", "acknowledge": "x"})
+    _acknowledge_eact(client)
     trust = demo_user("staff", "e-act").trust
     draft = max(policy_queries.versions_of(trust.id), key=lambda v: v.number)
     published = utcnow()
@@ -188,8 +265,7 @@ def test_consent_given_on_an_earlier_version_can_still_be_withdrawn(app, client,
     assert "Monitoring consent" in client.get("/acknowledgements").get_data(as_text=True)
     page = client.get("/consent").get_data(as_text=True)
     assert "You gave your consent" in page and "version 1" in page
-    withdraw = client.post("/consent/withdraw", data={"csrf_token": csrf_token(page),
-                                                      "idempotency_key": hidden(page, "idempotency_key")})
+    withdraw = _withdraw(client)
     assert withdraw.status_code == 302 and "/acknowledgements/" in withdraw.location
     assert "Consent withdrawn" in client.get(withdraw.location).get_data(as_text=True)
     assert verify_ledger().ok
