@@ -150,6 +150,11 @@ MATRIX: dict[str, Route] = {
     "attestation.consent": Route("GET", lambda i: "/consent", SIGNED_OUT, default=404),
     "attestation.withdraw_consent": Route("POST", lambda i: "/consent/withdraw", SIGNED_OUT, default=404),
     "attestation.give_consent": Route("POST", lambda i: "/consent/give", SIGNED_OUT, default=404),
+    # Monitoring consent decisions: HR, the DPO and the admin hold consent:view, but TKAT asks no consent (404).
+    "attestation.consent_decisions": Route("GET", lambda i: "/hr/consent",
+                                           {**SIGNED_OUT, "hr": 404, "dpo": 404, "admin": 404}, default=403),
+    "attestation.trust_settings": Route("GET", lambda i: "/trust/settings", {**SIGNED_OUT, "dpo": 200, "admin": 200},
+                                        default=403, contains=lambda i: i.trust().name),
     "attestation.hr_overview": Route("GET", lambda i: "/hr/acknowledgements", {**SIGNED_OUT, "hr": 200, "admin": 200},
                                      default=403, contains=lambda i: i.trust().name),
     "attestation.record_paper": Route("GET", lambda i: "/hr/acknowledgements/record",

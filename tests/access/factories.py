@@ -44,8 +44,9 @@ def certify(user: User, now: datetime = NOW) -> Certificate:
     db.session.flush()
     keys = {s.key for s in statements_for(user.trust, version)}
     origin = attestation.Origin(method="password", authenticated_at=now, ip="192.0.2.1", user_agent="pytest")
+    consent = True if any(s.is_consent for s in statements_for(user.trust, version)) else None  # its own decision
     ack = attestation.acknowledge(user, version, ticked=keys, typed_name=user.name,
-                                  idempotency_key=secrets.token_urlsafe(32), origin=origin, now=now)
+                                  idempotency_key=secrets.token_urlsafe(32), origin=origin, now=now, consent=consent)
     return db.session.scalar(select(Certificate).where(Certificate.acknowledgement_id == ack.id))
 
 

@@ -47,6 +47,8 @@ def _prepare(base: str, email: str, password: str, full_name: str) -> tuple[str,
     data = {"csrf_token": _hidden(form, "csrf_token"), "idempotency_key": _hidden(form, "idempotency_key"),
             "shown_digest": _hidden(form, "shown_digest"), "acknowledge": "Acknowledge and sign",
             "full_name": full_name, **{box: "y" for box in boxes}}
+    if 'name="consent" type="radio"' in form or re.search(r'type="radio"[^>]*name="consent"', form):
+        data["consent"] = "yes"  # the monitoring-consent question, a separate decision (E-ACT)
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     return cookie, data
 

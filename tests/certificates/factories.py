@@ -38,8 +38,9 @@ def acknowledge(user: User, now: datetime = NOW, version: PolicyVersion | None =
     passed_attempt(user, version, now)
     keys = [s.key for s in statements_for(user.trust, version)]
     origin = attestation.Origin(method="password", authenticated_at=now, ip="127.0.0.1", user_agent="pytest")
+    consent = True if any(s.is_consent for s in statements_for(user.trust, version)) else None  # its own decision
     return attestation.acknowledge(user, version, ticked=keys, typed_name=user.name,
-                                   idempotency_key=secrets.token_hex(16), origin=origin, now=now)
+                                   idempotency_key=secrets.token_hex(16), origin=origin, now=now, consent=consent)
 
 
 def issue(local: str = "staff", slug: str = "tkat", now: datetime = NOW,
