@@ -14,7 +14,7 @@ from tests.conftest import _make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Signals sent for whoever needs them, with nothing connected yet.
-UNHEARD = {"declined", "withdrawn", "consent-given"}
+UNHEARD = {"declined", "consent-given"}
 #: Each signal's receivers, in the order the walk runs them.
 WALK = {
     "content-synced": ["load_quiz_banks", "check_register_rules"],
@@ -23,6 +23,8 @@ WALK = {
     "staff-left": ["close_leaver"],
     "demo-seeded": ["assign_demo"],
     "acknowledged": ["issue_on_acknowledgement", "complete_assignment"],
+    "consent-declined": ["tell_hr_and_dpo_of_consent"],
+    "withdrawn": ["tell_hr_and_dpo_of_consent"],
     "version-published": ["on_version_published", "warn_before_lapse"],
 }
 

@@ -36,6 +36,7 @@ def test_second_sync_changes_nothing(app):
     result = app.test_cli_runner().invoke(args=["content", "sync"])
     assert result.exit_code == 0, result.output
     assert "0 new versions; 6 unchanged" in result.output
+    assert "Warning" not in result.output  # no trust makes monitoring consent a condition by default
     assert (_count(PolicyVersion), _count(Section), _count(Clause)) == before
 
 
@@ -61,6 +62,24 @@ def test_changed_file_becomes_a_draft_and_the_published_version_is_untouched(app
     assert [(v.number, v.status) for v in versions] == [(1, "published"), (2, "draft")]
     assert versions[0].source_sha256 == sha_before and len(versions[0].sections) == clauses_before
     assert versions[1].sections[-1].number == "8"
+
+
+def test_consent_made_a_condition_is_loaded_with_a_warning(app, tmp_path):
+    """Issue 12: a trust may make monitoring consent a condition, but sync says that it is then not freely
+    given; the default (no) says nothing."""
+    content = _content_copy(tmp_path)
+    rules = content / "trusts.yaml"
+    line = 'monitoring: {kind: consent, clauses: ["4.3.1", "4.3.2"]}'
+    text = rules.read_text()
+    assert line in text
+    rules.write_text(text.replace(line, line + "\n      consent_is_condition: true"))
+    app.config["CONTENT_DIR"] = str(content)
+    result = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "Warning: e-act: consent_is_condition is true" in result.output
+    assert "not freely given" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(Trust).where(Trust.slug == "e-act")).setting("consent_is_condition") is True
 
 
 def test_broken_trusts_yaml_fails_and_loads_nothing(empty_app, tmp_path):

@@ -77,6 +77,42 @@ def test_trust_pack_contents_verify(acknowledged, client, login):
         assert "No register snapshot" in readme and "register.csv" not in names
     else:
         assert "register.csv" in names
+    # TKAT's policy asks no monitoring consent: the pack says nothing about consent.
+    assert "consent.csv" not in names and "consent" not in readme.lower()
+
+
+def test_eact_pack_says_consent_declined_and_a_withdrawal_with_its_time_and_reason(app, client, login):
+    """Issue 12: each consent decision is in the pack (consent.csv and acknowledgements.csv), with its ledger
+    entry; a withdrawal shows the time it took effect and its reason."""
+    from datetime import timedelta
+
+    from modules.attestation import services
+    from modules.attestation.ledger import verify_ledger
+    from tests.attestation.factories import acknowledge as ack
+    from tests.attestation.factories import demo_user as person
+    from tests.attestation.factories import key, origin
+
+    sam, ola = person("staff", "e-act"), person("teacher", "e-act")
+    ack(sam, NOW, consent=False)
+    ack(ola, NOW)
+    later = NOW + timedelta(hours=2)
+    services.withdraw_consent(ola, current_version(ola.trust_id), idempotency_key=key(), origin=origin(later),
+                              now=later, reason="Changed my mind")
+    db.session.commit()
+    login("hr", "e-act")
+    archive = _zip(client.get("/tracking/evidence/pack.zip"))
+    consent = _rows(archive, "consent.csv")
+    decisions = sorted((row["Person"], row["Consent decision"], row["With effect from (UTC)"],
+                        row["Reason given (withdrawals)"]) for row in consent)
+    assert decisions == sorted([
+        (sam.name, "consent declined", "2026-11-21T09:00:00Z", ""),
+        (ola.name, "consent given", "2026-11-21T09:00:00Z", ""),
+        (ola.name, "consent withdrawn", "2026-11-21T11:00:00Z", "Changed my mind")])
+    assert all(row["Ledger seq"] and row["Ledger entry hash"] for row in consent)
+    acks = _rows(archive, "acknowledgements.csv")
+    assert sorted(a["Decision"] for a in acks if a["Person"] == sam.name) == ["acknowledged", "consent declined"]
+    assert "consent.csv: 3 decision(s) on consent to monitoring" in archive.read("README.txt").decode()
+    assert verify_ledger().ok
 
 
 def test_academy_pack_holds_that_academy_only(acknowledged, client, login):
