@@ -7,14 +7,13 @@ changed (no actor known), each with its ledger entry, so their grants stay ended
 Revision ID: 0009
 Revises: 0008
 """
-from datetime import UTC, datetime
+import hashlib
+import json
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 from alembic import op
 import sqlalchemy as sa
-
-from modules.attestation.ledger import GENESIS, entry_digest, record_hash
-from modules.attestation.triggers import install_append_only, remove_append_only
 
 
 # revision identifiers, used by Alembic.
@@ -23,8 +22,73 @@ down_revision = '0008'
 branch_labels = None
 depends_on = None
 
-#: The access evidence hash version these backfilled rows are hashed with (modules/access/evidence.py).
+# Frozen copy of the append-only trigger SQL (modules/evidence/triggers.py when this migration was
+# written): a migration never imports live code, so changing that file cannot change what this installs.
+_APPEND_ONLY_SQL = {
+    'sqlite': (
+        "CREATE TRIGGER {table}_refuse_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END",
+        "CREATE TRIGGER {table}_refuse_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END",
+    ),
+    'postgresql': (
+        "CREATE OR REPLACE FUNCTION policypass_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege'; END $$",
+        'CREATE TRIGGER {table}_refuse_change BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION policypass_refuse_change()',
+        'CREATE TRIGGER {table}_refuse_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION policypass_refuse_change()',
+    ),
+}
+_DROP_APPEND_ONLY_SQL = {
+    'sqlite': (
+        'DROP TRIGGER IF EXISTS {table}_refuse_update',
+        'DROP TRIGGER IF EXISTS {table}_refuse_delete',
+    ),
+    'postgresql': (
+        'DROP TRIGGER IF EXISTS {table}_refuse_change ON {table}',
+        'DROP TRIGGER IF EXISTS {table}_refuse_truncate ON {table}',
+    ),
+}
+
+
+def _install_append_only(table: str) -> None:
+    for statement in _APPEND_ONLY_SQL[op.get_bind().dialect.name]:
+        op.execute(statement.format(table=table))
+
+
+def _remove_append_only(table: str) -> None:
+    for statement in _DROP_APPEND_ONLY_SQL[op.get_bind().dialect.name]:
+        op.execute(statement.format(table=table))
+
+#: The access evidence hash version these backfilled rows are hashed with (as declared in modules/access/models.py).
 HASH_VERSION = 1
+
+# Frozen copy of the ledger's hashing (modules/evidence/ledger.py when this migration was written), so that
+# changing the live code can never change what this migration writes. tests/evidence/test_migrations.py
+# checks it still agrees with the live code.
+GENESIS = "0" * 64
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def record_hash(fields: dict) -> str:
+    """sha256 of the canonical JSON of a record's fields."""
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                     default=_plain).encode("utf-8")).hexdigest()
+
+
+def entry_digest(entry) -> str:
+    """The hash a ledger entry must carry: sha256 over every other column of the entry."""
+    return record_hash({
+        "trust_id": entry.trust_id, "seq": entry.seq, "kind": entry.kind, "record_table": entry.record_table,
+        "record_id": entry.record_id, "record_hash": entry.record_hash, "prev_hash": entry.prev_hash,
+        "created_at": entry.created_at,
+    })
 
 
 def upgrade():
@@ -45,7 +109,7 @@ def upgrade():
     op.create_index(op.f('ix_account_closure_account_id'), 'account_closure', ['account_id'], unique=False)
     op.create_index(op.f('ix_account_closure_trust_id'), 'account_closure', ['trust_id'], unique=False)
     _backfill(op.get_bind())
-    install_append_only(op, 'account_closure')
+    _install_append_only('account_closure')
 
 
 def _backfill(bind) -> None:
@@ -82,7 +146,7 @@ def _backfill(bind) -> None:
 
 def downgrade():
     # Ledger entries for closures stay (the ledger is append-only); verify fails until upgraded again.
-    remove_append_only(op, 'account_closure')
+    _remove_append_only('account_closure')
     op.drop_index(op.f('ix_account_closure_trust_id'), table_name='account_closure')
     op.drop_index(op.f('ix_account_closure_account_id'), table_name='account_closure')
     op.drop_table('account_closure')

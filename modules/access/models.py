@@ -17,9 +17,10 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from modules.attestation.triggers import APPEND_ONLY, EVIDENCE
 from modules.certificates.models import Certificate
 from modules.core.extensions import db
+from modules.evidence.records import evidence_record
+from modules.evidence.triggers import APPEND_ONLY, EVIDENCE
 from modules.people.models import Academy, Trust, User
 
 #: Account statuses.
@@ -265,3 +266,19 @@ class TrainingDiscussion(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     manager: Mapped[User] = relationship(foreign_keys=[manager_id])
+
+
+#: The access package's evidence: the columns each record's ledger hash covers (the table name is hashed
+#: too). These rows hold ids, dates and meanings only, so none has a personal row to erase.
+GRANT_EVIDENCE = evidence_record(
+    AccessGrant, name_table=True,
+    fields=("trust_id", "account_id", "user_id", "role", "request_id", "certificate_id", "approver_ids", "created_at"))
+REVOCATION_EVIDENCE = evidence_record(
+    AccessRevocation, name_table=True, fields=("trust_id", "grant_id", "actor_id", "reason", "created_at"))
+CLOSURE_EVIDENCE = evidence_record(
+    AccountClosure, name_table=True, fields=("trust_id", "account_id", "actor_id", "created_at"))
+LAPSE_EVIDENCE = evidence_record(
+    LapseObservation, name_table=True, fields=("trust_id", "grant_id", "reason", "certificate_id", "observed_at"))
+DISCUSSION_EVIDENCE = evidence_record(
+    TrainingDiscussion, name_table=True,
+    fields=("trust_id", "user_id", "manager_id", "request_id", "idempotency_key", "created_at"))

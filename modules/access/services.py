@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from modules.access import evidence, queries
+from modules.access import queries
 from modules.access.models import (
     ACCOUNT_STATUSES,
     APPROVE,
@@ -33,10 +33,11 @@ from modules.access.models import (
 from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
 from modules.access.rules import ACCOUNT_ROLES, JOIN, NEW_ACCOUNT, ForbiddenRule, RequestForm, Step, rules_for
 from modules.access.status import LAPSED, REASON_TEXT, grant_state
-from modules.attestation.ledger import append_entry, lock_trust
 from modules.certificates.links import absolute
 from modules.core.extensions import db
 from modules.core.timeutil import format_date
+from modules.evidence.ledger import lock_trust
+from modules.evidence.records import record
 from modules.notifications.services import queue_email
 from modules.people.models import Academy, Trust, User
 
@@ -48,6 +49,10 @@ REVOCATION_REASONS = {
     "concern": "A concern was raised",
 }
 TEXT_MAX = 2000
+#: Ledger entry kinds written by the access package.
+KIND_GRANTED, KIND_REVOKED = "access_granted", "access_revoked"
+KIND_LAPSE, KIND_DISCUSSED = "access_lapse_observed", "training_discussed"
+KIND_CLOSED = "account_closed"
 HANDLE_MAX = 300
 
 
@@ -89,11 +94,6 @@ def _text(value: str | None, field: str, label: str, *, required: bool = True, l
     if len(value) > limit:
         raise AccessError(f"{label[0].upper()}{label[1:]} must be {limit} characters or fewer", field)
     return value
-
-
-def _ledger(row, kind: str, now: datetime) -> None:
-    append_entry(row.trust_id, kind=kind, record_table=row.__tablename__, record_id=row.id,
-                 record_hash=evidence.evidence_hash(row), now=now)
 
 
 def check_forbidden(trust: Trust, *, platform: str, kind: str, role: str | None = None) -> None:
@@ -177,7 +177,7 @@ def _close_account(account: OfficialAccount, actor: User, now: datetime) -> Acco
     closure = AccountClosure(trust_id=account.trust_id, account_id=account.id, actor_id=actor.id, created_at=now)
     db.session.add(closure)
     db.session.flush()
-    _ledger(closure, evidence.KIND_CLOSED, now)
+    record(closure, kind=KIND_CLOSED, now=now)
     for loaded in list(db.session.identity_map.values()):  # their closed_at was read before this closure
         if isinstance(loaded, AccessGrant) and loaded.account_id == account.id:
             db.session.expire(loaded, ["closed_at"])
@@ -373,7 +373,7 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
                         created_at=now)
     db.session.add(grant)
     db.session.flush()
-    _ledger(grant, evidence.KIND_GRANTED, now)
+    record(grant, kind=KIND_GRANTED, now=now)
     _notify_requester(request, now)
     return decision
 
@@ -394,7 +394,7 @@ def revoke_grant(actor: User, grant: AccessGrant, *, reason: str, now: datetime)
                                   created_at=now)
     db.session.add(revocation)
     db.session.flush()
-    _ledger(revocation, evidence.KIND_REVOKED, now)
+    record(revocation, kind=KIND_REVOKED, now=now)
     db.session.expire(grant, ["removed_at", "revocation"])
     person = grant.user
     queue_email(recipient=person.email, reason=f"access-removed:{grant.id}", user=person, trust_id=grant.trust_id,
@@ -426,7 +426,7 @@ def record_training_discussed(manager: User, person: User, *, idempotency_key: s
                                     created_at=now)
     db.session.add(discussion)
     db.session.flush()
-    _ledger(discussion, evidence.KIND_DISCUSSED, now)
+    record(discussion, kind=KIND_DISCUSSED, now=now)
     return discussion
 
 
@@ -461,7 +461,7 @@ def sweep(*, now: datetime, trust: Trust | None = None) -> SweepReport:
                                            certificate_id=grant.certificate_id, observed_at=now)
             db.session.add(observation)
             db.session.flush()
-            _ledger(observation, evidence.KIND_LAPSE, now)
+            record(observation, kind=KIND_LAPSE, now=now)
             report.observed.append(observation)
             report.emails += _notify_lapse(grant, observation, now)
     return report

@@ -1,13 +1,15 @@
-"""Acknowledgement evidence and the per-trust ledger.
+"""Acknowledgement evidence.
 
-Three kinds of row, decided here because they are very hard to retrofit:
+Two kinds of row, decided here because they are very hard to retrofit:
 
-- append-only evidence (`Acknowledgement`, `AcknowledgementStatement`, `LedgerEntry`): ids, hashes and
-  meanings, refused UPDATE/DELETE/TRUNCATE by database triggers;
+- append-only evidence (`Acknowledgement`, `AcknowledgementStatement`): ids, hashes and meanings, refused
+  UPDATE/DELETE/TRUNCATE by database triggers;
 - deletable personal data (`AcknowledgementPersonal`): name, email, typed signature, IP address, user
   agent and the salt of their digest. A lawful erasure deletes the row (and the salt with it, so the
-  digest left behind can no longer be tested against guesses) and the ledger still verifies;
-- the ledger entry of each record commits to the record's hash, which covers the personal digest.
+  digest left behind can no longer be tested against guesses) and the ledger still verifies.
+
+The ledger entry of each acknowledgement (modules/evidence/) commits to its hash, which covers its
+statements and the personal digest: the declaration at the end of this file says which columns.
 """
 
 from datetime import datetime
@@ -16,8 +18,9 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from modules.attestation.triggers import APPEND_ONLY, EVIDENCE
 from modules.core.extensions import db
+from modules.evidence.records import Children, Personal, evidence_record
+from modules.evidence.triggers import APPEND_ONLY, EVIDENCE
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
 
@@ -32,35 +35,6 @@ CONSENT_DECISIONS = (CONSENT_GIVEN, CONSENT_DECLINED, CONSENT_WITHDRAWN)
 MEANING_ACKNOWLEDGED, MEANING_CONSENTED, MEANING_NOTICE = "acknowledged", "consented", "notice acknowledged"
 MEANING_DECLINED, MEANING_WITHDRAWN = "declined", "consent withdrawn"
 MEANING_CONSENT_DECLINED = "consent declined"
-
-
-class LedgerEntry(db.Model):
-    """One link of a trust's hash chain: commits to an evidence record's hash and the previous link."""
-
-    __tablename__ = "ledger_entry"
-    __table_args__ = (
-        Index("ix_ledger_entry_record", "record_table", "record_id"),
-        {"info": {APPEND_ONLY: True, EVIDENCE: True}},
-    )
-
-    #: The trust whose chain this is; (trust_id, seq) is the primary key, so a seq is never reused.
-    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), primary_key=True)
-    #: 1, 2, 3 … without gaps within the trust.
-    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    #: What happened, e.g. "acknowledgement", "decline", "withdrawal", "certificate_issued", "erasure".
-    kind: Mapped[str] = mapped_column(String(40))
-    #: The evidence table holding the record, registered with ledger.register_evidence.
-    record_table: Mapped[str] = mapped_column(String(60))
-    #: The record's id in that table.
-    record_id: Mapped[int]
-    #: The record's hash when it was written (recomputed by `flask ledger verify`).
-    record_hash: Mapped[str] = mapped_column(String(64))
-    #: entry_hash of the previous entry, or 64 zeros for the first.
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    #: sha256 over this entry's other columns (see ledger.entry_digest).
-    entry_hash: Mapped[str] = mapped_column(String(64))
-    #: Server time of the append, UTC.
-    created_at: Mapped[datetime]
 
 
 class Acknowledgement(db.Model):
@@ -187,3 +161,19 @@ class AcknowledgementPersonal(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     acknowledgement: Mapped[Acknowledgement] = relationship(back_populates="personal")
+
+
+#: The acknowledgement as evidence: the columns and statement columns its ledger hash covers, and the
+#: personal row whose salted digest it stores. The row's acknowledgement_id is not in the digest: a row
+#: moved to another acknowledgement matches neither digest.
+ACKNOWLEDGEMENT_EVIDENCE = evidence_record(
+    Acknowledgement,
+    fields=("trust_id", "user_id", "version_id", "policy_sha256", "statements_sha256", "decision", "attempt_id",
+            "attempt_score", "signer_roles", "signer_job_title", "signer_academy", "signin_method",
+            "authenticated_at", "actor_id", "on_behalf", "idempotency_key", "personal_digest", "created_at"),
+    children=Children("statements", AcknowledgementStatement, key="acknowledgement_id",
+                      fields=("id", "acknowledgement_id", "user_id", "version_id", "position", "key", "kind",
+                              "clauses", "text", "text_sha256", "meaning", "supersedes_id")),
+    personal=Personal(AcknowledgementPersonal, key="acknowledgement_id",
+                      fields=("signer_name", "signer_email", "typed_name", "ip_address", "user_agent", "note")),
+)

@@ -4,7 +4,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from modules.assessments.queries import latest_passed_attempt
-from modules.attestation.ledger import entry_for
 from modules.attestation.models import (
     CONSENT_DECISIONS,
     CONSENT_DECLINED,
@@ -14,9 +13,10 @@ from modules.attestation.models import (
     MEANING_ACKNOWLEDGED,
     Acknowledgement,
     AcknowledgementStatement,
-    LedgerEntry,
 )
 from modules.core.extensions import db
+from modules.evidence.ledger import entry_for
+from modules.evidence.models import LedgerEntry
 from modules.people.models import Role, RoleAssignment, User
 
 #: Decisions HR is shown in its overview, besides records made on someone's behalf.

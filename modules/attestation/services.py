@@ -11,8 +11,7 @@ from datetime import datetime
 
 from modules.assessments.models import QuizAttempt
 from modules.assessments.queries import latest_passed_attempt
-from modules.attestation import evidence, queries, signals
-from modules.attestation.ledger import append_entry, lock_trust, new_salt
+from modules.attestation import queries, signals
 from modules.attestation.models import (
     ACKNOWLEDGED,
     CONSENT_DECLINED,
@@ -26,7 +25,6 @@ from modules.attestation.models import (
     Acknowledgement,
     AcknowledgementPersonal,
     AcknowledgementStatement,
-    LedgerEntry,
 )
 from modules.attestation.statements import (
     Statement,
@@ -37,6 +35,9 @@ from modules.attestation.statements import (
     statements_for,
 )
 from modules.core.extensions import db
+from modules.evidence.ledger import entry_for, lock_trust
+from modules.evidence.models import LedgerEntry
+from modules.evidence.records import KIND_ERASURE, erase, new_personal, personal_digest, record
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
 
@@ -105,9 +106,9 @@ def _write(user: User, version: PolicyVersion, rows: list[dict], *, decision: st
            typed_name: str | None = None, actor: User | None = None, note: str | None = None,
            signed_statements=None) -> Acknowledgement:
     """Add the record, its statements, its personal row and its ledger entry; flush."""
-    personal = AcknowledgementPersonal(salt=new_salt().hex(), signer_name=user.name, signer_email=user.email,
-                                       typed_name=typed_name, ip_address=(origin.ip or None),
-                                       user_agent=(origin.user_agent or "")[:400] or None, note=note)
+    personal = new_personal(AcknowledgementPersonal, signer_name=user.name, signer_email=user.email,
+                            typed_name=typed_name, ip_address=(origin.ip or None),
+                            user_agent=(origin.user_agent or "")[:400] or None, note=note)
     ack = Acknowledgement(
         trust_id=user.trust_id, user_id=user.id, version_id=version.id, policy_sha256=version.source_sha256,
         statements_sha256=statements_digest(signed_statements if signed_statements is not None else
@@ -116,14 +117,12 @@ def _write(user: User, version: PolicyVersion, rows: list[dict], *, decision: st
         attempt_score=attempt.score if attempt else None, signer_roles=", ".join(user.role_labels)[:400],
         signer_job_title=user.job_title or "", signer_academy=user.academy_name, signin_method=origin.method,
         authenticated_at=origin.authenticated_at, actor_id=actor.id if actor else None, on_behalf=actor is not None,
-        idempotency_key=idempotency_key, personal_digest=evidence.personal_digest(personal), created_at=now)
+        idempotency_key=idempotency_key, personal_digest=personal_digest(personal), created_at=now)
     ack.personal = personal
     ack.statements = [AcknowledgementStatement(user_id=user.id, version_id=version.id, position=i, **row)
                       for i, row in enumerate(rows, start=1)]
     db.session.add(ack)
-    db.session.flush()
-    append_entry(user.trust_id, kind=LEDGER_KIND[decision], record_table=evidence.RECORD_TABLE, record_id=ack.id,
-                 record_hash=evidence.acknowledgement_hash(ack, ack.statements), now=now)
+    record(ack, kind=LEDGER_KIND[decision], now=now)
     return ack
 
 
@@ -352,11 +351,7 @@ def record_on_behalf(actor: User, person: User, version: PolicyVersion, *, ticke
 def erase_personal_data(ack: Acknowledgement, *, now: datetime) -> LedgerEntry:
     """Lawful erasure: delete the record's personal data (and its salt) and record the erasure in the ledger.
 
-    The record and its hash are untouched, so `flask ledger verify` still passes.
+    The record and its hash are untouched, so `flask ledger verify` still passes. Erasing again changes
+    nothing and returns the first erasure's entry.
     """
-    lock_trust(ack.trust_id)
-    if ack.personal is not None:
-        db.session.delete(ack.personal)
-        db.session.flush()
-    return append_entry(ack.trust_id, kind="erasure", record_table=evidence.RECORD_TABLE, record_id=ack.id,
-                        record_hash=evidence.acknowledgement_hash(ack, list(ack.statements)), now=now)
+    return erase(ack, now=now) or entry_for(ack.__tablename__, ack.id, kind=KIND_ERASURE)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from modules.attestation.ledger import record_hash
 from modules.attestation.models import MEANING_ACKNOWLEDGED, MEANING_CONSENTED, MEANING_NOTICE
 from modules.core.extensions import db
+from modules.evidence.ledger import record_hash
 from modules.people.models import Trust
 from modules.policies.models import Clause, PolicyVersion
 

@@ -15,8 +15,9 @@ from sqlalchemy import ForeignKey, LargeBinary, String, Text, func, select
 from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 
 from modules.attestation.models import Acknowledgement
-from modules.attestation.triggers import APPEND_ONLY, EVIDENCE
 from modules.core.extensions import db
+from modules.evidence.records import Personal, evidence_record, sha256_hex
+from modules.evidence.triggers import APPEND_ONLY, EVIDENCE
 from modules.people.models import Trust, User
 from modules.policies.models import PolicyVersion
 
@@ -135,3 +136,28 @@ class CertificatePersonal(db.Model):
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
 
     certificate: Mapped[Certificate] = relationship(back_populates="personal")
+
+
+def _pdf_is_the_one_issued(cert: Certificate, personal: CertificatePersonal) -> str | None:
+    if sha256_hex(personal.pdf) != cert.pdf_sha256:
+        return "the stored PDF is not the one issued (sha256 differs)"
+    return None
+
+
+#: The certificate as evidence. Its personal row's digest covers the holder's name and the PDF (as its
+#: sha256); the row's key is left out: the digest is made before the certificate has an id, and a row moved
+#: to another certificate is caught anyway (its digest then matches neither).
+CERTIFICATE_EVIDENCE = evidence_record(
+    Certificate,
+    fields=("trust_id", "user_id", "version_id", "acknowledgement_id", "renews_id", "code", "completed_at",
+            "expires_on", "pdf_sha256", "personal_digest", "issued_at"),
+    personal=Personal(CertificatePersonal, key="certificate_id", fields=("holder_name",),
+                      derived={"pdf_sha256": lambda personal: sha256_hex(personal.pdf)}),
+    check=_pdf_is_the_one_issued,
+)
+#: A revocation as evidence; its personal row is HR's free-text reason.
+REVOCATION_EVIDENCE = evidence_record(
+    CertificateRevocation,
+    fields=("trust_id", "certificate_id", "actor_id", "personal_digest", "created_at"),
+    personal=Personal(CertificateRevocationPersonal, key="revocation_id", fields=("reason",)),
+)

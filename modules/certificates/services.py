@@ -1,21 +1,11 @@
 """Certificate use-cases: issue (and renew), revoke, erase personal data. Add and flush; never commit."""
 
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
 
-from modules.attestation.ledger import append_entry, lock_trust, new_salt
 from modules.attestation.models import ACKNOWLEDGED, Acknowledgement
 from modules.certificates.codes import group_code, new_code
-from modules.certificates.evidence import (
-    CERTIFICATE_TABLE,
-    REVOCATION_TABLE,
-    certificate_hash,
-    certificate_personal_digest,
-    revocation_hash,
-    revocation_personal_digest,
-)
 from modules.certificates.links import absolute, verify_url
 from modules.certificates.models import (
     Certificate,
@@ -27,11 +17,13 @@ from modules.certificates.rendering import CertificateContent, render_certificat
 from modules.certificates.status import expiry_date
 from modules.core.extensions import db
 from modules.core.timeutil import format_date
+from modules.evidence.ledger import lock_trust
+from modules.evidence.records import erase, new_personal, personal_digest, record, sha256_hex
 from modules.notifications.services import Attachment, london_date, queue_email
 from modules.people.models import User
 
 #: Ledger entry kinds written here.
-KIND_ISSUED, KIND_REVOKED, KIND_ERASURE = "certificate_issued", "certificate_revoked", "erasure"
+KIND_ISSUED, KIND_REVOKED = "certificate_issued", "certificate_revoked"
 DEFAULT_VALIDITY_MONTHS = 12
 REASON_MAX = 500
 
@@ -69,19 +61,18 @@ def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Cer
         assessed=acknowledgement.attempt_id is not None)
     pdf = render_certificate(content).pdf
 
-    personal = CertificatePersonal(salt=new_salt().hex(), holder_name=user.name, pdf=pdf)
+    personal = new_personal(CertificatePersonal, holder_name=user.name, pdf=pdf)
     cert = Certificate(trust_id=trust.id, user_id=user.id, version_id=version.id,
                        acknowledgement_id=acknowledgement.id, renews_id=previous.id if previous else None,
                        code=code, completed_at=acknowledgement.created_at, expires_on=expires_on,
-                       pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-                       personal_digest=certificate_personal_digest(personal), issued_at=now)
+                       pdf_sha256=sha256_hex(pdf),
+                       personal_digest=personal_digest(personal), issued_at=now)
     db.session.add(cert)
     db.session.flush()
     personal.certificate_id = cert.id
     db.session.add(personal)
     db.session.flush()
-    append_entry(trust.id, kind=KIND_ISSUED, record_table=CERTIFICATE_TABLE, record_id=cert.id,
-                 record_hash=certificate_hash(cert), now=now)
+    record(cert, kind=KIND_ISSUED, now=now)
     _email_certificate(cert, content, pdf, now=now)
     return cert
 
@@ -123,16 +114,15 @@ def revoke_certificate(cert: Certificate, *, actor: User, reason: str, now: date
     lock_trust(cert.trust_id)
     if db.session.scalar(select(CertificateRevocation.id).where(CertificateRevocation.certificate_id == cert.id)):
         raise CertificateError("This certificate has already been revoked")
-    personal = CertificateRevocationPersonal(salt=new_salt().hex(), reason=reason)
+    personal = new_personal(CertificateRevocationPersonal, reason=reason)
     revocation = CertificateRevocation(trust_id=cert.trust_id, certificate_id=cert.id, actor_id=actor.id,
-                                       personal_digest=revocation_personal_digest(personal), created_at=now)
+                                       personal_digest=personal_digest(personal), created_at=now)
     db.session.add(revocation)
     db.session.flush()
     personal.revocation_id = revocation.id
     db.session.add(personal)
     db.session.flush()
-    append_entry(cert.trust_id, kind=KIND_REVOKED, record_table=REVOCATION_TABLE, record_id=revocation.id,
-                 record_hash=revocation_hash(revocation), now=now)
+    record(revocation, kind=KIND_REVOKED, now=now)
     db.session.expire(cert, ["revoked_at", "revocation"])
     holder = cert.user
     queue_email(recipient=holder.email, reason=f"certificate-revoked:{cert.id}", user=holder,
@@ -152,16 +142,8 @@ def erase_personal_data(cert: Certificate, *, now: datetime) -> None:
     The evidence rows and their hashes stay, so the chain still verifies and an uploaded PDF can still be
     checked against the stored sha256.
     """
-    lock_trust(cert.trust_id)
-    if cert.personal is not None:
-        db.session.delete(cert.personal)
-        db.session.flush()
-        append_entry(cert.trust_id, kind=KIND_ERASURE, record_table=CERTIFICATE_TABLE, record_id=cert.id,
-                     record_hash=certificate_hash(cert), now=now)
     revocation = cert.revocation
-    if revocation is not None and revocation.personal is not None:
-        db.session.delete(revocation.personal)
-        db.session.flush()
-        append_entry(cert.trust_id, kind=KIND_ERASURE, record_table=REVOCATION_TABLE, record_id=revocation.id,
-                     record_hash=revocation_hash(revocation), now=now)
+    erase(cert, now=now)
+    if revocation is not None:
+        erase(revocation, now=now)
     db.session.expire(cert, ["personal", "revocation"])

@@ -17,12 +17,13 @@ from defusedcsv import csv
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from modules.attestation.ledger import GENESIS, last_entry
-from modules.attestation.models import Acknowledgement, LedgerEntry
+from modules.attestation.models import Acknowledgement
 from modules.attestation.statements import asks_consent
 from modules.certificates.models import Certificate
 from modules.certificates.status import certificate_status
 from modules.core.extensions import db
+from modules.evidence.ledger import GENESIS, last_entry
+from modules.evidence.models import LedgerEntry
 from modules.people.models import Academy, Trust, User
 from modules.policies.models import PolicyVersion
 from modules.training.queries import current_version

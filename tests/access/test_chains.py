@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from modules.access import queries, services
 from modules.access.models import AccessGrant, AccessRequest, OfficialAccount
-from modules.attestation.ledger import verify_ledger
-from modules.attestation.models import LedgerEntry
 from modules.core.extensions import db
+from modules.evidence.ledger import verify_ledger
+from modules.evidence.models import LedgerEntry
 from modules.notifications.models import OutboxMessage
 from modules.people.services import grant_role
 from tests.access.factories import account, approve_through, certify, demo_user, join

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from modules.access import queries, services
 from modules.access.models import AccountClosure
 from modules.access.status import grant_state
-from modules.attestation.ledger import entry_for, verify_ledger
 from modules.core.extensions import db
+from modules.evidence.ledger import entry_for, verify_ledger
 from tests.access.factories import account, certify, demo_user, granted, join
 
 

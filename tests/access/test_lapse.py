@@ -10,10 +10,10 @@ from modules.access.exports import reason_text
 from modules.access.models import AccessGrant, AccessRevocation, LapseObservation
 from modules.access.rules import rules_for
 from modules.access.status import grant_state, london_midnight
-from modules.attestation.ledger import verify_ledger
-from modules.attestation.models import LedgerEntry
 from modules.certificates.services import revoke_certificate
 from modules.core.extensions import db
+from modules.evidence.ledger import verify_ledger
+from modules.evidence.models import LedgerEntry
 from modules.notifications.models import OutboxMessage
 from modules.policies.services import create_version, publish_version
 from modules.training.queries import current_version

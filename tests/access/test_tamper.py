@@ -3,9 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
-from modules.access.evidence import TABLES
-from modules.attestation.ledger import verify_ledger
+from modules.access import models
 from modules.core.extensions import db
+from modules.evidence.ledger import verify_ledger
+from modules.evidence.records import declared_records
 from tests.access.factories import demo_user, make_evidence
 from tests.attestation import bypass
 
@@ -23,7 +24,10 @@ def test_every_column_is_covered(evidence_rows):
     assert verify_ledger(trust_id).ok
     tables = {t.name: t for t in db.metadata.sorted_tables}
     covered = []
-    for name, (_model, fields) in TABLES.items():
+    access_records = [spec for spec in declared_records() if spec.model.__module__ == models.__name__]
+    assert len(access_records) == 5
+    for spec in access_records:
+        name, fields = spec.table, spec.fields
         table = tables[name]
         assert {c.name for c in table.columns} - {"id"} == set(fields), name
         row = db.session.execute(sa.select(table)).mappings().first()

@@ -12,8 +12,8 @@ from modules.access.models import (
     OfficialAccount,
     TrainingDiscussion,
 )
-from modules.attestation.models import LedgerEntry
 from modules.core.extensions import db
+from modules.evidence.models import LedgerEntry
 from modules.policies.models import Clause
 from modules.training.queries import current_version
 from tests.access.factories import account, certify, demo_user, join

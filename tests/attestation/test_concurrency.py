@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from modules.assessments.models import QuizAttempt
-from modules.attestation.ledger import verify_ledger
 from modules.attestation.models import Acknowledgement
 from modules.core.extensions import db
+from modules.evidence.ledger import verify_ledger
 from modules.people.models import Academy, Trust, User
 from modules.people.passwords import hash_password
 from modules.people.services import grant_role, upsert_user

@@ -5,11 +5,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from modules.attestation import queries, services, signals
-from modules.attestation.evidence import personal_digest
-from modules.attestation.ledger import verify_ledger
-from modules.attestation.models import Acknowledgement, AcknowledgementStatement, LedgerEntry
+from modules.attestation.models import Acknowledgement, AcknowledgementStatement
 from modules.attestation.statements import statements_for
 from modules.core.extensions import db
+from modules.evidence.ledger import verify_ledger
+from modules.evidence.models import LedgerEntry
+from modules.evidence.records import personal_digest
 from modules.training.queries import current_version
 from tests.attestation.factories import acknowledge, demo_user, key, origin, passed_attempt
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from modules.attestation import services
-from modules.attestation.triggers import EVIDENCE
 from modules.core.extensions import db
+from modules.evidence.triggers import EVIDENCE
 from modules.training.queries import current_version
 from tests.attestation import bypass
 from tests.attestation.factories import acknowledge, demo_user, key, origin

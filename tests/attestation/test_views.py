@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from modules.attestation.ledger import verify_ledger
 from modules.attestation.models import Acknowledgement
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
+from modules.evidence.ledger import verify_ledger
 from modules.people.models import LoginSession
 from tests.attestation.factories import demo_user, passed_attempt
 from tests.helpers import csrf_token

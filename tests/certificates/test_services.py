@@ -9,8 +9,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from modules.attestation.ledger import verify_ledger
-from modules.attestation.models import LedgerEntry
 from modules.certificates import services
 from modules.certificates.codes import group_code
 from modules.certificates.models import (
@@ -21,6 +19,8 @@ from modules.certificates.models import (
 )
 from modules.certificates.status import certificate_status
 from modules.core.extensions import db
+from modules.evidence.ledger import verify_ledger
+from modules.evidence.models import LedgerEntry
 from modules.notifications.models import OutboxMessage
 from tests.certificates.factories import acknowledge, demo_user, issue, publish_next_version
 

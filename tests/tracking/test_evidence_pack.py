@@ -10,8 +10,8 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from modules.attestation.ledger import last_entry
 from modules.core.extensions import db
+from modules.evidence.ledger import last_entry
 from modules.people.models import Academy
 from modules.training.queries import current_version
 from tests.conftest import NOW
@@ -87,7 +87,7 @@ def test_eact_pack_says_consent_declined_and_a_withdrawal_with_its_time_and_reas
     from datetime import timedelta
 
     from modules.attestation import services
-    from modules.attestation.ledger import verify_ledger
+    from modules.evidence.ledger import verify_ledger
     from tests.attestation.factories import acknowledge as ack
     from tests.attestation.factories import demo_user as person
     from tests.attestation.factories import key, origin

@@ -199,8 +199,8 @@ def test_reminders_run_records_an_access_lapse_once_and_tells_the_approvers(app,
     """The run includes the access sweep: a lapsed grant gets one ledger event and one email per approver,
     delivered with everything else that was waiting (here a certificate email); a second run adds nothing."""
     from modules.access.models import LapseObservation
-    from modules.attestation.ledger import verify_ledger
-    from modules.attestation.models import LedgerEntry
+    from modules.evidence.ledger import verify_ledger
+    from modules.evidence.models import LedgerEntry
     from tests.access.factories import account, granted
 
     now = utcnow() - timedelta(hours=1)

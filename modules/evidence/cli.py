@@ -1,5 +1,8 @@
 """`flask ledger verify [--trust SLUG] [--checkpoint FILE [--public-key FILE]]` and
-`flask ledger checkpoint [--output FILE] [--public-key-out FILE]`."""
+`flask ledger checkpoint [--output FILE] [--public-key-out FILE]`.
+
+Evidence records are declared in their features' models.py, which the app imports before any command runs.
+"""
 
 import json
 import sys
@@ -8,10 +11,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-import modules.attestation.evidence  # noqa: F401  (registers acknowledgement evidence with the ledger)
-from modules.attestation import ledger, signing
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
+from modules.evidence import ledger, signing
 from modules.people.models import Trust
 
 ledger_cli = AppGroup("ledger", help="Verify and checkpoint the per-trust evidence ledger.")

@@ -1,11 +1,16 @@
 """DDL for append-only tables: triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 
-Triggers, not grants, because the app may connect as the table owner. Migrations create them with
-`install_append_only(op, table)`; a model opts in by carrying `info={"append_only": True}` in its
-`__table_args__`, and tests/attestation/test_triggers.py checks every such table after `upgrade head`.
+Triggers, not grants, because the app may connect as the table owner. This file is the one live definition
+of that SQL. A model opts in by carrying `info={"append_only": True}` in its `__table_args__`; the migration
+that creates the table installs the triggers from a FROZEN COPY of these statements pasted into the migration
+(`python -m modules.evidence.triggers TABLE …` prints the block to paste), because a migration never imports
+live code: changing this file must not change what an old migration installs. tests/attestation/
+test_triggers.py checks, after `upgrade head`, that every such table has exactly the triggers defined here.
 Alembic batch mode on SQLite rebuilds a table and loses its triggers: a later migration that alters an
-append-only table must call `install_append_only` again.
+append-only table must install them again.
 """
+
+import sys
 
 #: Table info key marking an append-only table (UPDATE/DELETE/TRUNCATE refused by triggers).
 APPEND_ONLY = "append_only"
@@ -53,17 +58,33 @@ def drop_append_only_ddl(table: str) -> tuple[list[str], list[str]]:
             [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name in names["postgresql"]])
 
 
-def _pick(bind, pair: tuple[list[str], list[str]]) -> list[str]:
-    return pair[1] if bind.dialect.name == "postgresql" else pair[0]
+def migration_block() -> str:
+    """Python source of the frozen trigger SQL and the two functions a migration pastes in (see module doc)."""
+    sqlite, postgresql = append_only_ddl("{table}")
+    drop_sqlite, drop_postgresql = drop_append_only_ddl("{table}")
+
+    def literal(statements: list[str]) -> str:
+        return "".join(f"        {s!r},\n" for s in statements)
+
+    return (
+        "# Frozen copy of the append-only trigger SQL (modules/evidence/triggers.py when this migration was\n"
+        "# written): a migration never imports live code, so changing that file cannot change what this installs.\n"
+        "_APPEND_ONLY_SQL = {\n"
+        f"    'sqlite': (\n{literal(sqlite)}    ),\n"
+        f"    'postgresql': (\n{literal(postgresql)}    ),\n"
+        "}\n"
+        "_DROP_APPEND_ONLY_SQL = {\n"
+        f"    'sqlite': (\n{literal(drop_sqlite)}    ),\n"
+        f"    'postgresql': (\n{literal(drop_postgresql)}    ),\n"
+        "}\n\n\n"
+        "def _install_append_only(table: str) -> None:\n"
+        "    for statement in _APPEND_ONLY_SQL[op.get_bind().dialect.name]:\n"
+        "        op.execute(statement.format(table=table))\n\n\n"
+        "def _remove_append_only(table: str) -> None:\n"
+        "    for statement in _DROP_APPEND_ONLY_SQL[op.get_bind().dialect.name]:\n"
+        "        op.execute(statement.format(table=table))\n"
+    )
 
 
-def install_append_only(op, table: str) -> None:
-    """From a migration: create the refusing triggers for `table` on the database being migrated."""
-    for statement in _pick(op.get_bind(), append_only_ddl(table)):
-        op.execute(statement)
-
-
-def remove_append_only(op, table: str) -> None:
-    """From a migration's downgrade: drop the triggers `install_append_only` created."""
-    for statement in _pick(op.get_bind(), drop_append_only_ddl(table)):
-        op.execute(statement)
+if __name__ == "__main__":
+    sys.stdout.write(migration_block())

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from modules.attestation.triggers import APPEND_ONLY, trigger_names
 from modules.core.extensions import db
+from modules.evidence.triggers import APPEND_ONLY, PG_FUNCTION, append_only_ddl, trigger_names
 from tests.attestation.factories import acknowledge, demo_user
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -39,6 +39,29 @@ def test_every_append_only_table_has_its_triggers_after_upgrade_head(empty_app):
     missing = [(t.name, name) for t in tables for name in trigger_names(t.name)[dialect]
                if (t.name, name) not in installed]
     assert not missing, f"append-only triggers missing after upgrade head: {missing}"
+
+
+def test_installed_trigger_sql_is_the_live_definition(empty_app):
+    """The frozen copies in the migrations install exactly what modules/evidence/triggers.py defines."""
+    tables = append_only_tables()
+    if db.engine.dialect.name == "sqlite":
+        installed = dict(db.session.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+        for table in tables:
+            expected = append_only_ddl(table.name)[0]
+            names = trigger_names(table.name)["sqlite"]
+            assert [installed.get(name) for name in names] == expected, table.name
+        return
+    defs = dict(db.session.execute(sa.text(
+        "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE NOT t.tgisinternal")).all())
+    source = db.session.scalar(sa.text("SELECT prosrc FROM pg_proc WHERE proname = :name"), {"name": PG_FUNCTION})
+    for table in tables:
+        function, *triggers = append_only_ddl(table.name)[1]
+        assert source.strip() in function, "the trigger function's body differs from the live definition"
+        names = trigger_names(table.name)["postgresql"]
+        # PostgreSQL prints the definition back schema-qualified and with the events in its own order.
+        printed = [defs.get(name, "").replace("public.", "").replace("DELETE OR UPDATE", "UPDATE OR DELETE")
+                   for name in names]
+        assert printed == triggers, table.name
 
 
 def _refused(sql: str) -> str:

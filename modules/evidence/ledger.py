@@ -2,10 +2,10 @@
 
 Every evidence record (an acknowledgement, a certificate issued or revoked, an access grant …) is written
 in the same transaction as its ledger entry, made by `append_entry`. The entry commits to the record's
-hash; the package owning the record registers how to recompute that hash with `register_evidence`, and
-`flask ledger verify` recomputes every one.
+hash; the package owning the record declares the record with `records.evidence_record` (which registers
+it here), and `flask ledger verify` recomputes every one.
 
-The pattern for a record holding personal data (see modules/attestation/evidence.py):
+The pattern for a record holding personal data (implemented once, in records.py):
   - a deletable personal row holds the data and a random salt (`new_salt()`);
   - the append-only record holds `salted_hash(salt, personal_fields)` as a digest column;
   - the record hash is `record_hash(fields)` over the record's columns, the digest included.
@@ -26,8 +26,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, text
 
-from modules.attestation.models import LedgerEntry
 from modules.core.extensions import db
+from modules.evidence.models import LedgerEntry
 from modules.people.models import Trust
 
 #: prev_hash of a chain's first entry.
@@ -91,7 +91,13 @@ def entry_digest(entry: LedgerEntry) -> str:
 
 @dataclass(frozen=True)
 class Evidence:
-    """How to recompute one evidence table's record hashes, and optionally list its record ids."""
+    """How to recompute one evidence table's record hashes, and optionally list its record ids.
+
+    `recompute(record_id)` returns the hash the record has now, or None when the record is missing; it
+    may raise EvidenceProblem("why") for something more specific (e.g. personal data altered).
+    `ids(trust_id)`, if given, lists every record of the trust, so a record without an entry is caught.
+    Features never build one: records.evidence_record declares a table and registers it.
+    """
 
     recompute: Callable[[int], str | None]
     ids: Callable[[int], Iterable[int]] | None = None
@@ -104,16 +110,11 @@ class EvidenceProblem(Exception):
     """Raised by a recompute function to report what is wrong with a record (verify names the entry)."""
 
 
-def register_evidence(table_name: str, recompute: Callable[[int], str | None], *,
-                      ids: Callable[[int], Iterable[int]] | None = None) -> None:
-    """Declare how `flask ledger verify` recomputes the hash of a record in `table_name`.
-
-    `recompute(record_id)` returns the hash the record has now, or None when the record is missing; it
-    may raise EvidenceProblem("why") for something more specific (e.g. personal data altered).
-    `ids(trust_id)`, if given, lists every record of the trust, so a record without an entry is caught.
-    Call it at import time of the module that writes the records.
-    """
-    _EVIDENCE[table_name] = Evidence(recompute=recompute, ids=ids)
+def register(table_name: str, evidence: Evidence) -> None:
+    """Tell the ledger how to recompute the records of `table_name` (called by records.evidence_record)."""
+    if table_name in _EVIDENCE and _EVIDENCE[table_name] != evidence:
+        raise ValueError(f"evidence for table {table_name!r} is declared twice")
+    _EVIDENCE[table_name] = evidence
 
 
 # ---- appending ---------------------------------------------------------------------------------------

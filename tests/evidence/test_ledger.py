@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from modules.attestation import ledger
-from modules.attestation.models import LedgerEntry
 from modules.core.extensions import db
+from modules.evidence import ledger
+from modules.evidence.models import LedgerEntry
 from modules.people.models import Trust
 from tests.attestation import bypass
 
@@ -140,7 +140,7 @@ def test_a_forged_or_foreign_checkpoint_is_refused(app, notes, now, tmp_path):
 
 
 def test_key_path_from_config(app, tmp_path):
-    from modules.attestation import signing
+    from modules.evidence import signing
 
     app.config["LEDGER_SIGNING_KEY_FILE"] = str(tmp_path / "keys" / "ledger.pem")
     assert signing.load_key() is None
@@ -157,7 +157,7 @@ def _key_offline(app, tmp_path) -> None:
 def test_an_auditor_verifies_a_checkpoint_with_the_public_key_alone(app, notes, now, tmp_path):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from modules.attestation import signing
+    from modules.evidence import signing
 
     tkat = _trust("tkat")
     for i in range(1, 4):
@@ -199,7 +199,7 @@ def test_an_auditor_verifies_a_checkpoint_with_the_public_key_alone(app, notes, 
 def test_a_pinned_public_key_wins_over_the_configured_signing_key(app, notes, now, tmp_path):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from modules.attestation import signing
+    from modules.evidence import signing
 
     _append(_trust("tkat"), notes, 1, now)
     db.session.commit()
