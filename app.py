@@ -52,8 +52,8 @@ def _register_blueprints(app: Flask) -> None:
     from modules.certificates.views import bp as certificates_bp
     from modules.core.views import bp as core_bp
     from modules.notifications.hooks import bp as notifications_bp
+    from modules.people.views import account_bp, security_bp, staff_bp
     from modules.people.views import bp as people_bp
-    from modules.people.views import staff_bp
     from modules.policies.views import bp as policies_bp
     from modules.tracking.views import bp as tracking_bp
     from modules.training.views import bp as training_bp
@@ -66,6 +66,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(access_bp)
     app.register_blueprint(tracking_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(security_bp)
     app.register_blueprint(policies_bp)
 
 

@@ -15,7 +15,15 @@ from modules.assessments.receivers import load_quiz_banks
 from modules.assessments.versions import quiz_bank_check
 from modules.attestation.signals import acknowledged, consent_declined, withdrawn
 from modules.certificates.receivers import issue_on_acknowledgement
-from modules.people.signals import demo_seeded, staff_imported, staff_invited, staff_left
+from modules.notifications.receivers import send_password_notice, send_reset_link
+from modules.people.signals import (
+    demo_seeded,
+    password_changed,
+    password_reset_requested,
+    staff_imported,
+    staff_invited,
+    staff_left,
+)
 from modules.policies.signals import content_synced, version_published
 from modules.policies.views import use_quiz_bank_check
 from modules.tracking.receivers import (
@@ -40,6 +48,10 @@ def wire(app: Flask) -> None:
     staff_invited.connect(send_invitation, weak=False)
     staff_left.connect(close_leaver, weak=False)
     demo_seeded.connect(assign_demo, weak=False)
+
+    # A person forgets or changes their password: the reset link, and a notice of the change, are emailed.
+    password_reset_requested.connect(send_reset_link, weak=False)
+    password_changed.connect(send_password_notice, weak=False)
 
     # A person acknowledges: the certificate is issued, then their assignment is complete.
     # (Access grants derive from the certificate; nothing is connected for them.)

@@ -210,6 +210,23 @@ MATRIX: dict[str, Route] = {
                                    default=403, contains=lambda i: "Line manager email"),
     # The set-password link: an unknown or expired token is a 400 for anyone (tests/people/test_import.py).
     "auth.set_password": Route("GET", lambda i: "/set-password/not-a-token", {}, default=400, public=True),
+    # Forgotten password, the code step of sign-in and the person's account (tests/people/test_accounts.py and
+    # test_two_step.py walk them). Without a password step first, the code page sends people back to sign in;
+    # an unknown reset token is a clear 400; the two-step pages redirect to the account page when it is off.
+    "auth.sign_in_code": Route("GET", lambda i: "/sign-in/code", {}, default=302, public=True),
+    "auth.forgot_password": Route("GET", lambda i: "/forgot-password", {}, public=True,
+                                  contains=lambda i: "Reset your password"),
+    "auth.reset_password": Route("GET", lambda i: "/reset-password/not-a-token", {}, default=400, public=True),
+    "account.overview": Route("GET", lambda i: "/account", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "account.change_password": Route("GET", lambda i: "/account/password", SIGNED_OUT,
+                                     contains=lambda i: "Change your password"),
+    "account.two_step_setup": Route("GET", lambda i: "/account/two-step/set-up", SIGNED_OUT,
+                                    contains=lambda i: "Set up two-step verification"),
+    "account.recovery_codes": Route("POST", lambda i: "/account/two-step/recovery-codes", {}, default=302),
+    "account.two_step_off": Route("GET", lambda i: "/account/two-step/turn-off", {}, default=302),
+    # The security event log: the trust administrator only (trust:admin), their own trust's events.
+    "security.events": Route("GET", lambda i: "/security/events", {**SIGNED_OUT, "admin": 200}, default=403,
+                             contains=lambda i: i.trust().name),
     # Policy versions (policy:publish). The version pages look the id up in the trust first (another trust's id
     # is a 404 for everyone), then check the capability (403). TKAT's only version is already published, so
     # publishing it again is the idempotent redirect; tests/policies/test_versions_views.py publishes a real draft.

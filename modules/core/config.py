@@ -117,6 +117,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "STAFF_IMPORT_MAX_BYTES": int(os.environ.get("STAFF_IMPORT_MAX_BYTES", str(2 * 1024 * 1024))),
         "STAFF_IMPORT_MAX_ROWS": int(os.environ.get("STAFF_IMPORT_MAX_ROWS", "20000")),
         "SET_PASSWORD_MAX_AGE_HOURS": int(os.environ.get("SET_PASSWORD_MAX_AGE_HOURS", "168")),
+        # Forgotten passwords: how long an emailed reset link works, and how often one client may ask.
+        "PASSWORD_RESET_MAX_AGE_MINUTES": int(os.environ.get("PASSWORD_RESET_MAX_AGE_MINUTES", "60")),
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per 15 minutes"),
+        # Two-step verification: people whose trust requires it (trust rule mfa_required_capabilities) must set it
+        # up before using the app. Always on in production; the test suite turns it off except where it tests it.
+        "MFA_ENFORCE": os.environ.get("MFA_ENFORCE", "1") == "1",
+        # How long after the password step the code from the authenticator app may be given.
+        "TWO_STEP_PENDING_MINUTES": 5,
         # Reminders are queued through Huey: its own SQLite file under instance/ (so it never contends with
         # the app's writers), or Redis when REDIS_URL is set. HUEY_IMMEDIATE runs tasks in-process (tests).
         "HUEY_FILE": os.environ.get("HUEY_FILE") or str(instance / "huey.db"),
@@ -124,4 +132,7 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     config.update(overrides)
     _check_public_base_url(config)
+    if config["POLICYPASS_ENV"] == "production" and not config["MFA_ENFORCE"]:
+        raise ConfigError("MFA_ENFORCE cannot be turned off when POLICYPASS_ENV=production: people whose trust "
+                          "requires two-step verification must set it up.")
     return config

@@ -9,6 +9,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from markupsafe import escape
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from modules.core import logs
 from modules.core.navigation import navigation
 from modules.core.timeutil import format_date, format_datetime
 
@@ -77,6 +78,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.after_request(_security_headers)
+    logs.init_app(app)
     app.register_error_handler(HTTPException, _error_page)
 
 

@@ -179,3 +179,78 @@ class LoginSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(400))
     #: When the session was created, UTC.
     created_at: Mapped[datetime]
+
+
+class PasswordReset(db.Model):
+    """A forgotten-password link: single-use, short-lived; only a hash of its token is kept."""
+
+    #: sha256 of the random token in the emailed link.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Whose password the link resets.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: When it was asked for, UTC.
+    created_at: Mapped[datetime]
+    #: When the link stops working, UTC.
+    expires_at: Mapped[datetime]
+    #: When it was used (or cancelled by a later reset or password change), UTC; null while it still works.
+    used_at: Mapped[datetime | None]
+
+
+class TotpCredential(db.Model):
+    """A person's authenticator app (TOTP, RFC 6238): stored once they confirmed a code from it, and then
+    asked for at every sign-in."""
+
+    #: Whose authenticator it is (one per person).
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    #: The base32 shared secret the authenticator app holds.
+    secret: Mapped[str] = mapped_column(String(64))
+    #: When they turned it on by confirming a code from the app, UTC.
+    enabled_at: Mapped[datetime]
+    #: The last 30-second time step whose code was accepted, so one code cannot be used twice.
+    last_step: Mapped[int | None]
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code for signing in without the authenticator app; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose code it is.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: sha256 of the code (codes are long random strings, so a fast hash is enough).
+    code_hash: Mapped[str] = mapped_column(String(64))
+    #: When it was made, UTC.
+    created_at: Mapped[datetime]
+    #: When it was used to sign in, UTC; null while unused.
+    used_at: Mapped[datetime | None]
+
+
+class SecurityEvent(db.Model):
+    """One entry of the security event log (sign-ins, password and MFA changes, role changes, exports…).
+
+    The same event is also written as a JSON line to the `policypass.security` logger.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: When it happened, UTC.
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    #: What happened, e.g. "sign-in" (see modules/people/security.py, EVENT_KINDS).
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    #: "success" or "failure" (or a more precise refusal, e.g. "rate-limited").
+    outcome: Mapped[str] = mapped_column(String(40), default="success")
+    #: The trust it belongs to; null when no trust is known (a sign-in attempt for an unknown address).
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: Who did it, when signed in (or the person signing in).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    #: The person it was done to or about, if any.
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    #: What it was done to, in words: an export's name, the address typed at a refused sign-in …
+    target: Mapped[str] = mapped_column(String(300), default="")
+    #: The request's id (also sent back as the X-Request-ID header); null outside a request.
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    #: The client's IP address (personal data).
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    #: Further facts, e.g. {"roles_before": […], "roles_after": […]}.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped["User | None"] = relationship(foreign_keys=[actor_id])
+    target_user: Mapped["User | None"] = relationship(foreign_keys=[target_user_id])

@@ -4,12 +4,25 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 
 from modules.core.capabilities import check_known
 from modules.core.extensions import db
-from modules.people.models import Academy, LoginSession, Role, RoleAssignment, Trust, User
-from modules.people.passwords import hash_password, verify_password
+from modules.people import mfa
+from modules.people.models import (
+    Academy,
+    LoginSession,
+    PasswordReset,
+    RecoveryCode,
+    Role,
+    RoleAssignment,
+    TotpCredential,
+    Trust,
+    User,
+)
+from modules.people.passwords import hash_password, needs_rehash, password_problem, verify_password
+from modules.people.security import record_event
+from modules.people.signals import password_changed, password_reset_requested
 
 
 class PeopleError(ValueError):
@@ -44,6 +57,7 @@ def sync_trust(config: dict, entry: dict) -> Trust:
     trust.name = entry["name"]
     trust.short_name = entry.get("short_name", entry["name"])
     settings = trust_settings(config, entry)
+    check_known(settings.get("mfa_required_capabilities") or [])
     if trust.settings != settings:
         trust.settings = settings
     db.session.flush()
@@ -110,19 +124,48 @@ def grant_role(user: User, role_key: str, academy: Academy | None = None) -> Rol
     return assignment
 
 
+#: Shortest and longest passwords accepted (NIST SP 800-63B: at least 8; we ask for 10).
+PASSWORD_MIN, PASSWORD_MAX = 10, 200
+
+
+def check_new_password(user: User, password: str) -> None:
+    """Raise PeopleError when a new password is too short, too long, common or built from the person's details."""
+    if len(password) < PASSWORD_MIN:
+        raise PeopleError(f"Password must be {PASSWORD_MIN} characters or more")
+    if len(password) > PASSWORD_MAX:
+        raise PeopleError(f"Password must be {PASSWORD_MAX} characters or fewer")
+    trust = db.session.get(Trust, user.trust_id)
+    problem = password_problem(password, [user.name, user.email, trust.name, trust.short_name, trust.slug])
+    if problem:
+        raise PeopleError(problem)
+
+
 def set_password(user: User, password: str) -> None:
-    """Store a new argon2id hash of the password."""
-    if len(password) < 10:
-        raise PeopleError("Password must be 10 characters or more")
+    """Check the new password (length, common and breached passwords, the person's details) and store its hash."""
+    check_new_password(user, password)
     user.password_hash = hash_password(password)
     db.session.flush()
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, else None (the same answer for every failure)."""
+    """The active user with this email and password, else None (the same answer for every failure).
+
+    A hash made with older argon2 parameters is replaced with one made with the current parameters
+    (the caller's transaction commits it).
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     ok = verify_password(user.password_hash if user else None, password)
-    return user if ok and user.active else None
+    if not (ok and user.active):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.flush()
+    return user
+
+
+def find_user(email: str) -> User | None:
+    """The person with this email address, if any (active or not)."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def _token_id(token: str) -> str:
@@ -163,3 +206,175 @@ def end_session(token: str | None) -> None:
 def end_all_sessions(user: User) -> None:
     """Delete every session of a person (leavers, disabled accounts, password changes)."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def end_other_sessions(user: User, keep: LoginSession | None) -> None:
+    """Delete every session of a person except the one they are using (after they change their password)."""
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(LoginSession.id != keep.id)
+    db.session.execute(query)
+
+
+# ---- changing and resetting a password -----------------------------------------------------------------
+
+#: At most this many reset links are sent to one person per hour; more asks get the same answer and no email.
+RESETS_PER_HOUR = 3
+
+
+def change_password(user: User, *, current: str, new: str, now: datetime, keep: LoginSession | None) -> None:
+    """A signed-in person changes their password, giving the current one; their other sessions end."""
+    if not verify_password(user.password_hash, current):
+        raise PeopleError("Your current password is not correct")
+    if current == new:
+        raise PeopleError("Your new password must be different from your current one")
+    set_password(user, new)
+    _cancel_resets(user, now)
+    end_other_sessions(user, keep)
+    record_event("password-changed", now=now, actor=user, target_user=user)
+    password_changed.send(user, now=now, how="changed")
+
+
+def request_password_reset(email: str, *, now: datetime, max_age: timedelta) -> tuple[User, str] | None:
+    """A new single-use reset link's token for the active person with this email, or None.
+
+    None for an unknown address, a leaver, or a person already sent RESETS_PER_HOUR links this hour; the
+    caller gives the same answer either way, so the page does not tell anyone which addresses have accounts.
+    """
+    user = find_user(email)
+    if user is None or not user.active:
+        return None
+    recent = db.session.scalar(select(func.count()).select_from(PasswordReset).where(
+        PasswordReset.user_id == user.id, PasswordReset.created_at > now - timedelta(hours=1)))
+    if recent >= RESETS_PER_HOUR:
+        record_event("password-reset-requested", now=now, target_user=user, outcome="failure",
+                     details={"reason": f"more than {RESETS_PER_HOUR} links asked for in an hour"})
+        return None
+    token = secrets.token_urlsafe(32)
+    reset = PasswordReset(id=_token_id(token), user_id=user.id, created_at=now, expires_at=now + max_age)
+    db.session.add(reset)
+    db.session.flush()
+    record_event("password-reset-requested", now=now, target_user=user)
+    password_reset_requested.send(user, token=token, reset_id=reset.id, now=now, expires_at=reset.expires_at)
+    return user, token
+
+
+def find_password_reset(token: str, *, now: datetime) -> PasswordReset | None:
+    """The reset a link's token is for, if it is genuine, unused, unexpired and its person still active."""
+    if not token or len(token) > 200:
+        return None
+    reset = db.session.get(PasswordReset, _token_id(token))
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        return None
+    user = db.session.get(User, reset.user_id)
+    return reset if user is not None and user.active else None
+
+
+def reset_password(reset: PasswordReset, password: str, *, now: datetime) -> User:
+    """Set a new password from a reset link: the link (and any other open one) stops working, every session ends."""
+    user = db.session.get(User, reset.user_id)
+    set_password(user, password)
+    _cancel_resets(user, now)
+    end_all_sessions(user)
+    record_event("password-reset", now=now, actor=user, target_user=user)
+    password_changed.send(user, now=now, how="reset")
+    return user
+
+
+def _cancel_resets(user: User, now: datetime) -> None:
+    db.session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                   PasswordReset.used_at.is_(None)).values(used_at=now))
+
+
+# ---- two-step verification ------------------------------------------------------------------------------
+
+def totp_credential(user: User) -> TotpCredential | None:
+    """The person's authenticator app, if they have set one up."""
+    return db.session.get(TotpCredential, user.id)
+
+
+def has_two_step(user: User) -> bool:
+    """Whether the person has two-step verification on."""
+    return totp_credential(user) is not None
+
+
+#: Used when a trust's rules do not say (content/trusts.yaml's default_rules does).
+DEFAULT_MFA_REQUIRED_CAPABILITIES = ["accounts:approve", "evidence:export"]
+
+
+def two_step_required(user: User) -> bool:
+    """Whether the person's trust requires two-step verification of them: they hold a capability the trust's
+    `mfa_required_capabilities` rule names (by default, approving access and exporting personal data)."""
+    trust = db.session.get(Trust, user.trust_id)
+    required = trust.setting("mfa_required_capabilities", DEFAULT_MFA_REQUIRED_CAPABILITIES) or []
+    return any(user.can(capability) for capability in required)
+
+
+def confirm_two_step(user: User, secret: str, code: str, *, now: datetime) -> list[str]:
+    """Turn two-step verification on with the secret the person's app was given and a code from it.
+
+    Returns new recovery codes, to show once (only their hashes are kept).
+    """
+    if totp_credential(user) is not None:
+        raise PeopleError("Two-step verification is already on")
+    step = mfa.matching_step(secret, code, now)
+    if step is None:
+        raise PeopleError("Enter the 6-digit code your authenticator app shows now")
+    db.session.add(TotpCredential(user_id=user.id, secret=secret, enabled_at=now, last_step=step))
+    codes = issue_recovery_codes(user, now=now, event=False)
+    record_event("two-step-enrolled", now=now, actor=user, target_user=user)
+    return codes
+
+
+def issue_recovery_codes(user: User, *, now: datetime, event: bool = True) -> list[str]:
+    """New one-time recovery codes for the person; earlier ones stop working. Only their hashes are stored."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = mfa.new_recovery_codes()
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=mfa.recovery_hash(code), created_at=now)
+                       for code in codes)
+    db.session.flush()
+    if event:
+        record_event("recovery-codes-issued", now=now, actor=user, target_user=user)
+    return codes
+
+
+def check_second_factor(user: User, code: str, *, now: datetime) -> str | None:
+    """"totp" or "recovery" when the code is a fresh one from the app or an unused recovery code, else None.
+
+    An app code is accepted once (a code seen at a step already used is refused); a recovery code is spent.
+    """
+    credential = totp_credential(user)
+    if credential is None:
+        return None
+    step = mfa.matching_step(credential.secret, code, now)
+    if step is not None:
+        if credential.last_step is not None and step <= credential.last_step:
+            return None
+        credential.last_step = step
+        db.session.flush()
+        return "totp"
+    recovery = db.session.scalar(select(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == mfa.recovery_hash(code),
+        RecoveryCode.used_at.is_(None)))
+    if recovery is None:
+        return None
+    recovery.used_at = now
+    db.session.flush()
+    return "recovery"
+
+
+def unused_recovery_codes(user: User) -> int:
+    """How many of the person's recovery codes are still unused."""
+    return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+
+
+def disable_two_step(user: User, *, password: str, now: datetime) -> None:
+    """Turn two-step verification off, giving the password; refused when the trust requires it of them."""
+    if two_step_required(user):
+        raise PeopleError("Your trust requires two-step verification for your role, so it cannot be turned off")
+    if not verify_password(user.password_hash, password):
+        raise PeopleError("Your password is not correct")
+    db.session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    record_event("two-step-disabled", now=now, actor=user, target_user=user)

@@ -1,4 +1,5 @@
-"""Signals by which people tells later packages (tracking) about imports and the demo, without importing them.
+"""Signals by which people tells later packages about imports, the demo and password changes, without
+importing them.
 
 Receivers are connected in modules/wiring.py and run inside the sender's transaction.
 """
@@ -18,3 +19,10 @@ staff_left = signal("staff-left")
 #: Sent by `flask demo seed` per trust, with user_ids and as_of (DEMO_START at 9am): later packages give the demo
 #: people what they would have had since then (tracking: the induction assigned on their start date).
 demo_seeded = signal("demo-seeded")
+
+#: Sent when a reset link was made for a person. Args: sender=User, token (for the link), reset_id (the stored
+#: hash of the token), now, expires_at.
+password_reset_requested = signal("password-reset-requested")
+
+#: Sent when a person's password was changed or reset. Args: sender=User, now, how ("changed" or "reset").
+password_changed = signal("password-changed")

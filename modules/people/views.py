@@ -1,4 +1,7 @@
-"""Sign-in, sign-out, re-authentication, the set-password link, and the staff CSV import."""
+"""Sign-in (with two-step verification), sign-out, re-authentication, forgotten and changed passwords, the
+set-password link, the person's account page, the security event log, and the staff CSV import."""
+
+from datetime import datetime, time, timedelta
 
 from flask import (
     Blueprint,
@@ -16,19 +19,32 @@ from flask_login import current_user, login_required, login_user, logout_user
 from modules.core.capabilities import require
 from modules.core.extensions import db, limiter
 from modules.core.navigation import nav_group, nav_item
-from modules.core.timeutil import utcnow
+from modules.core.timeutil import LONDON, utcnow
 from modules.core.web import bad_request
-from modules.people import importer, services
+from modules.people import importer, mfa, queries, security, services
 from modules.people.auth import SESSION_KEY, current_login_session
 from modules.people.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
     ReauthenticateForm,
+    RecoveryCodesForm,
+    ResetPasswordForm,
+    SecurityEventFilterForm,
     SetPasswordForm,
     SignInForm,
     StaffImportApplyForm,
     StaffImportForm,
+    TwoStepCodeForm,
+    TwoStepOffForm,
+    TwoStepSetUpForm,
 )
+from modules.people.models import User
 
 bp = Blueprint("auth", __name__)
+#: The signed-in person's own account: password and two-step verification.
+account_bp = Blueprint("account", __name__, url_prefix="/account")
+#: The trust administrator's view of the security event log.
+security_bp = Blueprint("security", __name__, url_prefix="/security")
 #: HR's staff list import (a separate blueprint so its URLs sit under /staff).
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -36,12 +52,29 @@ staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
 nav_group("hr", "HR tools", order=80)
 nav_item("Import staff", "staff.import_staff", "staff:manage", order=81, group="hr",
          hint="Upload a staff list from your MIS: preview, then apply")
+nav_item("Security log", "security.events", "trust:admin", order=95)
 
 BAD_SIGN_IN = "Enter a correct email address and password"
+#: Set in the (signed) session cookie between the password step and the code step of a sign-in.
+PENDING_KEY = "two_step_pending"
+#: Set in the session while a person sets up their authenticator app (the secret their app is given).
+SETUP_KEY = "two_step_setup"
+#: More wrong codes than this for one person within TWO_STEP_LOCK_WINDOW, and the code step refuses them.
+TWO_STEP_MAX_FAILURES = 10
+TWO_STEP_LOCK_WINDOW = timedelta(minutes=15)
+#: Where a person who must set up two-step verification may still go before they have.
+TWO_STEP_EXEMPT_ENDPOINTS = frozenset({"static", "core.healthz", "auth.logout", "account.two_step_setup"})
+
+# Every request's noted security events (refusals, downloads) are stored once it ends.
+bp.teardown_app_request(security.store_noted)
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
 
 
 def _safe_next(target: str | None) -> str:
@@ -51,10 +84,34 @@ def _safe_next(target: str | None) -> str:
     return url_for("training.home")
 
 
+def _locked_out(_limit) -> None:
+    """Flask-Limiter's breach hook on the sign-in forms: log the lockout (the 429 page follows)."""
+    email = (request.form.get("email") or "")[:254]
+    user = services.find_user(email) if email else None
+    if user is None and request.endpoint != "auth.sign_in":
+        user = current_user if current_user.is_authenticated else _pending_user()
+    security.note_event("sign-in-locked", now=utcnow(), target_user=user, target=email,
+                        outcome="failure", details={"form": request.endpoint})
+
+
+def _start(user: User, *, method: str, next_url: str | None):
+    """Start the person's server-side session and go on to where they were going."""
+    now = utcnow()
+    token = services.start_session(user, now=now, method=method, ip=request.remote_addr,
+                                   user_agent=request.user_agent.string)
+    security.record_event("sign-in", now=now, actor=user, target_user=user, details={"method": method})
+    db.session.commit()
+    session.clear()
+    session[SESSION_KEY] = token
+    login_user(user)
+    return redirect(_safe_next(next_url))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_locked_out)
 def sign_in():
-    """Email and password; an unknown email gets the same answer as a wrong password."""
+    """Email and password; an unknown email gets the same answer as a wrong password. People with two-step
+    verification are then asked for a code."""
     if current_user.is_authenticated:
         return redirect(url_for("training.home"))
     form = SignInForm()
@@ -63,21 +120,74 @@ def sign_in():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             error = BAD_SIGN_IN
-        else:
-            token = services.start_session(user, now=utcnow(), method="password", ip=request.remote_addr,
-                                           user_agent=request.user_agent.string)
-            db.session.commit()
+            known = services.find_user(form.email.data)
+            security.note_event("sign-in", now=utcnow(), target_user=known, target=form.email.data.strip()[:254],
+                                outcome="failure",
+                                details={"reason": "leaver or disabled" if known is not None and not known.active
+                                         else "wrong password" if known is not None else "unknown address"})
+        elif services.has_two_step(user):
+            db.session.commit()  # an upgraded password hash
             session.clear()
-            session[SESSION_KEY] = token
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            session[PENDING_KEY] = {"user": user.id, "at": utcnow().isoformat(), "next": request.args.get("next")}
+            return redirect(url_for("auth.sign_in_code"))
+        else:
+            return _start(user, method="password", next_url=request.args.get("next"))
     status = 200 if error is None and not form.errors else 400 if form.errors else 401
     return render_template("people/sign_in.html", form=form, error=error), status
+
+
+def _pending_user() -> User | None:
+    """The person who gave their password and now owes a code, while that is recent enough."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    try:
+        started = datetime.fromisoformat(pending["at"])
+        user = db.session.get(User, int(pending["user"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    fresh = utcnow() - started < timedelta(minutes=current_app.config["TWO_STEP_PENDING_MINUTES"])
+    return user if fresh and user is not None and user.active else None
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_locked_out)
+def sign_in_code():
+    """The second step of signing in: a code from the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("training.home"))
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash("Sign in again: the code must be given within a few minutes of your password.", "info")
+        return redirect(url_for("auth.sign_in"))
+    form = TwoStepCodeForm()
+    error = None
+    if form.validate_on_submit():
+        now = utcnow()
+        if queries.recent_failures(user, "two-step-check", since=now - TWO_STEP_LOCK_WINDOW) >= TWO_STEP_MAX_FAILURES:
+            security.note_event("sign-in-locked", now=now, target_user=user, outcome="failure",
+                                details={"reason": "too many wrong codes"})
+            error = "There have been too many wrong codes. Wait 15 minutes, then sign in again."
+        else:
+            kind = services.check_second_factor(user, form.code.data, now=now)
+            if kind is not None:
+                next_url = session.get(PENDING_KEY, {}).get("next")
+                if kind == "recovery":
+                    flash(f"You used a recovery code. You have {services.unused_recovery_codes(user)} left: "
+                          "get new ones from your account page.", "info")
+                return _start(user, method="password+" + kind, next_url=next_url)
+            security.note_event("two-step-check", now=now, actor=user, target_user=user, outcome="failure")
+            error = "Enter the current 6-digit code from your authenticator app, or an unused recovery code"
+    status = 200 if error is None and not form.errors else 400 if form.errors else 401
+    return render_template("people/sign_in_code.html", form=form, error=error), status
 
 
 @bp.post("/sign-out")
 def logout():
     """End the server-side session, so a copy of the cookie stops working too."""
+    if current_user.is_authenticated:
+        security.record_event("sign-out", now=utcnow(), actor=current_user, target_user=current_user)
     services.end_session(session.get(SESSION_KEY))
     db.session.commit()
     logout_user()
@@ -86,9 +196,22 @@ def logout():
     return redirect(url_for("auth.sign_in"))
 
 
+@bp.before_app_request
+def require_two_step():
+    """People whose trust requires two-step verification must set it up before they use anything else."""
+    if not current_app.config.get("MFA_ENFORCE") or request.endpoint in TWO_STEP_EXEMPT_ENDPOINTS \
+            or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated or not services.two_step_required(current_user) \
+            or services.has_two_step(current_user):
+        return None
+    flash("Your trust requires two-step verification for your role. Set it up to continue.", "info")
+    return redirect(url_for("account.two_step_setup"))
+
+
 @bp.route("/reauthenticate", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_locked_out)
 def reauthenticate():
     """Ask for the password again before a step that needs a recent sign-in."""
     form = ReauthenticateForm()
@@ -96,6 +219,8 @@ def reauthenticate():
     if form.validate_on_submit():
         if services.authenticate(current_user.email, form.password.data) is None:
             error = "Enter your correct password"
+            security.note_event("sign-in", now=utcnow(), actor=current_user, target_user=current_user,
+                                outcome="failure", details={"reason": "wrong password when asked again"})
         else:
             services.reauthenticate(current_login_session(), now=utcnow())
             db.session.commit()
@@ -118,10 +243,195 @@ def set_password(token: str):
             form.password.errors = [*form.password.errors, str(exc)]
         else:
             services.end_all_sessions(user)
+            security.record_event("password-set", now=utcnow(), actor=user, target_user=user)
             db.session.commit()
             flash("Your password is set. Sign in with your email address and the password you chose.", "success")
             return redirect(url_for("auth.sign_in"))
     return render_template("people/import_set_password.html", form=form, user=user), 400 if form.errors else 200
+
+
+# ---- forgotten password ------------------------------------------------------------------------------
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"], on_breach=_locked_out)
+def forgot_password():
+    """Ask for a reset link. Every address gets the same answer, so the page tells no one who has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        max_age = timedelta(minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"])
+        made = services.request_password_reset(form.email.data, now=now, max_age=max_age)
+        if made is None:
+            known = services.find_user(form.email.data)
+            if known is None or not known.active:
+                security.note_event("password-reset-requested", now=now, target_user=known, outcome="failure",
+                                    target=form.email.data.strip()[:254],
+                                    details={"reason": "unknown address" if known is None else "leaver or disabled"})
+        db.session.commit()
+        return render_template("people/forgot_password_sent.html", email=form.email.data.strip(),
+                               minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"])
+    return render_template("people/forgot_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password from a reset link; the link works once, for a short time."""
+    reset = services.find_password_reset(token, now=utcnow())
+    if reset is None:
+        return render_template("people/reset_password.html", form=None, user=None), 400
+    user = db.session.get(User, reset.user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(reset, form.password.data, now=utcnow())
+        except services.PeopleError as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("Your password has been reset. Sign in with your new password.", "success")
+            return redirect(url_for("auth.sign_in"))
+    return render_template("people/reset_password.html", form=form, user=user), 400 if form.errors else 200
+
+
+# ---- the person's account ------------------------------------------------------------------------------
+
+@account_bp.get("")
+@login_required
+def overview():
+    """The person's account: their password and two-step verification."""
+    return render_template("people/account.html", two_step=services.totp_credential(current_user),
+                           required=services.two_step_required(current_user),
+                           recovery_left=services.unused_recovery_codes(current_user),
+                           codes_form=RecoveryCodesForm())
+
+
+@account_bp.route("/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_locked_out)
+def change_password():
+    """Change the password, giving the current one; the person's other sessions end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, current=form.current.data, new=form.password.data,
+                                     now=utcnow(), keep=current_login_session())
+        except services.PeopleError as exc:
+            field = form.current if "current" in str(exc) and "different" not in str(exc) else form.password
+            field.errors = [*field.errors, str(exc)]
+            if field is form.current:
+                security.note_event("password-changed", now=utcnow(), actor=current_user, target_user=current_user,
+                                    outcome="failure", details={"reason": "wrong current password"})
+        else:
+            db.session.commit()
+            flash("Your password has been changed. You have been signed out on every other device.", "success")
+            return redirect(url_for("account.overview"))
+    return render_template("people/change_password.html", form=form), 400 if form.errors else 200
+
+
+def _setup_secret() -> str:
+    """The secret being set up for the signed-in person (kept in their session until they confirm a code)."""
+    pending = session.get(SETUP_KEY)
+    if isinstance(pending, dict) and pending.get("user") == current_user.id and pending.get("secret"):
+        return pending["secret"]
+    secret = mfa.new_secret()
+    session[SETUP_KEY] = {"user": current_user.id, "secret": secret}
+    return secret
+
+
+@account_bp.route("/two-step/set-up", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_locked_out)
+def two_step_setup():
+    """Set up an authenticator app: scan the QR code, then confirm with a code; recovery codes are shown once."""
+    if services.has_two_step(current_user):
+        return redirect(url_for("account.overview"))
+    secret = _setup_secret()
+    form = TwoStepSetUpForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.confirm_two_step(current_user, secret, form.code.data, now=utcnow())
+        except services.PeopleError as exc:
+            form.code.errors = [*form.code.errors, str(exc)]
+            security.note_event("two-step-enrolled", now=utcnow(), actor=current_user, target_user=current_user,
+                                outcome="failure", details={"reason": "wrong code"})
+        else:
+            db.session.commit()
+            session.pop(SETUP_KEY, None)
+            return render_template("people/recovery_codes.html", codes=codes, first=True)
+    uri = mfa.provisioning_uri(secret, current_user.email)
+    return render_template("people/two_step_setup.html", form=form, qr=mfa.qr_svg(uri),
+                           secret=mfa.grouped(secret), required=services.two_step_required(current_user)), \
+        400 if form.errors else 200
+
+
+@account_bp.post("/two-step/recovery-codes")
+@login_required
+def recovery_codes():
+    """Replace the recovery codes (the old ones stop working) and show the new ones once."""
+    form = RecoveryCodesForm()
+    if not form.validate_on_submit():
+        raise bad_request("The form had expired. Go back to your account page and try again.")
+    if not services.has_two_step(current_user):
+        return redirect(url_for("account.overview"))
+    codes = services.issue_recovery_codes(current_user, now=utcnow())
+    db.session.commit()
+    return render_template("people/recovery_codes.html", codes=codes, first=False)
+
+
+@account_bp.route("/two-step/turn-off", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_locked_out)
+def two_step_off():
+    """Turn two-step verification off with the password (not when the trust requires it for the person's role)."""
+    if not services.has_two_step(current_user):
+        return redirect(url_for("account.overview"))
+    required = services.two_step_required(current_user)
+    form = TwoStepOffForm()
+    if not required and form.validate_on_submit():
+        try:
+            services.disable_two_step(current_user, password=form.password.data, now=utcnow())
+        except services.PeopleError as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("Two-step verification is off.", "success")
+            return redirect(url_for("account.overview"))
+    return render_template("people/two_step_off.html", form=form, required=required), 400 if form.errors else 200
+
+
+# ---- the security event log ----------------------------------------------------------------------------
+
+def _london_start(day) -> datetime:
+    """The UTC time at which a London calendar day starts."""
+    from datetime import UTC
+
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
+
+
+@security_bp.get("/events")
+@require("trust:admin")
+def events():
+    """The trust's security events, newest first, filtered by kind, outcome, person and dates."""
+    form = SecurityEventFilterForm(request.args)
+    form.kind.choices = [("", "Any"), *security.EVENT_KINDS.items()]
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and len(page) <= 6 and int(page) >= 1 else 1
+    valid = form.validate() if request.args else True
+    if valid and form.since.data and form.until.data and form.since.data > form.until.data:
+        form.until.errors = [*form.until.errors, "The end date must be the same as or after the start date"]
+        valid = False
+    found = queries.security_events(
+        current_user.trust_id, kind=form.kind.data or None, outcome=form.outcome.data or None,
+        person=(form.person.data or "").strip() or None,
+        since=_london_start(form.since.data) if valid and form.since.data else None,
+        until=_london_start(form.until.data + timedelta(days=1)) if valid and form.until.data else None,
+        page=page) if valid else None
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
+    return render_template("people/security_events.html", form=form, found=found, labels=security.EVENT_KINDS,
+                           page=page, args=args, trust=current_user.trust), 200 if valid else 400
 
 
 # ---- staff import ------------------------------------------------------------------------------------

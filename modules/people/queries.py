@@ -1,0 +1,67 @@
+"""Read-only queries about people: the security event log."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from modules.core.extensions import db
+from modules.people.models import SecurityEvent, User
+
+#: Events shown per page of the log.
+EVENTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the security event log, and how many events match in all."""
+
+    events: list[SecurityEvent]
+    total: int
+    page: int
+    pages: int
+
+
+def recent_failures(user: User, kind: str, *, since: datetime) -> int:
+    """How many failed events of this kind a person has had since the given time."""
+    return db.session.scalar(select(func.count()).select_from(SecurityEvent).where(
+        SecurityEvent.target_user_id == user.id, SecurityEvent.kind == kind, SecurityEvent.outcome == "failure",
+        SecurityEvent.occurred_at >= since))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def security_events(trust_id: int, *, kind: str | None = None, outcome: str | None = None,
+                    person: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                    page: int = 1) -> EventPage:
+    """The trust's security events, newest first, narrowed by kind, outcome, a person's name or email (as actor
+    or target, or the address typed at a refused sign-in) and a time range [since, until)."""
+    actor, target = aliased(User), aliased(User)
+    query = (select(SecurityEvent).where(SecurityEvent.trust_id == trust_id)
+             .outerjoin(actor, SecurityEvent.actor_id == actor.id)
+             .outerjoin(target, SecurityEvent.target_user_id == target.id))
+    if kind:
+        query = query.where(SecurityEvent.kind == kind)
+    if outcome == "success":
+        query = query.where(SecurityEvent.outcome == "success")
+    elif outcome == "failure":
+        query = query.where(SecurityEvent.outcome != "success")
+    if person:
+        pattern = f"%{_escape_like(person.lower())}%"
+        query = query.where(or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+            actor.name, actor.email, target.name, target.email, SecurityEvent.target))))
+    if since is not None:
+        query = query.where(SecurityEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(SecurityEvent.occurred_at < until)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // EVENTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    events = list(db.session.scalars(
+        query.options(joinedload(SecurityEvent.actor), joinedload(SecurityEvent.target_user))
+        .order_by(SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc())
+        .limit(EVENTS_PER_PAGE).offset((page - 1) * EVENTS_PER_PAGE)))
+    return EventPage(events, total, page, pages)
