@@ -34,6 +34,7 @@ from modules.core.formview import flash_refusal, refusal_is_400, submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import format_date, utcnow
 from modules.core.web import bad_request
+from modules.people.security import note_event
 
 bp = Blueprint("access", __name__, url_prefix="/access")
 
@@ -318,8 +319,10 @@ def register_csv():
     """The register as CSV (formula-injection safe)."""
     _scope, academy_id, central, rows = _register_rows(utcnow())
     headers, body = exports.register_table(rows, rules_for(current_user.trust))
+    name = _export_name("csv", academy_id, central)
+    note_event("export", now=utcnow(), actor=current_user, target=name, details={"rows": len(body)})
     return Response(exports.to_csv(headers, body), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{_export_name("csv", academy_id, central)}"'})
+        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/register.xlsx")
@@ -328,9 +331,11 @@ def register_xlsx():
     """The register as an XLSX workbook (every cell a string)."""
     _scope, academy_id, central, rows = _register_rows(utcnow())
     headers, body = exports.register_table(rows, rules_for(current_user.trust))
+    name = _export_name("xlsx", academy_id, central)
+    note_event("export", now=utcnow(), actor=current_user, target=name, details={"rows": len(body)})
     return Response(exports.to_xlsx(headers, body, title=f"{current_user.trust.short_name} register"),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
-                        "Content-Disposition": f'attachment; filename="{_export_name("xlsx", academy_id, central)}"'})
+                        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # ---- requests ----------------------------------------------------------------------------------------

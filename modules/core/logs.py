@@ -29,6 +29,8 @@ def configure_logging() -> None:
         handler._policypass_json = True
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    # logging.config.fileConfig (Alembic's env.py runs it) disables loggers that exist before it; undo that.
+    logger.disabled = False
     # Its own handler only, so a host logging set-up (gunicorn, pytest) does not print every event twice.
     logger.propagate = False
 

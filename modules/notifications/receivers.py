@@ -29,5 +29,5 @@ def send_password_notice(user, *, now, how, **_):
     """Tell the person their password changed, so a change they did not make does not go unnoticed."""
     body = _render("notifications/email/password_changed.txt", user=user, how=how, when=format_datetime(now),
                    forgot=absolute("auth.forgot_password"))
-    queue_email(recipient=user.email, reason=f"password-{how}:{now:%Y%m%dT%H%M%S}",
+    queue_email(recipient=user.email, reason=f"password-notice:{how}:{now:%Y%m%dT%H%M%S}",
                 subject="Your PolicyPass password was changed", body=body, now=now, user=user)

@@ -168,7 +168,7 @@ class OptionalDateField(DateField):
             self.data, self.raw_data = None, None
             return
         if len(valuelist) != 3:
-            self.data, self.raw_data = None, None  # the widget can only show three boxes again
+            self.data, self.raw_data = None, [*valuelist, "", "", ""][:3]  # the widget shows exactly three boxes
             raise ValueError(self.invalid)
         if not all(v.strip().isdigit() and len(v.strip()) <= 4 for v in valuelist):
             self.data = None

@@ -16,6 +16,7 @@ from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
 from modules.notifications.services import london_date
 from modules.people.models import Academy, User
+from modules.people.security import note_event
 from modules.policies.queries import past_review
 from modules.tracking import exports, queries
 from modules.tracking.evidence_pack import build_pack
@@ -172,8 +173,10 @@ def person_export(user_id: int, fmt: str):
     today = london_date(now)
     table = exports.history_table(queries.history(user, today, now))
     body = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
+    name = exports.history_filename(user.id, today, fmt)
+    note_event("export", now=now, actor=current_user, target_user=user, target=name)
     return Response(body, mimetype=exports.FORMATS[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{exports.history_filename(user.id, today, fmt)}"'})
+        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/export/<view>.<fmt>")
@@ -197,8 +200,10 @@ def export(view: str, fmt: str):
     else:
         table = exports.people_table(scope, _filters(scope), today, title="My team" if view == "team" else "Staff")
     body = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
+    name = exports.filename(view, scope, today, fmt)
+    note_event("export", now=now, actor=current_user, target=name, details={"query": request.query_string.decode()[:200]})
     return Response(body, mimetype=exports.FORMATS[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{exports.filename(view, scope, today, fmt)}"'})
+        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/evidence")
@@ -224,6 +229,9 @@ def evidence_pack():
             raise bad_request("That academy is not one you can export evidence for. Choose one from the list.")
     elif scope.academy_ids is not None:
         raise bad_request("Choose one of your academies: you cannot export the whole trust's evidence.")
-    pack = build_pack(current_user.trust, academy, now=utcnow())
+    now = utcnow()
+    pack = build_pack(current_user.trust, academy, now=now)
+    note_event("evidence-pack", now=now, actor=current_user, target=pack.filename,
+               details={"academy": academy.name if academy else "whole trust"})
     return Response(pack.data, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{pack.filename}"'})
