@@ -22,6 +22,8 @@ WALK = {
     "staff-invited": ["send_invitation"],
     "staff-left": ["close_leaver"],
     "demo-seeded": ["assign_demo"],
+    "password-reset-requested": ["send_reset_link"],
+    "password-changed": ["send_password_notice"],
     "acknowledged": ["issue_on_acknowledgement", "complete_assignment"],
     "consent-declined": ["tell_hr_and_dpo_of_consent"],
     "withdrawn": ["tell_hr_and_dpo_of_consent"],
