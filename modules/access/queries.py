@@ -31,7 +31,7 @@ from modules.certificates.status import VALID, certificate_status
 from modules.core.extensions import db
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
 from modules.policies.models import Clause, PolicyVersion
-from modules.training.queries import current_version, read_section_ids
+from modules.training.queries import current_version, reading_progress
 
 # ---- scope -------------------------------------------------------------------------------------------
 
@@ -146,8 +146,7 @@ def training_summary(user: User, now: datetime, discussed_since: datetime | None
     version = current_version(user.trust_id)
     summary = TrainingSummary(version=version)
     if version is not None:
-        summary.modules_read = len(read_section_ids(user, version))
-        summary.modules_total = len(version.sections)
+        summary.modules_read, summary.modules_total = reading_progress(user, version)
         summary.quiz_passed = latest_passed_attempt(user, version) is not None
         summary.acknowledged = current_acknowledgement(user.id, version.id) is not None
         summary.valid_certificate = current_certificate(user, now)

@@ -73,10 +73,18 @@ class Section(db.Model):
     reading_minutes: Mapped[int]
     #: Whether any clause states a must / must-not obligation.
     has_obligation: Mapped[bool] = mapped_column(default=False)
+    #: "text", or "form" for an appendix that is a blank form or a template (optional reading unless the
+    #: trust's rule form_appendices_compulsory says otherwise); detected from the text at import.
+    kind: Mapped[str] = mapped_column(String(20), default="text", server_default="text")
 
     version: Mapped[PolicyVersion] = relationship(back_populates="sections")
     clauses: Mapped[list["Clause"]] = relationship(back_populates="section", order_by="Clause.position",
                                                    cascade="all, delete-orphan")
+
+    @property
+    def is_form(self) -> bool:
+        """Whether the section is an appendix that is a blank form or a template."""
+        return self.kind == "form"
 
     @property
     def heading(self) -> str:

@@ -15,7 +15,7 @@ from modules.people.models import Trust
 from modules.people.services import sync_trust
 from modules.policies.models import Clause, PolicyVersion, Section
 from modules.policies.parser import PolicyParseError, parse_policy
-from modules.policies.rendering import reading_minutes, render_section
+from modules.policies.rendering import reading_minutes, render_section, section_kind
 from modules.policies.signals import content_synced, version_published
 
 OBLIGATIONS = ("must", "must_not")
@@ -101,8 +101,9 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime)
     for index, parsed_section in enumerate(parsed.sections, start=1):
         clauses = [{"ref": c.ref, "parent": c.parent, "text": c.text, "modality": c.modality}
                    for c in parsed_section.clauses]
-        section = Section(position=index, number=parsed_section.number, title=parsed_section.title,
-                          html=render_section(parsed_section.number, clauses),
+        kind = section_kind(parsed_section.number, parsed_section.title, clauses)
+        section = Section(position=index, number=parsed_section.number, title=parsed_section.title, kind=kind,
+                          html=render_section(parsed_section.number, clauses, kind=kind),
                           reading_minutes=reading_minutes(clauses),
                           has_obligation=any(c["modality"] in OBLIGATIONS for c in clauses))
         version.sections.append(section)
@@ -115,6 +116,21 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime)
     if not has_published:
         publish_version(version, now=now)
     return version
+
+
+def refresh_rendering(version: PolicyVersion) -> bool:
+    """Re-render the version's sections from their stored clauses (HTML and form detection only; the words,
+    refs and modalities are never touched). True if anything changed, e.g. after the renderer improved."""
+    changed = False
+    for section in version.sections:
+        clauses = [{"ref": c.ref, "parent": c.parent_ref, "text": c.text, "modality": c.modality}
+                   for c in section.clauses]
+        kind = section_kind(section.number, section.title, clauses)
+        html = render_section(section.number, clauses, kind=kind)
+        if (section.kind, section.html) != (kind, html):
+            section.kind, section.html = kind, html
+            changed = True
+    return changed
 
 
 def publish_version(version: PolicyVersion, *, now: datetime) -> None:
@@ -206,6 +222,7 @@ def sync_content(content_dir: Path, *, now: datetime, app=None) -> SyncReport:
             known = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
                                                                   PolicyVersion.source_sha256 == sha))
             if known is not None:
+                refresh_rendering(known)
                 report.unchanged.append(f"{trust.slug}: {listed['file']}")
                 continue
             version = create_version(trust, source_file=listed["file"], raw=raw, now=now)

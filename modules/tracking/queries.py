@@ -24,7 +24,7 @@ from modules.tracking.filters import PAGE_SIZE, Filters
 from modules.tracking.models import Assignment
 from modules.tracking.scope import Scope
 from modules.training.models import ModuleProgress
-from modules.training.queries import current_version
+from modules.training.queries import compulsory_section_ids, current_version
 
 CENTRAL = "Central team"
 NO_MANAGER = "No line manager"
@@ -341,13 +341,15 @@ def _add_module_counts(trust_id: int, rows: list[PersonRow]) -> None:
     version = current_version(trust_id)
     if version is None or not rows:
         return
-    total = len(version.sections)
+    compulsory = compulsory_section_ids(version)  # optional form appendices count neither way
+    total = len(compulsory)
     by_id = {row.id: row for row in rows}
     ids = list(by_id)
     for chunk in range(0, len(ids), 900):
         counts = db.session.execute(
             select(ModuleProgress.user_id, func.count()).join(Section, Section.id == ModuleProgress.section_id)
-            .where(Section.version_id == version.id, ModuleProgress.user_id.in_(ids[chunk:chunk + 900]))
+            .where(Section.version_id == version.id, Section.id.in_(compulsory),
+                   ModuleProgress.user_id.in_(ids[chunk:chunk + 900]))
             .group_by(ModuleProgress.user_id))
         for user_id, count in counts:
             by_id[user_id].modules_read = count

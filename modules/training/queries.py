@@ -5,17 +5,21 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from modules.core.extensions import db
-from modules.people.models import User
+from modules.people.models import Trust, User
 from modules.policies.models import PolicyVersion, Section
 from modules.training.models import ModuleProgress
+
+#: The trust rule that makes form and template appendices compulsory reading (default: optional).
+FORMS_COMPULSORY_RULE = "form_appendices_compulsory"
 
 
 @dataclass
 class ModuleRow:
-    """A module in the list, with whether the person has read it."""
+    """A module in the list, with whether the person has read it and whether it must be read."""
 
     section: Section
     read: bool
+    compulsory: bool = True
 
 
 def current_version(trust_id: int) -> PolicyVersion | None:
@@ -31,10 +35,23 @@ def read_section_ids(user: User, version: PolicyVersion) -> set[int]:
         .where(ModuleProgress.user_id == user.id, Section.version_id == version.id)))
 
 
+def is_compulsory(section: Section, trust: Trust) -> bool:
+    """Whether the module must be read: all are, except an appendix that is a blank form or a template,
+    unless the trust's rule form_appendices_compulsory says those must be read too."""
+    return not section.is_form or bool(trust.setting(FORMS_COMPULSORY_RULE, False))
+
+
+def compulsory_section_ids(version: PolicyVersion) -> set[int]:
+    """Ids of the version's modules that must be read before the quiz."""
+    trust = db.session.get(Trust, version.trust_id)
+    return {s.id for s in version.sections if is_compulsory(s, trust)}
+
+
 def modules_for(user: User, version: PolicyVersion) -> list[ModuleRow]:
-    """The version's modules in document order, each with the person's progress."""
+    """The version's modules in document order, each with the person's progress and whether it is compulsory."""
     done = read_section_ids(user, version)
-    return [ModuleRow(section=s, read=s.id in done) for s in version.sections]
+    compulsory = compulsory_section_ids(version)
+    return [ModuleRow(section=s, read=s.id in done, compulsory=s.id in compulsory) for s in version.sections]
 
 
 def section_for_user(user: User, section_id: int) -> Section | None:
@@ -46,5 +63,11 @@ def section_for_user(user: User, section_id: int) -> Section | None:
 
 
 def all_read(user: User, version: PolicyVersion) -> bool:
-    """Whether the person has read every module of the version."""
-    return len(read_section_ids(user, version)) == len(version.sections)
+    """Whether the person has read every compulsory module of the version."""
+    return compulsory_section_ids(version) <= read_section_ids(user, version)
+
+
+def reading_progress(user: User, version: PolicyVersion) -> tuple[int, int]:
+    """(compulsory modules read, compulsory modules) for the version."""
+    compulsory = compulsory_section_ids(version)
+    return len(compulsory & read_section_ids(user, version)), len(compulsory)

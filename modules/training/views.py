@@ -20,8 +20,9 @@ def home():
     """The person's trust policy: progress and the modules in order."""
     version = queries.current_version(current_user.trust_id)
     modules = queries.modules_for(current_user, version) if version else []
-    done = sum(1 for m in modules if m.read)
-    return render_template("training/home.html", version=version, modules=modules, done=done,
+    done = sum(1 for m in modules if m.read and m.compulsory)
+    total = sum(1 for m in modules if m.compulsory)
+    return render_template("training/home.html", version=version, modules=modules, done=done, total=total,
                            trust=current_user.trust)
 
 
@@ -34,6 +35,7 @@ def module(section_id: int):
     index = sections.index(section)
     read = section.id in queries.read_section_ids(current_user, section.version)
     return render_template("training/module.html", section=section, read=read, form=MarkReadForm(),
+                           compulsory=queries.is_compulsory(section, current_user.trust),
                            previous=sections[index - 1] if index > 0 else None,
                            next=sections[index + 1] if index + 1 < len(sections) else None,
                            position=index + 1, total=len(sections))

@@ -25,7 +25,7 @@ def test_staff_reads_and_marks_a_module(page, live_server, slug):
     assert "You have read 0 of" in page.content()
     assert_accessible(page)
     modules = page.locator("#modules a")
-    count = modules.count()
+    count = modules.count() - page.locator("#modules .govuk-tag--grey").count()  # optional form appendices
     assert count >= 7
     first_title = modules.first.inner_text()
     modules.first.click()
@@ -49,3 +49,27 @@ def test_obligations_are_marked_and_refs_linkable(page, live_server):
     assert ref.count() == 1
     assert page.locator("#clause-3\\.3\\.1 .pp-obligation").count() == 1
     assert page.locator(".pp-obligation-must-not, .pp-obligation-must").count() >= 1
+
+
+def test_tsat_staff_read_the_appendix_2_form_as_a_form_preview(page, live_server):
+    """Issue 12: the TSAT approval form (Appendix 2) is a read-only form preview with no raw tags, and optional."""
+    sign_in_as(page, live_server, "staff", "tsat")
+    item = page.locator("#modules li", has_text="Appendix 2")
+    assert "Optional" in item.inner_text() and "A blank form from the policy: optional reading" in item.inner_text()
+    total = page.locator("#modules a").count() - 1
+    assert f"You have read 0 of {total} modules" in page.content()
+    item.get_by_role("link").click()
+    assert page.locator("h1").inner_text().startswith("Appendix 2")
+    note = page.locator("#form-note").inner_text()
+    assert "read-only preview" in note and "You do not need to read it before the quiz (trust setting)" in note
+    form = page.locator(".pp-form-preview")
+    assert form.count() == 1
+    assert form.locator(".pp-form-blank").count() >= 15
+    assert form.locator("h3", has_text="TEAM DETAILS").count() == 1
+    assert form.locator(".pp-form-options li", has_text="Members of the public").count() == 2
+    assert form.locator("strong", has_text="Line Manager").first.is_visible()
+    text = page.locator("main").inner_text()
+    assert "I approve the aims and content of the proposed site." in text
+    assert not re.search(r"</?[A-Za-z][A-Za-z0-9]*[^<>]*>", text) and "&lt;" not in text, "raw markup is visible"
+    assert_accessible(page)
+    assert_no_csp_errors(page)
