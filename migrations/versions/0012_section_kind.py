@@ -3,16 +3,16 @@
 Existing rows start as "text"; the next `flask content sync` re-renders every version's sections from their
 stored clauses and sets the kind, so no feature code is imported here.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
