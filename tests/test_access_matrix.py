@@ -201,6 +201,26 @@ MATRIX: dict[str, Route] = {
     # A ZIP is binary: its contents (this trust's records only) are checked in tests/tracking/test_evidence_pack.py.
     "tracking.evidence_pack": Route("GET", lambda i: "/tracking/evidence/pack.zip",
                                     {**SIGNED_OUT, **EVIDENCE_EXPORTERS}, default=403),
+    # HR's actions on a person and on a filtered list: staff:manage only (HR, the trust administrator).
+    "tracking.remind": Route("GET", lambda i: f"/tracking/people/{i.user('staff')}/remind",
+                             {**SIGNED_OUT, **STAFF_MANAGERS}, default=403, takes_id=True,
+                             contains=lambda i: "Sam Taylor"),
+    # The demo staff member has a password, so there is no invitation to send again: a clear 400.
+    "tracking.invite": Route("POST", lambda i: f"/tracking/people/{i.user('staff')}/invite",
+                             {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
+    "tracking.extend": Route("GET", lambda i: f"/tracking/people/{i.user('staff')}/extend",
+                             {**SIGNED_OUT, **STAFF_MANAGERS}, default=403, takes_id=True,
+                             contains=lambda i: "Sam Taylor"),
+    "tracking.exempt": Route("GET", lambda i: f"/tracking/people/{i.user('staff')}/exempt",
+                             {**SIGNED_OUT, **STAFF_MANAGERS}, default=403, takes_id=True,
+                             contains=lambda i: "Sam Taylor"),
+    "tracking.leaver": Route("GET", lambda i: f"/tracking/people/{i.user('staff')}/leaver",
+                             {**SIGNED_OUT, **STAFF_MANAGERS}, default=403, takes_id=True,
+                             contains=lambda i: "Sam Taylor"),
+    "tracking.bulk": Route("GET", lambda i: "/tracking/bulk?view=people", {**SIGNED_OUT, **STAFF_MANAGERS},
+                           default=403, contains=lambda i: i.trust().name),
+    "tracking.bulk_action": Route("GET", lambda i: "/tracking/bulk/extend?view=overdue",
+                                  {**SIGNED_OUT, **STAFF_MANAGERS}, default=403, contains=lambda i: "Extend"),
     # Staff import: HR and the trust administrator (staff:manage). An empty apply is a clear 400.
     "staff.import_staff": Route("GET", lambda i: "/staff/import", {**SIGNED_OUT, **STAFF_MANAGERS}, default=403,
                                 contains=lambda i: i.trust().name),

@@ -29,8 +29,8 @@ from sqlalchemy import select
 from modules.core.extensions import db
 from modules.core.timeutil import LONDON
 from modules.people.models import Academy, Role, Trust, User
-from modules.people.services import end_all_sessions, grant_role, normalise_email, upsert_user
-from modules.people.signals import staff_imported, staff_invited, staff_left
+from modules.people.services import grant_role, mark_left, normalise_email, upsert_user
+from modules.people.signals import staff_imported, staff_invited
 
 #: Our names for the columns, with the headings MIS exports use for them (compared case-insensitively).
 COLUMNS = {
@@ -423,9 +423,7 @@ def apply_import(plan: ImportPlan, *, now: datetime, confirm_leavers: bool) -> I
     if plan.full and plan.leavers and confirm_leavers:
         today = now.replace(tzinfo=UTC).astimezone(LONDON).date()
         for user in plan.leavers:
-            user.active, user.left_on = False, today
-            end_all_sessions(user)
-            staff_left.send(user, now=now)
+            mark_left(user, on=today, now=now)
             result.left += 1
     db.session.flush()
     return result

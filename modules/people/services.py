@@ -22,7 +22,7 @@ from modules.people.models import (
 )
 from modules.people.passwords import hash_password, needs_rehash, password_problem, verify_password
 from modules.people.security import record_event
-from modules.people.signals import password_changed, password_reset_requested
+from modules.people.signals import password_changed, password_reset_requested, staff_left
 
 
 class PeopleError(ValueError):
@@ -378,3 +378,11 @@ def disable_two_step(user: User, *, password: str, now: datetime) -> None:
     db.session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record_event("two-step-disabled", now=now, actor=user, target_user=user)
+
+
+def mark_left(user: User, *, on: date, now: datetime) -> None:
+    """A leaver: no more sign-in (every session ends), out of dashboards; their history stays."""
+    user.active, user.left_on = False, on
+    end_all_sessions(user)
+    db.session.flush()
+    staff_left.send(user, now=now)

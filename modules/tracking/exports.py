@@ -51,9 +51,9 @@ def completion_table(scope: Scope, filters: Filters, today: date) -> Table:
         return Table(f"Modules read – {scope.label}", [group, "People", "Read", "Per cent read"],
                      [[r.label, r.counts.total, r.counts.complete, r.counts.percent] for r in rows])
     return Table(f"Completion by {group.lower()} – {scope.label}",
-                 [group, "People", "Complete", "Due", "Overdue", "Not assigned", "Per cent complete"],
-                 [[r.label, r.counts.total, r.counts.complete, r.counts.due, r.counts.overdue, r.counts.unassigned,
-                   r.counts.percent] for r in rows])
+                 [group, "People", "Complete", "Due", "Overdue", "Exempt", "Not assigned", "Per cent complete"],
+                 [[r.label, r.counts.total, r.counts.complete, r.counts.due, r.counts.overdue, r.counts.exempt,
+                   r.counts.unassigned, r.counts.percent] for r in rows])
 
 
 def people_table(scope: Scope, filters: Filters, today: date, *, title: str = "Staff", default_sort: str = "name") -> Table:

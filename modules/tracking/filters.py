@@ -13,7 +13,8 @@ from modules.core.extensions import db
 from modules.people.models import Academy, Role, User
 from modules.tracking.scope import Scope
 
-STATUSES = {"complete": "Complete", "due": "Due", "overdue": "Overdue", "unassigned": "Not assigned"}
+STATUSES = {"complete": "Complete", "due": "Due", "overdue": "Overdue", "exempt": "Exempt",
+            "unassigned": "Not assigned"}
 GROUPS = {"academy": "Academy", "role": "Role", "manager": "Line manager", "module": "Module"}
 WITHIN = (30, 60, 90)
 PEOPLE_SORTS = ("name", "academy", "manager", "due", "status")

@@ -8,6 +8,9 @@ from modules.certificates.links import absolute
 from modules.core.timeutil import format_date, format_datetime
 from modules.people.models import User
 
+#: The outbox reason of a set-password invitation (once per person a day, however often it is asked for).
+INVITATION_REASON = "set-password"
+
 
 def _render(name: str, **context) -> str:
     """A plain-text email template, rendered without request context processors (emails go out from CLI

@@ -7,7 +7,7 @@ stored, so it cannot go stale.
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modules.core.extensions import db
@@ -17,8 +17,14 @@ from modules.policies.models import PolicyVersion
 INDUCTION, REFRESH, NEW_VERSION = "induction", "refresh", "new_version"
 KINDS = {INDUCTION: "Induction", REFRESH: "Annual refresh", NEW_VERSION: "New policy version"}
 
-#: Why an assignment stopped being open without being completed.
-CLOSED_LEFT, CLOSED_REPLACED = "left", "replaced"
+#: Why an assignment stopped being open without being completed. "exempt": HR exempted the person (with a
+#: reason, reversible), e.g. for long-term absence.
+CLOSED_LEFT, CLOSED_REPLACED, CLOSED_EXEMPT = "left", "replaced", "exempt"
+
+#: What HR can do about a person's training (TrackingAction.kind), as the history names it.
+ACTIONS = {"reminder": "Reminder sent", "invitation": "Set-password invitation sent again",
+           "extend": "Deadline extended", "exempt": "Exempted", "unexempt": "Exemption ended",
+           "leaver": "Marked as a leaver", "escalation": "Escalated"}
 
 
 class Assignment(db.Model):
@@ -74,9 +80,11 @@ class Assignment(db.Model):
         return KINDS.get(self.kind, self.kind)
 
     def status(self, today: date) -> str:
-        """complete, closed, overdue or due on the given London date."""
+        """complete, exempt, closed, overdue or due on the given London date."""
         if self.completed_at is not None:
             return "complete"
+        if self.closed_reason == CLOSED_EXEMPT:
+            return "exempt"
         if self.closed_on is not None:
             return "closed"
         return "overdue" if self.due_on < today else "due"
@@ -88,3 +96,33 @@ class Assignment(db.Model):
 #:   index-only head counts.
 USER_TRUST_ACTIVE_NAME = Index("ix_user_trust_active_name", User.__table__.c.trust_id, User.__table__.c.active,
                                User.__table__.c.name)
+
+
+class TrackingAction(db.Model):
+    """Something done about a person's training on HR's initiative (or the escalation rule's): the audit trail
+    shown on their history. Never edited; a reversal (ending an exemption) is an action of its own."""
+
+    __table_args__ = (Index("ix_tracking_action_user_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust of the person acted on.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"))
+    #: Who it was about.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    #: Who did it; null for the daily run's escalations.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    #: One of ACTIONS.
+    kind: Mapped[str] = mapped_column(String(20))
+    #: The reason HR gave (extensions and exemptions), as typed.
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: What changed, e.g. {"from": "2026-10-01", "to": "2026-12-01"} or {"to": "line_manager"}.
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: When, UTC.
+    created_at: Mapped[datetime]
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+    @property
+    def label(self) -> str:
+        """How the history names the action."""
+        return ACTIONS.get(self.kind, self.kind)

@@ -2,7 +2,8 @@
 
 Every query starts from the viewer's Scope (one trust, maybe some academies or a manager's team) and counts
 active staff only: leavers drop out of scope but keep their history (the drill-down still shows them).
-Status is derived from the current assignment and the day asked: complete, due, overdue or unassigned.
+Status is derived from the current assignment and the day asked: complete, due, overdue, exempt (HR exempted
+them, with a reason) or unassigned.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from modules.notifications.services import london_date
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
 from modules.policies.models import PolicyVersion, Section
 from modules.tracking.filters import PAGE_SIZE, Filters
-from modules.tracking.models import Assignment
+from modules.tracking.models import CLOSED_EXEMPT, Assignment
 from modules.tracking.scope import Scope
 from modules.training.models import ModuleProgress
 from modules.training.queries import compulsory_section_ids, current_version
@@ -45,6 +46,7 @@ def status_expr(today: date):
     return case(
         (Assignment.id.is_(None), literal("unassigned")),
         (Assignment.completed_at.is_not(None), literal("complete")),
+        (Assignment.closed_reason == CLOSED_EXEMPT, literal("exempt")),
         (Assignment.closed_on.is_not(None), literal("unassigned")),
         (Assignment.due_on < today, literal("overdue")),
         else_=literal("due"))
@@ -56,8 +58,10 @@ def _status_where(status: str, today: date):
         "complete": Assignment.completed_at.is_not(None),
         "overdue": and_(open_, Assignment.due_on < today),
         "due": and_(open_, Assignment.due_on >= today),
+        "exempt": and_(Assignment.completed_at.is_(None), Assignment.closed_reason == CLOSED_EXEMPT),
         "unassigned": or_(Assignment.id.is_(None),
-                          and_(Assignment.completed_at.is_(None), Assignment.closed_on.is_not(None))),
+                          and_(Assignment.completed_at.is_(None), Assignment.closed_on.is_not(None),
+                               Assignment.closed_reason != CLOSED_EXEMPT)),
     }[status]
 
 
@@ -97,11 +101,13 @@ class Counts:
     due: int = 0
     overdue: int = 0
     unassigned: int = 0
+    exempt: int = 0
 
     @property
     def percent(self) -> int:
-        """Per cent complete, rounded down."""
-        return 100 * self.complete // self.total if self.total else 0
+        """Per cent complete of the people who must complete (the exempt are left out), rounded down."""
+        expected = self.total - self.exempt
+        return 100 * self.complete // expected if expected > 0 else 0
 
 
 @dataclass
@@ -116,17 +122,19 @@ class GroupRow:
 
 
 def _count_columns(today: date):
-    """count, complete, due, overdue (unassigned is the rest): plain sums, cheap per row."""
+    """count, complete, due, overdue, exempt (unassigned is the rest): plain sums, cheap per row."""
     open_ = and_(Assignment.completed_at.is_(None), Assignment.closed_on.is_(None))
     return (func.count(User.id),
             func.sum(case((Assignment.completed_at.is_not(None), 1), else_=0)),
             func.sum(case((and_(open_, Assignment.due_on >= today), 1), else_=0)),
-            func.sum(case((and_(open_, Assignment.due_on < today), 1), else_=0)))
+            func.sum(case((and_(open_, Assignment.due_on < today), 1), else_=0)),
+            func.sum(case((and_(Assignment.completed_at.is_(None), Assignment.closed_reason == CLOSED_EXEMPT), 1),
+                          else_=0)))
 
 
 def _counts(row) -> Counts:
-    total, complete, due, overdue = (int(v or 0) for v in row)
-    return Counts(total, complete, due, overdue, total - complete - due - overdue)
+    total, complete, due, overdue, exempt = (int(v or 0) for v in row)
+    return Counts(total, complete, due, overdue, total - complete - due - overdue - exempt, exempt)
 
 
 def summary(scope: Scope, filters: Filters, today: date) -> Counts:
@@ -167,7 +175,7 @@ def overview(scope: Scope, filters: Filters, today: date) -> tuple[Counts, list[
     if filters.by in ("academy", "manager"):
         total = Counts()
         for row in rows:
-            for name in ("total", "complete", "due", "overdue", "unassigned"):
+            for name in ("total", "complete", "due", "overdue", "unassigned", "exempt"):
                 setattr(total, name, getattr(total, name) + getattr(row.counts, name))
         return total, rows
     return summary(scope, filters, today), rows

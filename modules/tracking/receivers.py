@@ -7,11 +7,9 @@ from modules.attestation.queries import consent_viewers
 from modules.attestation.statements import consent_is_condition
 from modules.notifications.services import queue_email
 from modules.tracking.demo import seed_history
-from modules.tracking.mail import consent_decision, invitation
+from modules.tracking.mail import INVITATION_REASON, consent_decision, invitation
 from modules.tracking.services import close_for_leaver, complete_for_acknowledgement, ensure_assignments
 
-#: Outbox reason of invitation emails (one per person per day at most).
-INVITATION_REASON = "set-password"
 CHUNK = 500
 
 

@@ -12,6 +12,7 @@ from modules.people.models import Trust, User
 from modules.policies.models import PolicyVersion
 from modules.tracking import rules
 from modules.tracking.models import (
+    CLOSED_EXEMPT,
     CLOSED_LEFT,
     CLOSED_REPLACED,
     INDUCTION,
@@ -95,7 +96,7 @@ def ensure_assignments(trust: Trust, *, now: datetime, user_ids=None) -> AssignR
                                       .where(PolicyVersion.trust_id == trust.id)).all())
     for user_id, start_date, current in rows:
         ack = acks.get(user_id)
-        if current is not None and current.completed_at is None and current.closed_on is not None:
+        if current is not None and current.completed_at is None and current.closed_reason == CLOSED_LEFT:
             _retire(current, today=today)  # closed when they left, and they are back: start again
             current = None
         if current is None:
@@ -138,8 +139,8 @@ def complete_for_acknowledgement(ack: Acknowledgement) -> Assignment | None:
                        ack=(ack.id, ack.created_at, ack.version.number))
         db.session.flush()
         return current
-    if current.completed_at is not None or current.closed_on is not None:
-        return None
+    if current.completed_at is not None or (current.closed_on is not None and current.closed_reason != CLOSED_EXEMPT):
+        return None  # an exempt person who completes anyway has completed
     if current.version.number > ack.version.number:
         return None  # acknowledging an older version does not complete training on a newer one
     current.completed_at, current.acknowledgement_id = ack.created_at, ack.id
@@ -176,9 +177,12 @@ def assign_new_version(version: PolicyVersion, *, now: datetime) -> AssignReport
                 due, carried = current.due_on, current.deadline_version_id or current.version_id
             else:
                 due = max(due, current.due_on)
+        exempt = current is not None and current.completed_at is None and current.closed_reason == CLOSED_EXEMPT
         _retire(current, today=today)
-        _new(user_id, trust.id, version, NEW_VERSION, today=today, due_on=due, now=now, ack=acks.get(user_id),
-             deadline_version_id=carried)
+        made = _new(user_id, trust.id, version, NEW_VERSION, today=today, due_on=due, now=now, ack=acks.get(user_id),
+                    deadline_version_id=carried)
+        if exempt and made.completed_at is None:  # an exemption lasts until HR ends it, across versions
+            made.closed_on, made.closed_reason = today, CLOSED_EXEMPT
         report.created[NEW_VERSION] += 1
         report.completed += user_id in acks
     db.session.flush()

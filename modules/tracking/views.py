@@ -6,7 +6,7 @@ Filters and sorting live in the query string (see filters.py); each view exports
 from dataclasses import replace
 from functools import wraps
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from modules.core.capabilities import require
@@ -18,7 +18,7 @@ from modules.notifications.services import london_date
 from modules.people.models import Academy, User
 from modules.people.security import note_event
 from modules.policies.queries import past_review
-from modules.tracking import exports, queries
+from modules.tracking import actions, exports, queries
 from modules.tracking.evidence_pack import build_pack
 from modules.tracking.filters import (
     EXPIRY_SORTS,
@@ -33,6 +33,7 @@ from modules.tracking.filters import (
     parse,
     roles_in,
 )
+from modules.tracking.forms import BULK_ACTIONS, BulkForm, ConfirmForm, ExemptForm, ExtendForm
 from modules.tracking.models import KINDS
 from modules.tracking.scope import Scope, evidence_scope, scope_for
 
@@ -159,7 +160,8 @@ def person(user_id: int):
     scope, user = _person_for_viewer(user_id)
     now = utcnow()
     return render_template("tracking/person.html", scope=scope, history=queries.history(user, london_date(now), now),
-                           statuses=STATUSES, kinds=KINDS)
+                           statuses=STATUSES, kinds=KINDS, can_act=current_user.can("staff:manage"),
+                           chaseable=actions.can_chase(user), actions_taken=actions.actions_of(user))
 
 
 @bp.get("/people/<int:user_id>/history.<fmt>")
@@ -235,3 +237,162 @@ def evidence_pack():
                details={"academy": academy.name if academy else "whole trust"})
     return Response(pack.data, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{pack.filename}"'})
+
+
+# ---- HR's actions on a person, and on everyone in a filtered list ----------------------------------------
+
+def _person_to_act_on(user_id: int) -> User:
+    """The person, if the viewer may act on their training (staff:manage, in scope); else 404 (another trust's
+    id, whoever asks) or 403."""
+    _, user = _person_for_viewer(user_id)
+    if not current_user.can("staff:manage"):
+        abort(403)
+    return user
+
+
+def _done(outcome: actions.Outcome, user: User):
+    db.session.commit()
+    flash(outcome.message, "success" if outcome.done else "info")
+    return redirect(url_for("tracking.person", user_id=user.id))
+
+
+def _action_page(template: str, user: User, form, **extra):
+    code = 400 if form.errors else 200
+    return render_template(template, person=user, form=form, **extra), code
+
+
+@bp.route("/people/<int:user_id>/remind", methods=["GET", "POST"])
+@login_required
+def remind(user_id: int):
+    """Preview the reminder email the person would get now, then send it (once a day at most)."""
+    user = _person_to_act_on(user_id)
+    now = utcnow()
+    form = ConfirmForm()
+    try:
+        if form.validate_on_submit():
+            return _done(actions.send_reminder(current_user, user, now=now), user)
+        subject, body = actions.reminder_email(user, now=now)
+    except actions.ActionError as exc:
+        db.session.rollback()
+        return render_template("tracking/remind.html", person=user, form=form, problem=str(exc)), \
+            400 if request.method == "POST" else 200
+    return _action_page("tracking/remind.html", user, form, subject=subject, body=body)
+
+
+@bp.post("/people/<int:user_id>/invite")
+@login_required
+def invite(user_id: int):
+    """Send the set-password invitation again, with a fresh link."""
+    user = _person_to_act_on(user_id)
+    if not ConfirmForm().validate_on_submit():
+        raise bad_request("The form had expired. Go back to the person's page and try again.")
+    try:
+        return _done(actions.resend_invitation(current_user, user, now=utcnow()), user)
+    except actions.ActionError as exc:
+        raise bad_request(str(exc)) from exc
+
+
+@bp.route("/people/<int:user_id>/extend", methods=["GET", "POST"])
+@login_required
+def extend(user_id: int):
+    """Give the person a later deadline, with a reason."""
+    user = _person_to_act_on(user_id)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        try:
+            return _done(actions.extend_deadline(current_user, user, due_on=form.due_on.data,
+                                                 reason=form.reason.data, now=utcnow()), user)
+        except actions.ActionError as exc:
+            db.session.rollback()
+            form.due_on.errors = [*form.due_on.errors, str(exc)]
+    return _action_page("tracking/extend.html", user, form, current=actions.current_assignment(user))
+
+
+@bp.route("/people/<int:user_id>/exempt", methods=["GET", "POST"])
+@login_required
+def exempt(user_id: int):
+    """Exempt the person (or end their exemption), with a reason."""
+    user = _person_to_act_on(user_id)
+    current = actions.current_assignment(user)
+    ending = current is not None and current.status(london_date(utcnow())) == "exempt"
+    form = ExemptForm()
+    form.submit.label.text = "End the exemption" if ending else "Exempt"
+    if form.validate_on_submit():
+        act = actions.end_exemption if ending else actions.exempt
+        try:
+            return _done(act(current_user, user, reason=form.reason.data, now=utcnow()), user)
+        except actions.ActionError as exc:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, str(exc)]
+    return _action_page("tracking/exempt.html", user, form, ending=ending)
+
+
+@bp.route("/people/<int:user_id>/leaver", methods=["GET", "POST"])
+@login_required
+def leaver(user_id: int):
+    """Confirm, then record that the person has left."""
+    user = _person_to_act_on(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            return _done(actions.mark_leaver(current_user, user, now=utcnow()), user)
+        except actions.ActionError as exc:
+            raise bad_request(str(exc)) from exc
+    return _action_page("tracking/leaver.html", user, form)
+
+
+BULK_VIEWS = {"people": ("tracking.people", None), "overdue": ("tracking.overdue", "overdue")}
+
+
+def _bulk_people(scope: Scope) -> tuple[str, object, list]:
+    view = request.args.get("view", "people")
+    if view not in BULK_VIEWS:
+        raise bad_request("Choose a list of staff first, then act on it.")
+    filters = _filters(scope)
+    fixed = BULK_VIEWS[view][1]
+    if fixed:
+        filters = replace(filters, status=fixed)
+    rows, _ = queries.people(scope, replace(filters, page=1), london_date(utcnow()), paginate=False)
+    return view, filters, rows
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+@viewer_required()
+def bulk(scope: Scope):
+    """Everyone in a filtered list: choose one action for all of them."""
+    if not current_user.can("staff:manage"):
+        abort(403)
+    view, filters, rows = _bulk_people(scope)
+    form = BulkForm()
+    if form.validate_on_submit():
+        return redirect(url_for("tracking.bulk_action", action=form.action.data, view=view,
+                                **filters.args(page=1)))
+    return render_template("tracking/bulk.html", form=form, rows=rows, view=view, filters=filters, scope=scope,
+                           back=url_for(BULK_VIEWS[view][0], **filters.args())), 400 if form.errors else 200
+
+
+@bp.route("/bulk/<action>", methods=["GET", "POST"])
+@viewer_required()
+def bulk_action(scope: Scope, action: str):
+    """Preview, then do, one action for everyone in the list: each person once, whatever is clicked twice."""
+    if not current_user.can("staff:manage"):
+        abort(403)
+    if action not in {key for key, _ in BULK_ACTIONS}:
+        abort(404)
+    view, filters, rows = _bulk_people(scope)
+    people = [db.session.get(User, row.id) for row in rows]
+    form = {"remind": ConfirmForm, "extend": ExtendForm, "exempt": ExemptForm}[action]()
+    back = url_for(BULK_VIEWS[view][0], **filters.args())
+    now = utcnow()
+    if form.validate_on_submit():
+        outcomes = actions.for_everyone(action, current_user, people, now=now, due_on=getattr(form, "due_on", None)
+                                        and form.due_on.data, reason=getattr(form, "reason", None) and form.reason.data)
+        db.session.commit()
+        flash(outcomes.summary(), "success")
+        return redirect(back)
+    preview = None
+    if action == "remind":
+        chaseable = [p for p in people if actions.can_chase(p)]
+        preview = actions.reminder_email(chaseable[0], now=now) if chaseable else None
+    return render_template("tracking/bulk_action.html", form=form, action=action, rows=rows, preview=preview,
+                           back=back, title=dict(BULK_ACTIONS)[action]), 400 if form.errors else 200
