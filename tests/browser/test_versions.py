@@ -132,6 +132,7 @@ def test_staff_retrains_on_the_change_only_and_keeps_their_access(page, live_ser
     assert "version 2" in page.locator("main").inner_text()
     for box in page.get_by_role("checkbox").all():
         box.check()
+    page.get_by_label("Yes, I consent to this monitoring").check()  # E-ACT: consent is its own decision
     page.get_by_label("Type your full name to sign").fill("Sam Taylor")
     page.get_by_role("button", name="Acknowledge and sign").click()
     assert "Policy acknowledged" in page.locator("h1").inner_text()
@@ -139,7 +140,8 @@ def test_staff_retrains_on_the_change_only_and_keeps_their_access(page, live_ser
     assert_no_csp_errors(page)
 
     db.session.rollback()
-    acks = db.session.scalars(select(Acknowledgement).where(Acknowledgement.user_id == staff_id)
+    acks = db.session.scalars(select(Acknowledgement).where(Acknowledgement.user_id == staff_id,
+                                                            Acknowledgement.decision == "acknowledged")
                               .order_by(Acknowledgement.id)).all()
     assert len(acks) == 2 and acks[0].version_id != acks[1].version_id, "the version 1 record stays as it was"
     assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == staff_id,
