@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from modules.attestation.ledger import verify_ledger
 from modules.core.extensions import db
+from modules.evidence.ledger import verify_ledger
 from tests.attestation.factories import demo_user, passed_attempt
 from tests.browser.conftest import assert_accessible, assert_no_csp_errors, open_hr_tool, sign_in_as
 
