@@ -15,10 +15,13 @@ depends_on = None
 
 
 def upgrade():
-    # Plain ADD COLUMN (no batch rebuild of a table other tables point at); SQLite cannot add the foreign key
-    # to an existing table without that rebuild, so there it is the model's alone.
-    op.add_column('assignment', sa.Column('deadline_version_id', sa.Integer(), nullable=True))
-    if op.get_bind().dialect.name == 'postgresql':
+    # Plain ADD COLUMN (no batch rebuild of a table other tables point at, whose partial unique index a rebuild
+    # would have to reflect); SQLite takes the foreign key as a column constraint.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE assignment ADD COLUMN deadline_version_id INTEGER '
+                   'CONSTRAINT fk_assignment_deadline_version_id_policy_version REFERENCES policy_version (id)')
+    else:
+        op.add_column('assignment', sa.Column('deadline_version_id', sa.Integer(), nullable=True))
         op.create_foreign_key(op.f('fk_assignment_deadline_version_id_policy_version'), 'assignment',
                               'policy_version', ['deadline_version_id'], ['id'])
 
