@@ -31,6 +31,7 @@ from modules.attestation.statements import (
 )
 from modules.core.capabilities import require
 from modules.core.extensions import db
+from modules.core.formview import submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.people.auth import current_login_session
@@ -101,6 +102,11 @@ def _apply_error(form, exc: services.AttestationError) -> None:
         form.form_errors.append(exc.message)
 
 
+def _submit(form, action, valid: bool):
+    """The shared form-view helper with attestation's refusals shown on the form (see _apply_error)."""
+    return submit(form, action, validated=valid, refusals=services.AttestationError, show=_apply_error)
+
+
 def _replayed(key: str, owner_id: int, actor: bool = False):
     """After a unique-key race: the record the other request made, or 409."""
     db.session.rollback()
@@ -134,28 +140,27 @@ def acknowledge():
     if request.method == "GET":
         form.idempotency_key.data = new_idempotency_key()
         form.shown_digest.data = statements_digest(statements)
-    elif form.validate_on_submit():
+    else:
+        valid = form.validate_on_submit()
+        if not valid and (form.idempotency_key.errors or form.shown_digest.errors or form.csrf_token.errors):
+            abort(400)
         key = form.idempotency_key.data
-        try:
+
+        def decide():
             if form.decline.data:
-                ack = services.decline(current_user, version, idempotency_key=key, origin=_origin(), now=now)
-            else:
-                ticked = {s.key for s in acknowledged_statements(statements) if form[statement_field(s.key)].data}
-                ack = services.acknowledge(current_user, version, ticked=ticked, typed_name=form.full_name.data,
-                                           idempotency_key=key, origin=_origin(), now=now,
-                                           shown_digest=form.shown_digest.data,
-                                           consent=consent_choice(form.consent.data) if ask_consent else None)
-            db.session.commit()
-        except services.AttestationError as exc:
-            db.session.rollback()
-            _apply_error(form, exc)
+                return services.decline(current_user, version, idempotency_key=key, origin=_origin(), now=now)
+            ticked = {s.key for s in acknowledged_statements(statements) if form[statement_field(s.key)].data}
+            return services.acknowledge(current_user, version, ticked=ticked, typed_name=form.full_name.data,
+                                        idempotency_key=key, origin=_origin(), now=now,
+                                        shown_digest=form.shown_digest.data,
+                                        consent=consent_choice(form.consent.data) if ask_consent else None)
+
+        try:
+            outcome = _submit(form, decide, valid)
         except IntegrityError:
-            ack = _replayed(key, current_user.id)
-            return redirect(url_for("attestation.receipt", ack_id=ack.id))
-        else:
-            return redirect(url_for("attestation.receipt", ack_id=ack.id))
-    elif form.idempotency_key.errors or form.shown_digest.errors or form.csrf_token.errors:
-        abort(400)
+            return redirect(url_for("attestation.receipt", ack_id=_replayed(key, current_user.id).id))
+        if outcome.done:
+            return redirect(url_for("attestation.receipt", ack_id=outcome.result.id))
     status = 400 if (form.errors or form.form_errors) else 200
     return render_template("attestation/acknowledge.html", form=form, statements=statements, version=version,
                            trust=current_user.trust, renewing=done if renewing else None,
@@ -238,18 +243,18 @@ def withdraw_consent():
             abort(400)
         return render_template("attestation/withdraw.html", form=form, state=state, version=version), 400
     try:
-        ack = services.withdraw_consent(current_user, version, idempotency_key=form.idempotency_key.data,
-                                        origin=_origin(), now=utcnow(), reason=form.reason.data)
-        db.session.commit()
-    except services.AttestationError as exc:
-        db.session.rollback()
-        if exc.field == "reason":
-            _apply_error(form, exc)
-            return render_template("attestation/withdraw.html", form=form, state=state, version=version), 400
-        flash(exc.message, "info")
-        return redirect(url_for("attestation.consent"))
+        outcome = _submit(form, lambda: services.withdraw_consent(
+            current_user, version, idempotency_key=form.idempotency_key.data, origin=_origin(), now=utcnow(),
+            reason=form.reason.data), True)
     except IntegrityError:
         ack = _replayed(form.idempotency_key.data, current_user.id)
+    else:
+        if outcome.refused is not None and outcome.refused.field == "reason":
+            return render_template("attestation/withdraw.html", form=form, state=state, version=version), 400
+        if outcome.refused is not None:
+            flash(outcome.refused.message, "info")
+            return redirect(url_for("attestation.consent"))
+        ack = outcome.result
     flash("You have withdrawn your consent to monitoring, with effect from now. Your HR team and Data "
           "Protection Officer can see this.", "success")
     return redirect(url_for("attestation.receipt", ack_id=ack.id))
@@ -270,15 +275,15 @@ def give_consent():
     if form.shown_digest.data != statements_digest([statement]):
         abort(400)
     try:
-        ack = services.give_consent(current_user, version, ticked=form.consent.data, typed_name=form.full_name.data,
-                                    idempotency_key=form.idempotency_key.data, origin=_origin(), now=now)
-        db.session.commit()
-    except services.AttestationError as exc:
-        db.session.rollback()
-        _apply_error(form, exc)
-        return _consent_page(version, give=form, status=400)
+        outcome = _submit(form, lambda: services.give_consent(
+            current_user, version, ticked=form.consent.data, typed_name=form.full_name.data,
+            idempotency_key=form.idempotency_key.data, origin=_origin(), now=now), True)
     except IntegrityError:
         ack = _replayed(form.idempotency_key.data, current_user.id)
+    else:
+        if not outcome.done:
+            return _consent_page(version, give=form, status=400)
+        ack = outcome.result
     return redirect(url_for("attestation.receipt", ack_id=ack.id))
 
 
@@ -337,31 +342,31 @@ def record_paper():
     if request.method == "GET":
         form.idempotency_key.data = new_idempotency_key()
         form.shown_digest.data = statements_digest(statements)
-    elif form.validate_on_submit():
+    else:
+        valid = form.validate_on_submit()
+        if not valid and (form.idempotency_key.errors or form.shown_digest.errors or form.csrf_token.errors):
+            abort(400)
+        if not valid and form.person.errors and form.person.data not in (None, 0):
+            abort(400)  # a foreign or unknown id in a submitted form
         key = form.idempotency_key.data
-        person = db.session.get(User, form.person.data)
-        try:
+        person = db.session.get(User, form.person.data) if valid else None
+
+        def record():
             if form.shown_digest.data != statements_digest(statements):
                 raise services.AttestationError("The statements have changed since the page was shown")
             ticked = {s.key for s in acknowledged_statements(statements) if form[statement_field(s.key)].data}
-            ack = services.record_on_behalf(current_user, person, version, ticked=ticked,
-                                            typed_name=form.full_name.data, note=form.note.data,
-                                            idempotency_key=key, origin=_origin(), now=now,
-                                            consent=consent_choice(form.consent.data) if consent else None)
-            db.session.commit()
-        except services.AttestationError as exc:
-            db.session.rollback()
-            _apply_error(form, exc)
+            return services.record_on_behalf(current_user, person, version, ticked=ticked,
+                                             typed_name=form.full_name.data, note=form.note.data,
+                                             idempotency_key=key, origin=_origin(), now=now,
+                                             consent=consent_choice(form.consent.data) if consent else None)
+
+        try:
+            outcome = _submit(form, record, valid)
         except IntegrityError:
-            ack = _replayed(key, current_user.id, actor=True)
-            return redirect(url_for("attestation.receipt", ack_id=ack.id))
-        else:
+            return redirect(url_for("attestation.receipt", ack_id=_replayed(key, current_user.id, actor=True).id))
+        if outcome.done:
             flash(f"Acknowledgement recorded for {person.name} from a paper form.", "success")
-            return redirect(url_for("attestation.receipt", ack_id=ack.id))
-    elif form.idempotency_key.errors or form.shown_digest.errors or form.csrf_token.errors:
-        abort(400)
-    elif form.person.errors and form.person.data not in (None, 0):
-        abort(400)  # a foreign or unknown id in a submitted form
+            return redirect(url_for("attestation.receipt", ack_id=outcome.result.id))
     status = 400 if (form.errors or form.form_errors) else 200
     return render_template("attestation/record.html", form=form, statements=statements, version=version,
                            consent=consent, **_consent_context(current_user.trust, consent)), status
