@@ -50,6 +50,7 @@ def _send_request_id(response):
 
 
 def init_app(app: Flask) -> None:
-    """Configure the security logger and send every response's request id as X-Request-ID."""
+    """Configure the security logger; every response sends its request id as X-Request-ID (and 500 pages show it)."""
     configure_logging()
+    app.jinja_env.globals["request_id"] = request_id
     app.after_request(_send_request_id)

@@ -159,3 +159,16 @@ def test_the_page_pages(app, client, login, now):
     second = _page(client, kind="sign-in", page="2").get_data(as_text=True)
     assert "page 2 of 2" in second and "Newer events" in second
     assert _page(client, page="99999999999").status_code == 200
+
+
+def test_a_500_page_quotes_the_request_id(app):
+    """Someone reporting a failure can quote the same reference as the server's log lines."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/boom-for-test", "boom_for_test", boom)
+    response = app.test_client().get("/boom-for-test")
+    assert response.status_code == 500
+    assert f"quote reference {response.headers['X-Request-ID']}" in response.get_data(as_text=True)
