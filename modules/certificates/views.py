@@ -12,7 +12,7 @@ from modules.certificates.forms import CodeForm, RevokeForm, UploadCheckForm
 from modules.certificates.status import certificate_status
 from modules.core.capabilities import require
 from modules.core.extensions import limiter
-from modules.core.formview import submit
+from modules.core.formview import left_to_view, submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 
@@ -60,10 +60,6 @@ def manage():
     return render_template("certificates/manage.html", rows=rows)
 
 
-def _not_on_form(_form, _exc) -> None:
-    """The revoke page shows a refusal above the form, linked to the reason box (see revoke.html)."""
-
-
 @bp.route("/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
 @require("certificates:revoke")
 def revoke(certificate_id: int):
@@ -75,7 +71,7 @@ def revoke(certificate_id: int):
     if cert.revoked_at is None:
         outcome = submit(form, lambda: services.revoke_certificate(cert, actor=current_user,
                                                                    reason=form.reason.data, now=now),
-                         refusals=services.CertificateError, show=_not_on_form)
+                         refusals=services.CertificateError, show=left_to_view)  # shown above the form, linked to the reason box
         if outcome.done:
             flash(f"Certificate {group_code(cert.code)} of {cert.user.name} has been revoked.", "success")
             return redirect(url_for("certificates.manage"))

@@ -50,6 +50,18 @@ def show_refusal(form: FlaskForm, exc: Exception) -> None:
         form.form_errors.append(message)
 
 
+def show_on(name: str) -> Callable[[FlaskForm, Exception], None]:
+    """Show every refusal on the named field (for services whose refusals name no field)."""
+    def show(form: FlaskForm, exc: Exception) -> None:
+        field = form[name]
+        field.errors = [*field.errors, _message(exc)]
+    return show
+
+
+def left_to_view(_form: FlaskForm, _exc: Exception) -> None:
+    """Show nothing: the view shows `Outcome.refused` itself (say, above the form, linked to a field)."""
+
+
 def flash_refusal(_form: FlaskForm, exc: Exception) -> None:
     """Show a service's refusal as a message on the page the view redirects to (for one-button forms)."""
     flash(_message(exc), "info")

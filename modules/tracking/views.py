@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from modules.core.capabilities import require
 from modules.core.extensions import db
+from modules.core.formview import left_to_view, refusal_is_400, show_on, submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
@@ -251,7 +252,6 @@ def _person_to_act_on(user_id: int) -> User:
 
 
 def _done(outcome: actions.Outcome, user: User):
-    db.session.commit()
     flash(outcome.message, "success" if outcome.done else "info")
     return redirect(url_for("tracking.person", user_id=user.id))
 
@@ -268,13 +268,18 @@ def remind(user_id: int):
     user = _person_to_act_on(user_id)
     now = utcnow()
     form = ConfirmForm()
-    try:
-        if form.validate_on_submit():
-            return _done(actions.send_reminder(current_user, user, now=now), user)
-        subject, body = actions.reminder_email(user, now=now)
-    except actions.ActionError as exc:
-        db.session.rollback()
-        return render_template("tracking/remind.html", person=user, form=form, problem=str(exc)), \
+    sent = submit(form, lambda: actions.send_reminder(current_user, user, now=now), refusals=actions.ActionError,
+                  show=left_to_view)
+    if sent.done:
+        return _done(sent.result, user)
+    problem = sent.refused
+    if problem is None:
+        try:
+            subject, body = actions.reminder_email(user, now=now)
+        except actions.ActionError as exc:
+            problem = exc
+    if problem is not None:
+        return render_template("tracking/remind.html", person=user, form=form, problem=str(problem)), \
             400 if request.method == "POST" else 200
     return _action_page("tracking/remind.html", user, form, subject=subject, body=body)
 
@@ -284,12 +289,12 @@ def remind(user_id: int):
 def invite(user_id: int):
     """Send the set-password invitation again, with a fresh link."""
     user = _person_to_act_on(user_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
         raise bad_request("The form had expired. Go back to the person's page and try again.")
-    try:
-        return _done(actions.resend_invitation(current_user, user, now=utcnow()), user)
-    except actions.ActionError as exc:
-        raise bad_request(str(exc)) from exc
+    sent = submit(form, lambda: actions.resend_invitation(current_user, user, now=utcnow()), validated=True,
+                  refusals=actions.ActionError, show=refusal_is_400)
+    return _done(sent.result, user)
 
 
 @bp.route("/people/<int:user_id>/extend", methods=["GET", "POST"])
@@ -298,13 +303,11 @@ def extend(user_id: int):
     """Give the person a later deadline, with a reason."""
     user = _person_to_act_on(user_id)
     form = ExtendForm()
-    if form.validate_on_submit():
-        try:
-            return _done(actions.extend_deadline(current_user, user, due_on=form.due_on.data,
-                                                 reason=form.reason.data, now=utcnow()), user)
-        except actions.ActionError as exc:
-            db.session.rollback()
-            form.due_on.errors = [*form.due_on.errors, str(exc)]
+    extended = submit(form, lambda: actions.extend_deadline(current_user, user, due_on=form.due_on.data,
+                                                            reason=form.reason.data, now=utcnow()),
+                      refusals=actions.ActionError, show=show_on("due_on"))
+    if extended.done:
+        return _done(extended.result, user)
     return _action_page("tracking/extend.html", user, form, current=actions.current_assignment(user))
 
 
@@ -317,13 +320,11 @@ def exempt(user_id: int):
     ending = current is not None and current.status(london_date(utcnow())) == "exempt"
     form = ExemptForm()
     form.submit.label.text = "End the exemption" if ending else "Exempt"
-    if form.validate_on_submit():
-        act = actions.end_exemption if ending else actions.exempt
-        try:
-            return _done(act(current_user, user, reason=form.reason.data, now=utcnow()), user)
-        except actions.ActionError as exc:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(exc)]
+    act = actions.end_exemption if ending else actions.exempt
+    changed = submit(form, lambda: act(current_user, user, reason=form.reason.data, now=utcnow()),
+                     refusals=actions.ActionError, show=show_on("reason"))
+    if changed.done:
+        return _done(changed.result, user)
     return _action_page("tracking/exempt.html", user, form, ending=ending)
 
 
@@ -333,11 +334,10 @@ def leaver(user_id: int):
     """Confirm, then record that the person has left."""
     user = _person_to_act_on(user_id)
     form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            return _done(actions.mark_leaver(current_user, user, now=utcnow()), user)
-        except actions.ActionError as exc:
-            raise bad_request(str(exc)) from exc
+    left = submit(form, lambda: actions.mark_leaver(current_user, user, now=utcnow()),
+                  refusals=actions.ActionError, show=refusal_is_400)
+    if left.done:
+        return _done(left.result, user)
     return _action_page("tracking/leaver.html", user, form)
 
 
@@ -384,11 +384,11 @@ def bulk_action(scope: Scope, action: str):
     form = {"remind": ConfirmForm, "extend": ExtendForm, "exempt": ExemptForm}[action]()
     back = url_for(BULK_VIEWS[view][0], **filters.args())
     now = utcnow()
-    if form.validate_on_submit():
-        outcomes = actions.for_everyone(action, current_user, people, now=now, due_on=getattr(form, "due_on", None)
-                                        and form.due_on.data, reason=getattr(form, "reason", None) and form.reason.data)
-        db.session.commit()
-        flash(outcomes.summary(), "success")
+    outcome = submit(form, lambda: actions.for_everyone(
+        action, current_user, people, now=now, due_on=getattr(form, "due_on", None) and form.due_on.data,
+        reason=getattr(form, "reason", None) and form.reason.data))
+    if outcome.done:
+        flash(outcome.result.summary(), "success")
         return redirect(back)
     preview = None
     if action == "remind":

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from modules.core.capabilities import require
-from modules.core.extensions import db
+from modules.core.formview import submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.training import queries, services
@@ -46,10 +46,10 @@ def module(section_id: int):
 def mark_read(section_id: int):
     """Mark a module as read, then go on to the next one (or back to the overview)."""
     section = queries.section_for_user(current_user, section_id) or abort(404)
-    if not MarkReadForm().validate_on_submit():
+    form = MarkReadForm()
+    if not form.validate_on_submit():
         abort(400)
-    services.mark_read(current_user, section, now=utcnow())
-    db.session.commit()
+    submit(form, lambda: services.mark_read(current_user, section, now=utcnow()), validated=True)
     flash(f"Module {section.heading} marked as read.", "success")
     sections = section.version.sections
     index = sections.index(section)

@@ -153,3 +153,22 @@ def test_the_extend_page_refuses_a_date_that_does_not_exist(inducted, client, lo
         assert tampered.status_code == 400, parts
     db.session.rollback()
     assert current(staff).due_on == date(2026, 10, 1) and not _actions(staff, "extend")
+
+
+def test_a_refused_deadline_is_shown_on_its_field_and_nothing_changes(inducted, client, login, now):
+    """The service's refusal (a deadline before the current one) comes back on the date field, with a 400."""
+    staff, hr = demo_user("staff"), demo_user("hr")
+    login("hr", "tkat")
+    from tests.helpers import csrf_token
+    token = csrf_token(client.get(f"/tracking/people/{staff.id}/extend").get_data(as_text=True))
+    response = client.post(f"/tracking/people/{staff.id}/extend", data={
+        "csrf_token": token, "due_on": ["15", "9", "2026"], "reason": "Absent"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "The new deadline must be after the current one" in body
+    assert 'href="#due_on' in body  # the error summary links to the date field
+    # Marking yourself as a leaver is a clear 400, never a 500; nothing is recorded.
+    leaving = client.post(f"/tracking/people/{hr.id}/leaver", data={"csrf_token": token})
+    assert leaving.status_code == 400 and "You cannot mark yourself as a leaver" in leaving.get_data(as_text=True)
+    db.session.rollback()
+    assert current(staff).due_on == date(2026, 10, 1) and not _actions(staff, "extend")
+    assert demo_user("hr").active
