@@ -27,9 +27,10 @@ def quiz_home():
     """The quiz: whether it is open yet, the person's attempts, and a button to start or retry."""
     version = current_version(current_user.trust_id)
     modules = modules_for(current_user, version) if version else []
-    unread = [m.section for m in modules if not m.read]
+    unread = [m.section for m in modules if m.compulsory and not m.read]  # optional form appendices never block
     return render_template(
-        "assessments/home.html", version=version, trust=current_user.trust, unread=unread, total=len(modules),
+        "assessments/home.html", version=version, trust=current_user.trust, unread=unread,
+        total=sum(1 for m in modules if m.compulsory),
         ready=bool(version) and queries.has_questions(version),
         open_attempt=queries.open_attempt(current_user, version) if version else None,
         attempts=queries.attempts_for(current_user, version) if version else [],

@@ -116,6 +116,8 @@ def test_a_form_appendix_is_optional_reading_unless_the_trust_says_so(app, login
     total = len(version.sections) - 1
     assert f"You have read {total} of {total} modules." in home and "Optional" in home
     assert "Take the quiz" in home
+    quiz = client.get("/quiz").get_data(as_text=True)
+    assert "Start the quiz" in quiz and "Read every module first" not in quiz
 
     db.session.rollback()  # end the read that began before the request, so this write sees the latest snapshot
     trust = db.session.get(Trust, user.trust_id)
@@ -124,6 +126,8 @@ def test_a_form_appendix_is_optional_reading_unless_the_trust_says_so(app, login
     assert form.id in compulsory_section_ids(version) and not all_read(user, version)
     home = visible_text(client.get("/").get_data(as_text=True))
     assert f"You have read {total} of {total + 1} modules." in home and "Take the quiz" not in home
+    quiz = client.get("/quiz").get_data(as_text=True)
+    assert "Start the quiz" not in quiz and f"read all {total + 1} modules" in quiz and form.heading in quiz
     page = visible_text(client.get(f"/modules/{form.id}").get_data(as_text=True))
     assert "Your trust asks everyone to read it before the quiz (trust setting)." in page
 
