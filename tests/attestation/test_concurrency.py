@@ -132,9 +132,11 @@ def test_100_people_acknowledge_at_once(app, db_url, tmp_path, now):
     assert len({r["location"] for r in results}) == 100
     db.session.rollback()
     ids = list(db.session.scalars(select(User.id).where(User.email.in_([e for e, _ in people]))))
-    rows = db.session.execute(select(Acknowledgement.user_id, func.count()).where(
-        Acknowledgement.user_id.in_(ids)).group_by(Acknowledgement.user_id)).all()
-    assert len(rows) == 100 and all(count == 1 for _, count in rows), "duplicates or missing records"
+    for decision in ("acknowledged", "consent given"):  # E-ACT: consent is its own record, made alongside
+        rows = db.session.execute(select(Acknowledgement.user_id, func.count()).where(
+            Acknowledgement.user_id.in_(ids), Acknowledgement.decision == decision)
+            .group_by(Acknowledgement.user_id)).all()
+        assert len(rows) == 100 and all(count == 1 for _, count in rows), f"duplicates or missing: {decision}"
     report = verify_ledger()
     assert report.ok, report.problem
     assert _certificates(ids) == 100
