@@ -9,7 +9,6 @@ Wiring again (tests build many apps) connects nothing twice.
 
 from flask import Flask
 
-from modules.access.receivers import check_register_rules
 from modules.access.versions import warn_before_lapse
 from modules.assessments.receivers import load_quiz_banks
 from modules.assessments.versions import quiz_bank_check
@@ -39,9 +38,8 @@ from modules.tracking.versions import on_version_published
 
 def wire(app: Flask) -> None:
     """Connect every signal to its receivers in the order of the walk, and pass answers in where needed."""
-    # `flask content sync`: load the quiz banks, then check every trust's register rules (either aborts it).
+    # `flask content sync` (which checks every trust's rules itself): load the quiz banks (may abort it).
     content_synced.connect(load_quiz_banks, weak=False)
-    content_synced.connect(check_register_rules, weak=False)
 
     # People arrive and leave (staff import, demo seed): training is assigned, new people invited.
     staff_imported.connect(assign_imported, weak=False)

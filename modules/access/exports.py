@@ -10,17 +10,17 @@ import xlsxwriter
 from defusedcsv import csv
 
 from modules.access.queries import RegisterRow
-from modules.access.rules import AccessRules
 from modules.access.services import REVOCATION_REASONS
 from modules.access.status import LAPSED, REASON_TEXT
 from modules.core.sheets import sheet_name
 from modules.core.timeutil import format_date
+from modules.people.rules import TrustRules
 
 STATUS_COLUMNS = ("Role", "Status", "Reason", "Certificate valid until", "Approved by", "Granted on",
                   "Account status")
 
 
-def _field(row: RegisterRow, name: str, rules: AccessRules) -> str:
+def _field(row: RegisterRow, name: str, rules: TrustRules) -> str:
     user, account = row.grant.user, row.grant.account
     platform = rules.platform(account.platform)
     platform_label = platform.label if platform else account.platform
@@ -63,7 +63,7 @@ def status_values(row: RegisterRow) -> list[str]:
             format_date(grant.created_at), grant.account.status.capitalize()]
 
 
-def register_table(rows: list[RegisterRow], rules: AccessRules) -> tuple[list[str], list[list[str]]]:
+def register_table(rows: list[RegisterRow], rules: TrustRules) -> tuple[list[str], list[list[str]]]:
     """Headers and rows of the register: the trust's columns, then the status columns."""
     headers = [label for label, _ in rules.columns] + list(STATUS_COLUMNS)
     body = [[_field(row, field, rules) for _, field in rules.columns] + status_values(row) for row in rows]

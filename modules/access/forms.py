@@ -26,8 +26,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from modules.access.rules import ACCOUNT_ROLES, RequestForm
+from modules.access.rules import ACCOUNT_ROLES
 from modules.access.services import HANDLE_MAX, REVOCATION_REASONS, TEXT_MAX
+from modules.people.rules import RequestForm
 
 #: Value of the owner choice meaning the trust's central team.
 CENTRAL = "central"

@@ -15,7 +15,7 @@ from modules.access.models import (
     OfficialAccount,
     TrainingDiscussion,
 )
-from modules.access.rules import ACCOUNT_ROLES, AccessRules, Step, rules_for, steps_from_snapshot
+from modules.access.rules import ACCOUNT_ROLES, steps_from_snapshot
 from modules.access.status import (
     GrantState,
     RoleHealth,
@@ -30,6 +30,7 @@ from modules.certificates.models import Certificate
 from modules.certificates.status import VALID, certificate_status
 from modules.core.extensions import db
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
+from modules.people.rules import Step, TrustRules
 from modules.policies.models import Clause, PolicyVersion
 from modules.training.queries import current_version, reading_progress
 
@@ -232,7 +233,7 @@ class AccountHealth:
         return bool(self.below or self.falling)
 
 
-def account_health(account: OfficialAccount, grants: list[AccessGrant], rules: AccessRules,
+def account_health(account: OfficialAccount, grants: list[AccessGrant], rules: TrustRules,
                    now: datetime) -> AccountHealth:
     """How an active account stands against the trust's minimum administrators and moderators at `now`."""
     health = AccountHealth()
@@ -241,7 +242,7 @@ def account_health(account: OfficialAccount, grants: list[AccessGrant], rules: A
     for role, required in rules.minimums.items():
         if required:
             health.roles.append(role_health(role, required, [g for g in grants if g.role == role and
-                                                             g.account_id == account.id], now, rules.warning_days))
+                                                             g.account_id == account.id], now, rules.register_warning_days))
     return health
 
 
@@ -263,7 +264,7 @@ def account_rows(trust: Trust, now: datetime, scope: set[int] | None = None,
     """Accounts (of the trust, within scope) with their grants' states and health at `now`."""
     accounts = accounts if accounts is not None else accounts_of(trust.id, scope)
     grants = grants_of(trust.id, account_ids=[a.id for a in accounts]) if accounts else []
-    rules = rules_for(trust)
+    rules = trust.rules
     rows = []
     for account in accounts:
         mine = [g for g in grants if g.account_id == account.id]

@@ -31,7 +31,7 @@ from modules.access.models import (
     TrainingDiscussion,
 )
 from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
-from modules.access.rules import ACCOUNT_ROLES, JOIN, NEW_ACCOUNT, ForbiddenRule, RequestForm, Step, rules_for
+from modules.access.rules import ACCOUNT_ROLES, JOIN, NEW_ACCOUNT
 from modules.access.status import LAPSED, REASON_TEXT, grant_state
 from modules.certificates.links import absolute
 from modules.core.extensions import db
@@ -40,6 +40,7 @@ from modules.evidence.ledger import lock_trust
 from modules.evidence.records import record
 from modules.notifications.services import queue_email
 from modules.people.models import Academy, Trust, User
+from modules.people.rules import ForbiddenRule, RequestForm, Step
 
 #: Why someone keeping the register removed a grant (fixed choices: the revocation row holds no free text).
 REVOCATION_REASONS = {
@@ -98,7 +99,7 @@ def _text(value: str | None, field: str, label: str, *, required: bool = True, l
 
 def check_forbidden(trust: Trust, *, platform: str, kind: str, role: str | None = None) -> None:
     """Raise ForbiddenRequest when the trust's rules forbid this platform / kind / role."""
-    rules = rules_for(trust)
+    rules = trust.rules
     known = rules.platform(platform)
     rule = rules.forbidding({"platform": platform, "platform_kind": known.kind if known else None,
                              "kind": kind, "role": role})
@@ -107,7 +108,7 @@ def check_forbidden(trust: Trust, *, platform: str, kind: str, role: str | None 
 
 
 def _platform(trust: Trust, key: str | None) -> str:
-    if not key or rules_for(trust).platform(key) is None:
+    if not key or trust.rules.platform(key) is None:
         raise AccessError("Choose a platform from the list", "platform")
     return key
 
@@ -225,7 +226,7 @@ def _role(role: str | None) -> str:
 
 def _chain(requester: User, academy: Academy | None) -> tuple[Step, ...]:
     """The trust's approval chain, refused (nothing written) when a step has nobody who could approve it."""
-    chain = rules_for(requester.trust).chain
+    chain = requester.trust.rules.approval_chain
     if not chain:
         raise AccessError("Your trust has not said who approves these requests yet: ask your HR team")
     for step in chain:
@@ -278,7 +279,7 @@ def request_new_account(requester: User, *, platform: str, handle: str, academy:
     handle = _text(handle, "handle", "the handle or web address", limit=HANDLE_MAX)
     purpose = _text(purpose, "purpose", "what the account is for")
     reason = _text(reason, "reason", "why you need it")
-    details = clean_details(rules_for(trust).request_form, answers)
+    details = clean_details(trust.rules.request_form, answers)
     chain = _chain(requester, academy)
     lock_trust(trust.id)  # the handle check and the insert happen as one
     _unique_handle(trust, platform, handle)
@@ -471,7 +472,7 @@ def sweep(*, now: datetime, trust: Trust | None = None) -> SweepReport:
 
 
 def _account_name(account: OfficialAccount) -> str:
-    platform = rules_for(account.trust).platform(account.platform)
+    platform = account.trust.rules.platform(account.platform)
     return f"{platform.label if platform else account.platform} {account.handle} ({account.owner_name})"
 
 

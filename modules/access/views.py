@@ -27,7 +27,7 @@ from modules.access.forms import (
     with_questions,
 )
 from modules.access.models import CLOSED, PENDING
-from modules.access.rules import ACCOUNT_ROLES, rules_for
+from modules.access.rules import ACCOUNT_ROLES
 from modules.access.status import REASON_TEXT, grant_state
 from modules.core.capabilities import require
 from modules.core.formview import flash_refusal, refusal_is_400, submit
@@ -84,7 +84,7 @@ def _capable(capability: str, academy_id: int | None) -> None:
 
 
 def _platform_choices(rules) -> list[tuple[str, str]]:
-    return [("", "Choose a platform")] + [(p.key, p.label) for p in rules.platforms]
+    return [("", "Choose a platform")] + [(p.key, p.label) for p in rules.account_platforms]
 
 
 def _owner_choices(scope: set[int] | None = None) -> list[tuple[str, str]]:
@@ -164,7 +164,7 @@ def accounts():
     elif central:
         rows = [r for r in rows if r.account.academy_id is None]
     register_scope = queries.scope_of(current_user, "register:view") if current_user.can("register:view") else set()
-    return render_template("access/accounts.html", rows=rows, trust=trust, rules=rules_for(trust),
+    return render_template("access/accounts.html", rows=rows, trust=trust, rules=trust.rules,
                            academies=queries.academies_of(trust.id), academy_id=academy_id, central=central,
                            register_scope=register_scope, in_scope=queries.in_scope,
                            waiting=len(queries.waiting_on(current_user)) if _may_approve_anything(current_user) else 0,
@@ -208,7 +208,7 @@ def _render_account(found, status_form=None, code: int = 200):
     manages = queries.holds(current_user, "register:manage", found.academy_id)
     pending = [r for r in queries.pending_requests(trust.id) if r.account_id == found.id] if sees_register else []
     form = status_form or AccountStatusForm(status=found.status)
-    return render_template("access/account.html", row=row, account=found, rules=rules_for(trust),
+    return render_template("access/account.html", row=row, account=found, rules=trust.rules,
                            sees_register=sees_register, manages=manages, pending=pending, status_form=form,
                            now=now), code
 
@@ -217,7 +217,7 @@ def _render_account(found, status_form=None, code: int = 200):
 @require("register:manage")
 def new_account():
     """Someone keeping the register adds an official account (proposed or active)."""
-    rules = rules_for(current_user.trust)
+    rules = current_user.trust.rules
     form = AccountForm()
     form.platform.choices = _platform_choices(rules)
     form.owner.choices = _owner_choices(current_user.academy_scope("register:manage"))
@@ -293,7 +293,7 @@ def register():
     """The authorised-user register: every grant, active or lapsed with the reason, and accounts to act on."""
     now = utcnow()
     trust = current_user.trust
-    rules = rules_for(trust)
+    rules = trust.rules
     scope, academy_id, central, rows = _register_rows(now)
     accounts = queries.account_rows(trust, now, scope)
     if academy_id is not None:
@@ -318,7 +318,7 @@ def _export_name(extension: str, academy_id, central) -> str:
 def register_csv():
     """The register as CSV (formula-injection safe)."""
     _scope, academy_id, central, rows = _register_rows(utcnow())
-    headers, body = exports.register_table(rows, rules_for(current_user.trust))
+    headers, body = exports.register_table(rows, current_user.trust.rules)
     name = _export_name("csv", academy_id, central)
     note_event("export", now=utcnow(), actor=current_user, target=name, details={"rows": len(body)})
     return Response(exports.to_csv(headers, body), mimetype="text/csv", headers={
@@ -330,7 +330,7 @@ def register_csv():
 def register_xlsx():
     """The register as an XLSX workbook (every cell a string)."""
     _scope, academy_id, central, rows = _register_rows(utcnow())
-    headers, body = exports.register_table(rows, rules_for(current_user.trust))
+    headers, body = exports.register_table(rows, current_user.trust.rules)
     name = _export_name("xlsx", academy_id, central)
     note_event("export", now=utcnow(), actor=current_user, target=name, details={"rows": len(body)})
     return Response(exports.to_xlsx(headers, body, title=f"{current_user.trust.short_name} register"),
@@ -362,7 +362,7 @@ def _form_page(template: str, form, rules, code: int, **extra):
 def request_join():
     """Ask to become an administrator, moderator or publisher of one of the trust's accounts."""
     trust = current_user.trust
-    rules = rules_for(trust)
+    rules = trust.rules
     form = JoinRequestForm()
     open_accounts = [a for a in queries.accounts_of(trust.id) if a.status != CLOSED]
     form.account.choices = [(0, "Choose an account")] + [
@@ -396,7 +396,7 @@ def _platform_label(rules, key: str) -> str:
 def request_new_account():
     """Ask to set up a new account or site; the trust's own form (e.g. TSAT Appendix 2) is part of it."""
     trust = current_user.trust
-    rules = rules_for(trust)
+    rules = trust.rules
     form = with_questions(NewAccountRequestForm, rules.request_form)()
     form.platform.choices = _platform_choices(rules)
     form.owner.choices = _owner_choices()
@@ -453,7 +453,7 @@ def _render_request(found, *, form=None, error: str | None = None, code: int = 2
     discuss = None
     if current is not None and current.requires_training_discussed and requester.line_manager_id == current_user.id:
         discuss = TrainingDiscussedForm(idempotency_key=secrets.token_urlsafe(32), request_id=str(found.id))
-    rules = rules_for(found.account.trust)
+    rules = found.account.trust.rules
     return render_template(
         "access/request_detail.html", req=found, steps=steps, current=current, can_decide=can_decide, form=form,
         error=error, summary=queries.training_summary(requester, now, discussed_since=found.created_at),

@@ -22,8 +22,6 @@ from modules.policies.queries import base_version, comparison
 from modules.policies.services import ContentError
 from modules.training.queries import all_read
 
-DEFAULT_QUIZ_QUESTIONS = 10
-DEFAULT_PASS_MARK = 80
 #: Form fields a quiz submission may carry besides its answers.
 SUBMISSION_EXTRAS = frozenset({"csrf_token"})
 
@@ -49,16 +47,6 @@ class BankSyncReport:
     updated: int = 0
     retired: int = 0
     removed: int = 0
-
-
-def quiz_size(trust: Trust) -> int:
-    """How many questions an attempt draws for the trust (trusts.yaml rule quiz_questions)."""
-    return int(trust.setting("quiz_questions", DEFAULT_QUIZ_QUESTIONS))
-
-
-def pass_mark(trust: Trust) -> int:
-    """The trust's pass mark in per cent (trusts.yaml rule pass_mark)."""
-    return int(trust.setting("pass_mark", DEFAULT_PASS_MARK))
 
 
 def field_name(item: AttemptQuestion) -> str:
@@ -154,11 +142,7 @@ def sync_trust_bank(trust: Trust, bank: Bank | None, *, now: datetime, report: B
 def draw_size_problems(trust: Trust) -> list[str]:
     """Reasons the trust's N (quiz_questions) cannot draw a covering quiz from its live versions."""
     problems = []
-    n, mark = trust.setting("quiz_questions", DEFAULT_QUIZ_QUESTIONS), trust.setting("pass_mark", DEFAULT_PASS_MARK)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        return [f"content/trusts.yaml: {trust.short_name}: quiz_questions must be a whole number of at least 1"]
-    if not isinstance(mark, int) or isinstance(mark, bool) or not 0 <= mark <= 100:
-        return [f"content/trusts.yaml: {trust.short_name}: pass_mark must be a whole number from 0 to 100"]
+    n = trust.rules.quiz_questions  # its type and range are checked with the rest of the rules
     for version in db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
                                                                   PolicyVersion.status != "superseded")):
         pool = drawable_questions(version)
@@ -234,7 +218,7 @@ def quiz_plan(user: User, version: PolicyVersion) -> QuizPlan:
     """The whole bank, or, for someone recorded as re-training on the changes (QuizScope), only the questions
     citing clauses added or reworded since the version before; the whole bank if none does."""
     pool = drawable_questions(version)
-    size = quiz_size(user.trust)
+    size = user.trust.rules.quiz_questions
     limited = db.session.scalar(select(QuizScope.id).where(QuizScope.user_id == user.id,
                                                            QuizScope.version_id == version.id))
     base = base_version(version) if limited is not None and pool else None
@@ -273,7 +257,7 @@ def start_attempt(user: User, version: PolicyVersion, *, now: datetime,
         raise QuizNotOpen("Your trust's quiz is not ready yet. Ask your HR team.")
     rng = rng or random.SystemRandom()
     drawn = draw([(q, q.section_id) for q in plan.pool], plan.size, rng)
-    attempt = QuizAttempt(user_id=user.id, version_id=version.id, started_at=now, pass_mark=pass_mark(user.trust),
+    attempt = QuizAttempt(user_id=user.id, version_id=version.id, started_at=now, pass_mark=user.trust.rules.pass_mark,
                           scope=plan.scope)
     for position, question in enumerate(drawn, start=1):
         attempt.items.append(AttemptQuestion(question=question, position=position,

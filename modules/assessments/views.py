@@ -36,7 +36,7 @@ def quiz_home():
         attempts=queries.attempts_for(current_user, version) if version else [],
         passed=queries.latest_passed_attempt(current_user, version) if version else None,
         plan=services.quiz_plan(current_user, version) if version else None,
-        pass_mark=services.pass_mark(current_user.trust),
+        pass_mark=current_user.trust.rules.pass_mark,
         form=StartQuizForm())
 
 

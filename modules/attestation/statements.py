@@ -1,9 +1,9 @@
 """The statements a person signs, built from the trust's rules and the version's own clauses.
 
-Driven by trusts.yaml `monitoring: {kind: none|notice|consent, clauses: [...]}`: every trust gets the
+Driven by the trust's `rules.monitoring` (kind none|notice|consent, with clauses): every trust gets the
 policy statement; "consent" and "notice" add a monitoring statement quoting the named clauses of the
-version shown. A trust may reword a statement under `rules.statements.<kind>` (placeholders {title},
-{version}, {trust}, {clauses}).
+version shown. The wording is `rules.statements.<kind>` (defaults in modules/people/rules.py; placeholders
+{title}, {version}, {trust}, {clauses}).
 
 A consent statement is never part of the acknowledgement: it is its own decision (give or decline),
 recorded as its own event. A notice statement is acknowledged with the policy and never called consent.
@@ -20,15 +20,6 @@ from modules.core.extensions import db
 from modules.evidence.ledger import record_hash
 from modules.people.models import Trust
 from modules.policies.models import Clause, PolicyVersion
-
-#: Default wording per statement kind; the quoted clauses follow the sentence.
-DEFAULT_WORDING = {
-    "policy": "I have read and understood {title} ({version}) of {trust}, and I will comply with it.",
-    "consent": ("I consent to the monitoring described in {clauses} of the policy, quoted here. I can "
-                "withdraw this consent at any time; a withdrawal takes effect from when I make it."),
-    "notice": ("I have read the monitoring notice in {clauses} of the policy, quoted here, and I understand "
-               "what it tells me about monitoring."),
-}
 
 #: Words in a consent clause that treat using something, or acknowledging the policy, as consent
 #: (E-ACT 4.3.2: "You consent to such monitoring by your acknowledgement of this Policy and your use of such
@@ -89,25 +80,20 @@ def _refs_phrase(refs: list[str]) -> str:
 
 def statements_for(trust: Trust, version: PolicyVersion) -> list[Statement]:
     """The statements this trust's staff sign for this version, in page order."""
-    wording = {**DEFAULT_WORDING, **(trust.setting("statements") or {})}
+    rules = trust.rules
     values = {"title": version.title, "version": version.label, "trust": trust.name}
-    result = [Statement(key="policy", kind="policy", sentence=wording["policy"].format(**values, clauses=""))]
-    monitoring = trust.setting("monitoring") or {"kind": "none"}
-    kind = monitoring.get("kind", "none")
+    result = [Statement(key="policy", kind="policy", sentence=rules.statements.policy.format(**values, clauses=""))]
+    kind = rules.monitoring.kind
     if kind in ("consent", "notice"):
-        refs = list(monitoring.get("clauses") or [])
-        if not refs:
-            raise StatementError(f"{trust.slug}: monitoring {kind} names no clauses")
+        refs = list(rules.monitoring.clauses)
         found = {c.ref: c.text for c in db.session.scalars(
             select(Clause).where(Clause.version_id == version.id, Clause.ref.in_(refs)))}
         missing = [ref for ref in refs if ref not in found]
         if missing:
             raise StatementError(f"{trust.slug} {version.label}: no clause {', '.join(missing)}")
-        sentence = wording[kind].format(**values, clauses=_refs_phrase(refs))
+        sentence = getattr(rules.statements, kind).format(**values, clauses=_refs_phrase(refs))
         result.append(Statement(key="monitoring", kind=kind, sentence=sentence,
                                 quotes=tuple((ref, found[ref]) for ref in refs)))
-    elif kind != "none":
-        raise StatementError(f"{trust.slug}: monitoring kind must be none, notice or consent, not {kind!r}")
     return result
 
 
@@ -123,7 +109,7 @@ def acknowledged_statements(statements: list[Statement]) -> list[Statement]:
 
 def asks_consent(trust: Trust) -> bool:
     """Whether the trust's rules ask staff for monitoring consent (rather than giving notice, or nothing)."""
-    return (trust.setting("monitoring") or {}).get("kind") == "consent"
+    return trust.rules.monitoring.kind == "consent"
 
 
 def consent_is_condition(trust: Trust) -> bool:
@@ -131,7 +117,7 @@ def consent_is_condition(trust: Trust) -> bool:
 
     A condition makes consent not freely given (UK GDPR Art 7(4)); `flask content sync` warns when it is set.
     """
-    return asks_consent(trust) and bool(trust.setting("consent_is_condition", False))
+    return asks_consent(trust) and trust.rules.consent_is_condition
 
 
 def implied_consent(text: str) -> list[str]:

@@ -71,7 +71,7 @@ def _origin() -> services.Origin:
 def _reauth_needed(now) -> bool:
     """Whether the sign-in is older than the trust allows before signing."""
     live = current_login_session()
-    minutes = int(current_user.trust.setting("reauth_minutes", 30))
+    minutes = current_user.trust.rules.reauth_minutes
     return live is None or live.authenticated_at < now - timedelta(minutes=minutes)
 
 
@@ -190,7 +190,7 @@ def _consent_context(trust, statement) -> dict:
     """What the consent pages say besides the statement: who to ask (a trust setting), whether consent is a
     condition, and the phrases of the quoted clauses that treat acknowledgement or use as consent."""
     implied = [(ref, phrase) for ref, body in (statement.quotes if statement else ()) for phrase in implied_consent(body)]
-    return {"consent_contact": trust.setting("consent_contact") or "your HR team",
+    return {"consent_contact": trust.rules.consent_contact,
             "consent_condition": consent_is_condition(trust), "implied": implied}
 
 
@@ -309,13 +309,13 @@ def trust_settings():
     where the policy's consent clause treats use or acknowledgement as consent."""
     trust = current_user.trust
     version = current_version(trust.id)
-    monitoring = trust.setting("monitoring") or {"kind": "none"}
+    monitoring = trust.rules.monitoring
     statements = statements_for(trust, version) if version is not None else []
     quoted = next((s for s in statements if s.key == "monitoring"), None)
     implied = implied_consent_clauses(version) if version is not None else []
     return render_template("attestation/trust_settings.html", trust=trust, version=version, monitoring=monitoring,
                            quoted=quoted, implied=implied, consent_condition=consent_is_condition(trust),
-                           consent_contact=trust.setting("consent_contact"))
+                           consent_contact=trust.rules.consent_contact)
 
 
 @bp.get("/hr/acknowledgements")

@@ -117,7 +117,7 @@ class Certificate(db.Model):
     @property
     def grace_days(self) -> int:
         """Days it stays valid after the next version is published (the trust's current rule)."""
-        return int(self.trust.setting("supersede_grace_days", 30))
+        return self.trust.rules.supersede_grace_days
 
 
 class CertificatePersonal(db.Model):

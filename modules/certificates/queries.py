@@ -1,16 +1,39 @@
 """Read-only certificate queries; every one that takes an id checks the trust (and the holder)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import aliased, selectinload
 
 from modules.certificates.codes import normalise_code
-from modules.certificates.models import Certificate
-from modules.certificates.status import certificate_status
+from modules.certificates.models import Certificate, CertificateRevocation
+from modules.certificates.status import certificate_status, london_day
 from modules.core.extensions import db
 from modules.people.models import User
+from modules.policies.models import PolicyVersion
+
+
+def valid_at(now: datetime, grace_days: int, version):
+    """SQL over Certificate (joined to its policy version as the alias `version`): valid at `now`.
+
+    The SQL form of `status.certificate_status(cert, now) == VALID`, so lists can be counted and paged: not
+    expired (its London expiry date is after today), not revoked by `now`, and no later version of its policy
+    in force for `grace_days` or more. tests/certificates/test_validity_sql.py checks the two agree.
+    """
+    later = aliased(PolicyVersion)
+    return and_(
+        Certificate.expires_on > london_day(now),
+        ~exists().where(CertificateRevocation.certificate_id == Certificate.id,
+                        CertificateRevocation.created_at <= now),
+        ~exists().where(later.trust_id == version.trust_id, later.number > version.number,
+                        later.in_force_at.is_not(None), later.in_force_at <= now - timedelta(days=grace_days)))
+
+
+def expiring_by(now: datetime, within_days: int):
+    """SQL over Certificate: it expires within `within_days` London days of `now` (with `valid_at`, the SQL
+    form of `status.is_expiring`)."""
+    return Certificate.expires_on <= london_day(now) + timedelta(days=within_days)
 
 
 @dataclass

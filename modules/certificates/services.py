@@ -24,7 +24,6 @@ from modules.people.models import User
 
 #: Ledger entry kinds written here.
 KIND_ISSUED, KIND_REVOKED = "certificate_issued", "certificate_revoked"
-DEFAULT_VALIDITY_MONTHS = 12
 REASON_MAX = 500
 
 
@@ -50,8 +49,7 @@ def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Cer
     lock_trust(trust.id)  # one chain, and one "latest certificate" to renew, per trust at a time
     previous = latest_certificate(user)
     completed_on = london_date(acknowledgement.created_at)
-    expires_on = expiry_date(completed_on, int(trust.setting("certificate_validity_months",
-                                                             DEFAULT_VALIDITY_MONTHS)))
+    expires_on = expiry_date(completed_on, trust.rules.certificate_validity_months)
     code = new_code()
     content = CertificateContent(
         holder_name=user.name, trust_name=trust.name, academy_name=acknowledgement.signer_academy,

@@ -1,4 +1,10 @@
-"""A certificate's status, derived when it is read: never stored, so it cannot go stale."""
+"""A certificate's status, derived when it is read: never stored, so it cannot go stale.
+
+This is the one definition of certificate validity (valid / expiring / expired / superseded / revoked at a
+given `now`). Dashboards need it in SQL to count and page: `modules/certificates/queries.py` `valid_at` and
+`expiring_by` are that SQL, and tests/certificates/test_validity_sql.py checks, on both databases, that they agree
+with the functions here for certificates in every state around each boundary.
+"""
 
 import calendar
 from dataclasses import dataclass
@@ -36,6 +42,11 @@ def expiry_date(completed_on: date, validity_months: int) -> date:
     return add_months(completed_on, validity_months)
 
 
+def london_day(now: datetime) -> date:
+    """The Europe/London calendar date of a naive UTC time."""
+    return now.replace(tzinfo=UTC).astimezone(LONDON).date()
+
+
 def _utc(local_day: date) -> datetime:
     """Midnight at the start of a London date, as naive UTC."""
     return datetime.combine(local_day, time(0), LONDON).astimezone(UTC).replace(tzinfo=None)
@@ -54,3 +65,8 @@ def certificate_status(cert, now: datetime) -> str:
         ends[SUPERSEDED] = cert.superseded_since + timedelta(days=cert.grace_days)
     passed = [(moment, name) for name, moment in ends.items() if moment <= now]
     return min(passed)[1] if passed else VALID
+
+
+def is_expiring(cert, now: datetime, within_days: int) -> bool:
+    """Valid at `now` and stops being valid within `within_days` London days (it expires by then)."""
+    return certificate_status(cert, now) == VALID and cert.expires_on <= london_day(now) + timedelta(days=within_days)

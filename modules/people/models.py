@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modules.core.capabilities import LINE_MANAGER_CAPABILITIES
 from modules.core.extensions import db
+from modules.people.rules import TrustRules
 
 
 class Trust(db.Model):
@@ -20,14 +21,21 @@ class Trust(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     #: Short name used in the interface, e.g. "TKAT".
     short_name: Mapped[str] = mapped_column(String(40))
-    #: Per-trust rules from trusts.yaml (approval chain, minimums, pass mark, validity …).
+    #: The trust's own `rules:` mapping from trusts.yaml, as validated by `flask content sync`; read it as
+    #: `trust.rules` (modules/people/rules.py holds every rule's type and default).
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
     academies: Mapped[list["Academy"]] = relationship(back_populates="trust", order_by="Academy.name")
 
-    def setting(self, key: str, default=None):
-        """One per-trust rule, with a default when the trust does not set it."""
-        return (self.settings or {}).get(key, default)
+    @property
+    def rules(self) -> TrustRules:
+        """The trust's typed rules (defaults filled in); parsed once per stored mapping."""
+        settings = self.settings or {}
+        cached = self.__dict__.get("_rules")
+        if cached is None or cached[0] is not settings:
+            cached = (settings, TrustRules.from_mapping(settings))
+            self.__dict__["_rules"] = cached
+        return cached[1]
 
 
 class Academy(db.Model):

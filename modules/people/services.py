@@ -29,13 +29,6 @@ class PeopleError(ValueError):
     """A people use-case was given something it cannot accept; the message is for the user."""
 
 
-def trust_settings(config: dict, entry: dict) -> dict:
-    """A trust's rules: the defaults from trusts.yaml overridden by its own."""
-    settings = dict(config.get("default_rules", {}))
-    settings.update(entry.get("rules", {}))
-    return settings
-
-
 def trust_roles(config: dict, entry: dict) -> dict[str, dict]:
     """A trust's role catalogue: the default roles with the trust's relabels, aliases and additions."""
     roles = {key: dict(value) for key, value in config.get("default_roles", {}).items()}
@@ -56,8 +49,7 @@ def sync_trust(config: dict, entry: dict) -> Trust:
         db.session.add(trust)
     trust.name = entry["name"]
     trust.short_name = entry.get("short_name", entry["name"])
-    settings = trust_settings(config, entry)
-    check_known(settings.get("mfa_required_capabilities") or [])
+    settings = dict(entry.get("rules") or {})  # defaults live in modules/people/rules.py, not in the database
     if trust.settings != settings:
         trust.settings = settings
     db.session.flush()
@@ -298,16 +290,11 @@ def has_two_step(user: User) -> bool:
     return totp_credential(user) is not None
 
 
-#: Used when a trust's rules do not say (content/trusts.yaml's default_rules does).
-DEFAULT_MFA_REQUIRED_CAPABILITIES = ["accounts:approve", "evidence:export"]
-
-
 def two_step_required(user: User) -> bool:
     """Whether the person's trust requires two-step verification of them: they hold a capability the trust's
     `mfa_required_capabilities` rule names (by default, approving access and exporting personal data)."""
     trust = db.session.get(Trust, user.trust_id)
-    required = trust.setting("mfa_required_capabilities", DEFAULT_MFA_REQUIRED_CAPABILITIES) or []
-    return any(user.can(capability) for capability in required)
+    return any(user.can(capability) for capability in trust.rules.mfa_required_capabilities)
 
 
 def confirm_two_step(user: User, secret: str, code: str, *, now: datetime) -> list[str]:

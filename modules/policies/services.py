@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from modules.core.extensions import db
 from modules.core.timeutil import LONDON
 from modules.people.models import Trust
-from modules.people.services import sync_trust
+from modules.people.rules import RulesError, TrustRules
+from modules.people.services import PeopleError, sync_trust, trust_roles
 from modules.policies.models import Clause, PolicyVersion, Section
 from modules.policies.parser import PolicyParseError, parse_policy
 from modules.policies.rendering import reading_minutes, render_section, section_kind
@@ -32,6 +33,8 @@ class SyncReport:
     trusts: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: Earlier versions not loaded, because the trust already had versions when they were offered.
+    skipped: list[str] = field(default_factory=list)
     #: Rules that load but deserve a person's attention (printed as warnings; the sync still succeeds).
     warnings: list[str] = field(default_factory=list)
 
@@ -39,8 +42,9 @@ class SyncReport:
 def rule_warnings(trust: Trust) -> list[str]:
     """Warnings about a trust's rules that are valid but questionable, e.g. consent made a condition."""
     found = []
-    if trust.setting("consent_is_condition", False):
-        kind = (trust.setting("monitoring") or {}).get("kind", "none")
+    rules = trust.rules
+    if rules.consent_is_condition:
+        kind = rules.monitoring.kind
         if kind == "consent":
             found.append(f"{trust.slug}: consent_is_condition is true, so staff cannot acknowledge the policy "
                          "(or get a certificate) without consenting to monitoring. Consent that is a condition "
@@ -60,11 +64,39 @@ def load_trusts_yaml(content_dir: Path) -> dict:
         raise ContentError(f"{path}: {exc}") from exc
     if not isinstance(config, dict) or not isinstance(config.get("trusts"), list):
         raise ContentError(f"{path}: expected a mapping with a 'trusts' list")
+    if "default_rules" in config:
+        raise ContentError(f"{path}: 'default_rules' is no longer read: every rule's default lives in "
+                           "modules/people/rules.py (TrustRules); give a trust's own values under its 'rules:'")
     for entry in config["trusts"]:
         for key in ("slug", "name", "policy"):
             if key not in entry:
                 raise ContentError(f"{path}: a trust entry is missing '{key}'")
     return config
+
+
+def check_rules(path: Path, config: dict, entry: dict) -> TrustRules:
+    """A trust's rules, typed and checked against its role catalogue; ContentError naming file, trust and key."""
+    where = f"{path}, trust {entry['slug']}"
+    try:
+        rules = TrustRules.from_mapping(entry.get("rules"))
+        roles = trust_roles(config, entry)
+    except RulesError as exc:
+        raise ContentError(f"{where}, rules.{exc.key}: {exc.message}") from exc
+    except (PeopleError, ValueError) as exc:
+        raise ContentError(f"{where}, roles: {exc}") from exc
+    for key, problem in rules.role_problems({k: r.get("scope", "trust") for k, r in roles.items()}):
+        raise ContentError(f"{where}, rules.{key}: {problem}")
+    return rules
+
+
+def check_clauses(path: Path, slug: str, rules: TrustRules, versions: list[PolicyVersion]) -> None:
+    """Every clause the trust's rules quote exists in each listed version of its policy; else ContentError."""
+    for version in versions:
+        refs = set(db.session.scalars(select(Clause.ref).where(Clause.version_id == version.id)))
+        for key, ref in rules.clause_refs():
+            if ref not in refs:
+                raise ContentError(f"{path}, trust {slug}, rules.{key}: the policy ({version.source_file}) "
+                                   f"has no clause {ref!r}")
 
 
 def review_due(stated: str | None) -> date | None:
@@ -204,28 +236,45 @@ def set_next_review(version: PolicyVersion, on: date, *, now: datetime) -> None:
     db.session.flush()
 
 
-def sync_content(content_dir: Path, *, now: datetime, app=None) -> SyncReport:
-    """Load trusts, roles and every policy source listed in trusts.yaml; unchanged files change nothing."""
+def sync_content(content_dir: Path, *, now: datetime, app=None,
+                 earlier: dict[str, list[tuple[str, Path]]] | None = None) -> SyncReport:
+    """Load trusts, roles and every policy source listed in trusts.yaml; unchanged files change nothing.
+
+    `earlier` (only `flask demo seed` passes it) maps a trust slug to (name, path) sources loaded before the
+    listed ones, as the trust's first versions, when the trust has no version yet.
+    """
     config = load_trusts_yaml(content_dir)
+    path = content_dir / "trusts.yaml"
+    checked = {entry["slug"]: check_rules(path, config, entry) for entry in config["trusts"]}
     report = SyncReport()
     for entry in config["trusts"]:
         trust = sync_trust(config, entry)
         report.trusts.append(trust.slug)
         report.warnings.extend(rule_warnings(trust))
-        for listed in entry["policy"].get("versions", []):
-            path = content_dir / listed["file"]
+        fresh = not db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.trust_id == trust.id).limit(1))
+        sources = [(name, source, True) for name, source in (earlier or {}).get(trust.slug, [])]
+        sources += [(listed["file"], content_dir / listed["file"], False)
+                    for listed in entry["policy"].get("versions", [])]
+        versions = []
+        for name, source, is_earlier in sources:
             try:
-                raw = path.read_bytes()
+                raw = source.read_bytes()
             except OSError as exc:
-                raise ContentError(f"{path}: {exc.strerror}") from exc
+                raise ContentError(f"{source}: {exc.strerror}") from exc
             sha = hashlib.sha256(raw).hexdigest()
             known = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
                                                                   PolicyVersion.source_sha256 == sha))
             if known is not None:
                 refresh_rendering(known)
-                report.unchanged.append(f"{trust.slug}: {listed['file']}")
+                report.unchanged.append(f"{trust.slug}: {name}")
+                versions.append(known)
                 continue
-            version = create_version(trust, source_file=listed["file"], raw=raw, now=now)
-            report.created.append(f"{trust.slug}: {listed['file']} → {version.label} ({version.status})")
+            if is_earlier and not fresh:
+                report.skipped.append(f"{trust.slug}: {name} (the trust already has versions)")
+                continue
+            version = create_version(trust, source_file=name, raw=raw, now=now)
+            versions.append(version)
+            report.created.append(f"{trust.slug}: {name} → {version.label} ({version.status})")
+        check_clauses(path, trust.slug, checked[trust.slug], versions)
     content_synced.send(app, content_dir=content_dir, now=now)
     return report

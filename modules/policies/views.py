@@ -97,7 +97,7 @@ def _render_version(version, *, publish_form=None, review_form=None, status: int
         quiz_check=quiz_check, current=current, trust=current_user.trust, today=today,
         can_publish=version.status == "draft" and (current is None or current.number < version.number),
         past_review=queries.policy_past_review(version, today), publish_form=publish_form,
-        review_form=review_form, grace_days=int(current_user.trust.setting("supersede_grace_days", 30)),
+        review_form=review_form, grace_days=current_user.trust.rules.supersede_grace_days,
     ), status
 
 

@@ -73,12 +73,11 @@ def _register(trust: Trust, academy: Academy | None, now: datetime) -> tuple[byt
     try:
         from modules.access.exports import register_table
         from modules.access.queries import register_rows
-        from modules.access.rules import rules_for
     except ImportError:
         return None, ("No register snapshot: this installation has no authorised-user register (the access "
                       "feature is not installed), so there was nothing to include.")
     rows = register_rows(trust, now, scope={academy.id} if academy is not None else None)
-    headers, body = register_table(rows, rules_for(trust))
+    headers, body = register_table(rows, trust.rules)
     return _csv(headers, body), (f"register.csv is the authorised-user register as it stood at the export, "
                                  f"{len(rows)} grant(s), with each grant's status derived at that moment.")
 

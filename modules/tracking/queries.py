@@ -7,18 +7,17 @@ them, with a reason) or unassigned.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from modules.assessments.models import QuizAttempt
 from modules.attestation.queries import for_person
-from modules.certificates.models import Certificate, CertificateRevocation
-from modules.certificates.queries import certificates_of
+from modules.certificates.models import Certificate
+from modules.certificates.queries import certificates_of, expiring_by, valid_at
 from modules.core.extensions import db
 from modules.notifications.models import OutboxMessage
-from modules.notifications.services import london_date
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
 from modules.policies.models import PolicyVersion, Section
 from modules.tracking.filters import PAGE_SIZE, Filters
@@ -387,22 +386,15 @@ class ExpiringRow:
         return (self.expires_on - self.today).days
 
 
-def _valid_latest(query, trust_id: int, today: date, now: datetime):
+def _valid_latest(query, trust_id: int, now: datetime):
     """Limit a query over Certificate (joined to its version as `_version`) to each holder's latest
-    certificate that is valid at `now`: not expired, not revoked, not past its supersession grace.
-
-    The same rules as modules/certificates/status.py, in SQL, so lists can be counted and paged.
-    """
-    trust = db.session.get(Trust, trust_id)
-    grace = int(trust.setting("supersede_grace_days", 30)) if trust else 30
-    newer, later = aliased(Certificate), aliased(PolicyVersion)
+    certificate that is valid at `now` (validity is defined once, in modules/certificates/status.py; its SQL
+    form is certificates.queries.valid_at)."""
+    grace = db.session.get(Trust, trust_id).rules.supersede_grace_days
+    newer = aliased(Certificate)
     return query.where(
-        Certificate.trust_id == trust_id, Certificate.expires_on > today,
-        ~exists().where(newer.user_id == Certificate.user_id, newer.id > Certificate.id),
-        ~exists().where(CertificateRevocation.certificate_id == Certificate.id,
-                        CertificateRevocation.created_at <= now),
-        ~exists().where(later.trust_id == _version.trust_id, later.number > _version.number,
-                        later.in_force_at.is_not(None), later.in_force_at <= now - timedelta(days=grace)))
+        Certificate.trust_id == trust_id, valid_at(now, grace, _version),
+        ~exists().where(newer.user_id == Certificate.user_id, newer.id > Certificate.id))
 
 
 _version = aliased(PolicyVersion, name="certified_version")
@@ -411,7 +403,7 @@ _version = aliased(PolicyVersion, name="certified_version")
 def valid_certificate_holders(trust_id: int, now: datetime) -> set[int]:
     """Ids of the trust's people whose latest certificate is valid at `now`."""
     query = select(Certificate.user_id).join(_version, _version.id == Certificate.version_id)
-    return set(db.session.scalars(_valid_latest(query, trust_id, london_date(now), now)))
+    return set(db.session.scalars(_valid_latest(query, trust_id, now)))
 
 
 def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
@@ -420,8 +412,8 @@ def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
     (a page of them, or all), and how many there are."""
     base = (select(Certificate.id).select_from(Certificate).join(User, User.id == Certificate.user_id)
             .join(_version, _version.id == Certificate.version_id)
-            .where(Certificate.expires_on <= today + timedelta(days=filters.within)))
-    base = _valid_latest(_scoped(base, scope, filters, today, status=False), scope.trust_id, today, now)
+            .where(expiring_by(now, filters.within)))
+    base = _valid_latest(_scoped(base, scope, filters, today, status=False), scope.trust_id, now)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     query = base.with_only_columns(Certificate.user_id, User.name, Academy.name, _version.number, Certificate.code,
                                    Certificate.completed_at, Certificate.expires_on) \
@@ -439,12 +431,11 @@ def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
 
 def expiring_counts(scope: Scope, today: date, now: datetime) -> dict[int, int]:
     """How many people's certificates expire within 30, 60 and 90 days (one counting query)."""
-    horizon = {days: today + timedelta(days=days) for days in (30, 60, 90)}
-    query = (select(*[func.sum(case((Certificate.expires_on <= horizon[d], 1), else_=0)) for d in (30, 60, 90)])
+    query = (select(*[func.sum(case((expiring_by(now, d), 1), else_=0)) for d in (30, 60, 90)])
              .select_from(Certificate).join(User, User.id == Certificate.user_id)
              .join(_version, _version.id == Certificate.version_id)
-             .where(Certificate.expires_on <= horizon[90]))
-    query = _valid_latest(_scoped(query, scope, Filters(), today, status=False), scope.trust_id, today, now)
+             .where(expiring_by(now, 90)))
+    query = _valid_latest(_scoped(query, scope, Filters(), today, status=False), scope.trust_id, now)
     return {d: int(v or 0) for d, v in zip((30, 60, 90), db.session.execute(query).one(), strict=True)}
 
 

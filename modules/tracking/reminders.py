@@ -27,8 +27,6 @@ from modules.tracking.models import Assignment
 from modules.tracking.queries import REMINDER_PREFIX
 
 DUE_SOON, OVERDUE, MANAGER = "due-soon", "overdue", "manager"
-DEFAULT_DAYS_BEFORE = 7
-DEFAULT_REPEAT_DAYS = 7
 
 
 def reason(kind: str, assignment_id: int) -> str:
@@ -57,12 +55,11 @@ def _history(trust_id: int) -> dict[str, date]:
 
 def queue_reminders(trust: Trust, *, now: datetime) -> ReminderReport:
     """Write today's due reminders for the trust to the outbox (add + flush); returns what was written."""
-    report = ReminderReport(trust=trust.slug, enabled=bool(trust.setting("reminders", True)))
+    report = ReminderReport(trust=trust.slug, enabled=trust.rules.reminders)
     if not report.enabled:
         return report
     today = london_date(now)
-    before = int(trust.setting("reminder_days_before", DEFAULT_DAYS_BEFORE))
-    every = int(trust.setting("reminder_repeat_days", DEFAULT_REPEAT_DAYS))
+    before, every = trust.rules.reminder_days_before, trust.rules.reminder_repeat_days
     manager = aliased(User)
     rows = db.session.execute(
         select(Assignment, User, manager)
@@ -118,7 +115,7 @@ def queue_review_reminders(trust: Trust, *, now: datetime) -> list[int]:
     Once per person and review date, whichever day a run first finds it due (a missed day still sends);
     a new review date set by HR is a new reminder. Returns the outbox ids written.
     """
-    if not trust.setting("reminders", True):
+    if not trust.rules.reminders:
         return []
     version = published_version(trust.id)
     today = london_date(now)

@@ -83,7 +83,7 @@ def ensure_assignments(trust: Trust, *, now: datetime, user_ids=None) -> AssignR
     version = current_version(trust.id)
     if version is None:
         return report
-    settings = rules.settings_of(trust)
+    settings = trust.rules
     today = london_date(now)
     query = (select(User.id, User.start_date, Assignment)
              .outerjoin(Assignment, and_(Assignment.user_id == User.id, Assignment.is_current.is_(True)))
@@ -101,7 +101,7 @@ def ensure_assignments(trust: Trust, *, now: datetime, user_ids=None) -> AssignR
             current = None
         if current is None:
             done = ack if ack and ack[2] >= version.number else None
-            due = rules.induction_due(start_date, today, settings["induction_days"])
+            due = rules.induction_due(start_date, today, settings.induction_days)
             _new(user_id, trust.id, version, INDUCTION, today=today, due_on=due, now=now, ack=done)
             report.created[INDUCTION] += 1
             report.completed += done is not None
@@ -112,7 +112,7 @@ def ensure_assignments(trust: Trust, *, now: datetime, user_ids=None) -> AssignR
                 current.acknowledgement_id, current.completed_at = ack[0], ack[1]
                 report.completed += 1
             continue
-        refresh = rules.next_refresh(settings["refresh"], london_date(current.completed_at))
+        refresh = rules.next_refresh(settings.refresh, london_date(current.completed_at))
         if today >= refresh.opens_on:
             _retire(current, today=today)
             _new(user_id, trust.id, version, REFRESH, today=today, due_on=refresh.due_on, now=now)
@@ -133,7 +133,7 @@ def complete_for_acknowledgement(ack: Acknowledgement) -> Assignment | None:
                                                          Assignment.is_current.is_(True)))
     if current is None:
         today = london_date(ack.created_at)
-        days = rules.settings_of(ack.user.trust)["induction_days"]
+        days = ack.user.trust.rules.induction_days
         current = _new(ack.user_id, ack.trust_id, ack.version, INDUCTION, today=today,
                        due_on=rules.induction_due(ack.user.start_date, today, days), now=ack.created_at,
                        ack=(ack.id, ack.created_at, ack.version.number))
@@ -159,10 +159,9 @@ def assign_new_version(version: PolicyVersion, *, now: datetime) -> AssignReport
     """
     report = AssignReport()
     trust = db.session.get(Trust, version.trust_id)
-    settings = rules.settings_of(trust)
     today = london_date(now)
     in_force_on = london_date(version.in_force_at) if version.in_force_at else today
-    base_due = rules.new_version_due(in_force_on, settings["new_version_days"])
+    base_due = rules.new_version_due(in_force_on, trust.rules.new_version_due_days)
     rows = db.session.execute(
         select(User.id, Assignment)
         .outerjoin(Assignment, and_(Assignment.user_id == User.id, Assignment.is_current.is_(True)))

@@ -9,9 +9,6 @@ from modules.people.models import Trust, User
 from modules.policies.models import PolicyVersion, Section
 from modules.training.models import ModuleProgress
 
-#: The trust rule that makes form and template appendices compulsory reading (default: optional).
-FORMS_COMPULSORY_RULE = "form_appendices_compulsory"
-
 
 @dataclass
 class ModuleRow:
@@ -38,7 +35,7 @@ def read_section_ids(user: User, version: PolicyVersion) -> set[int]:
 def is_compulsory(section: Section, trust: Trust) -> bool:
     """Whether the module must be read: all are, except an appendix that is a blank form or a template,
     unless the trust's rule form_appendices_compulsory says those must be read too."""
-    return not section.is_form or bool(trust.setting(FORMS_COMPULSORY_RULE, False))
+    return not section.is_form or trust.rules.form_appendices_compulsory
 
 
 def compulsory_section_ids(version: PolicyVersion) -> set[int]:

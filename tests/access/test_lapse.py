@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from modules.access import queries, services
 from modules.access.exports import reason_text
 from modules.access.models import AccessGrant, AccessRevocation, LapseObservation
-from modules.access.rules import rules_for
 from modules.access.status import grant_state, london_midnight
 from modules.certificates.services import revoke_certificate
 from modules.core.extensions import db
@@ -74,7 +73,7 @@ def test_account_that_will_fall_below_within_30_days_is_flagged(app, now):
     assert row.health.below == []
     [falling] = row.health.falling
     assert falling.role == "administrator" and falling.falls_below_at == london_midnight(old.expires_on)
-    assert rules_for(acct.trust).warning_days == 30
+    assert acct.trust.rules.register_warning_days == 30
     farther = queries.account_rows(acct.trust, now - timedelta(days=30), accounts=[acct])[0]
     assert farther.health.falling == []  # more than 30 days ahead: not flagged yet
     after = queries.account_rows(acct.trust, london_midnight(old.expires_on), accounts=[acct])[0]
@@ -107,7 +106,7 @@ def test_a_new_policy_version_supersedes_after_the_grace_period(app, now):
     publish_version(version, now=published)
     db.session.commit()
     db.session.expire_all()
-    grace = trust.setting("supersede_grace_days", 30)
+    grace = trust.rules.supersede_grace_days
     assert _state(grant, published + timedelta(days=grace) - timedelta(seconds=1)).active
     state = _state(grant, published + timedelta(days=grace))
     assert state.reason == "superseded"

@@ -1,11 +1,12 @@
-"""Register rules are data: parsed from trust settings, checked on content sync, matched without trust names."""
+"""Register rules are data: part of the typed trust rules, checked on content sync, matched without trust names."""
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from modules.access.rules import DEFAULT_COLUMNS, problems, rules_from_settings
-from modules.people.services import trust_roles, trust_settings
+from modules.people.rules import DEFAULT_COLUMNS, RulesError, TrustRules
+from modules.people.services import trust_roles
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,20 +20,24 @@ def _scopes(config, entry) -> dict[str, str]:
     return {key: role.get("scope", "trust") for key, role in trust_roles(config, entry).items()}
 
 
+def _rules(entry) -> TrustRules:
+    return TrustRules.from_mapping(entry.get("rules"))
+
+
 def test_the_five_seed_trusts_rules_are_usable():
     config, entries = _seed()
     for slug, entry in entries.items():
-        assert problems(trust_settings(config, entry), _scopes(config, entry)) == [], slug
+        assert _rules(entry).role_problems(_scopes(config, entry)) == [], slug
 
 
 def test_seed_chains_minimums_and_columns():
     config, entries = _seed()
-    rules = {slug: rules_from_settings(trust_settings(config, e)) for slug, e in entries.items()}
-    assert [s.relation or s.role for s in rules["tsat"].chain] == ["line_manager", "headteacher", "dpo"]
+    rules = {slug: _rules(e) for slug, e in entries.items()}
+    assert [s.relation or s.role for s in rules["tsat"].approval_chain] == ["line_manager", "headteacher", "dpo"]
     assert rules["tsat"].minimums == {"administrator": 2, "moderator": 2}
     assert rules["e-act"].minimums == {"administrator": 2, "moderator": 0}
-    assert rules["e-act"].chain[0].requires_training_discussed
-    assert rules["agora"].chain[0].central_role == "ceo" and rules["agora"].chain[0].inferred
+    assert rules["e-act"].approval_chain[0].requires_training_discussed
+    assert rules["agora"].approval_chain[0].central_role == "ceo" and rules["agora"].approval_chain[0].inferred
     assert [label for label, _ in rules["tkat"].columns] == [
         "Employee (Full name)", "Job title/Dept", "Social Media Account(s)"]
     assert rules["agora"].columns == DEFAULT_COLUMNS
@@ -46,39 +51,50 @@ def test_seed_chains_minimums_and_columns():
 
 def test_forbidden_rule_matching():
     config, entries = _seed()
-    tasmat = rules_from_settings(trust_settings(config, entries["tasmat"]))
+    tasmat = _rules(entries["tasmat"])
     assert tasmat.forbidding({"platform": "facebook", "platform_kind": "external", "kind": "new_account"}).clause == "7.1"
     assert tasmat.forbidding({"platform": "school_website", "platform_kind": "school_site", "kind": "join"}) is None
-    tkat = rules_from_settings(trust_settings(config, entries["tkat"]))
+    tkat = _rules(entries["tkat"])
     assert tkat.forbidding({"platform": "facebook", "platform_kind": "external", "kind": "new_account"}) is None
 
 
-def test_problems_are_reported_for_bad_rules():
-    settings = {
-        "approval_chain": [{"relation": "line_manager", "role": "hr"}, {"role": "nobody"}, {"relation": "mentor"},
-                           {"role": "head", "label": "Head"}, {"role": "head", "central_role": "hr"}],
-        "forbidden_requests": [{"colour": "blue", "clause": "1.1"}, {"platform_kind": "satellite", "clause": "2"}],
-        "account_platforms": [{"key": "x", "label": "X", "kind": "external"}],
-        "request_form": {"title": "T", "fields": [{"key": "a", "label": "A", "type": "sound"},
-                                                  {"key": "b", "label": "B", "type": "choices"},
-                                                  {"key": "c", "label": "C", "type": "date", "after": "z"}]},
-        "register_columns": [{"label": "Shoe size", "field": "shoe_size"}],
-    }
-    found = " | ".join(problems(settings, {"hr": "trust", "staff": "academy", "head": "academy"}))
-    for expected in ("exactly one of 'relation' or 'role'", "no role 'nobody'", "unknown relation 'mentor'",
-                     "step 4 (Head): role 'head' is held per academy, so nobody could approve the central team's",
-                     "unknown condition 'colour'", "no platform has kind 'satellite'", "unknown type 'sound'",
-                     "needs choices", "'after' must name", "unknown field 'shoe_size'"):
-        assert expected in found
-    assert "step 5" not in found  # a trust-wide central_role covers the central team
-    assert problems({"approval_chain": "nonsense"}, {})
+@pytest.mark.parametrize(("rules", "key", "message"), [
+    ({"approval_chain": [{"relation": "line_manager", "role": "hr"}]}, "approval_chain[0].role",
+     "exactly one of 'relation' or 'role'"),
+    ({"approval_chain": [{"relation": "mentor"}]}, "approval_chain[0].relation", "'line_manager'"),
+    ({"approval_chain": "nonsense"}, "approval_chain", "must be a list"),
+    ({"forbidden_requests": [{"colour": "blue", "clause": "1.1"}]}, "forbidden_requests[0].colour", "unknown rule"),
+    ({"forbidden_requests": [{"platform_kind": "satellite", "clause": "2"}]}, "forbidden_requests[0].platform_kind",
+     "no platform has kind 'satellite'"),
+    ({"request_form": {"fields": [{"key": "a", "label": "A", "type": "sound"}]}}, "request_form.fields[0].type",
+     "'choices'"),
+    ({"request_form": {"fields": [{"key": "b", "label": "B", "type": "choices"}]}}, "request_form.fields[0].choices",
+     "needs choices"),
+    ({"request_form": {"fields": [{"key": "c", "label": "C", "type": "date", "after": "z"}]}},
+     "request_form.fields[0].after", "must name an earlier date field"),
+    ({"register_columns": [{"label": "Shoe size", "field": "shoe_size"}]}, "register_columns[0].field", "'handle'"),
+    ({"minimum_administrators": -1}, "minimum_administrators", "0 or more"),
+])
+def test_bad_register_rules_name_their_key(rules, key, message):
+    with pytest.raises(RulesError) as caught:
+        TrustRules.from_mapping(rules)
+    assert caught.value.key == key and message in caught.value.message
+
+
+def test_chain_steps_no_role_can_fill():
+    rules = TrustRules.from_mapping({"approval_chain": [
+        {"role": "nobody"}, {"role": "head", "label": "Head"}, {"role": "head", "central_role": "hr"}]})
+    found = dict(rules.role_problems({"hr": "trust", "staff": "academy", "head": "academy"}))
+    assert found["approval_chain[0].role"] == "the trust has no role 'nobody'"
+    assert "held per academy, so nobody could approve the central team's" in found["approval_chain[1].central_role"]
+    assert not any(key.startswith("approval_chain[2]") for key in found)  # a trust-wide central_role covers it
 
 
 def test_seed_chains_name_an_approver_for_the_central_team():
     config, entries = _seed()
     for slug, entry in entries.items():
         scopes = _scopes(config, entry)
-        for step in rules_from_settings(trust_settings(config, entry)).chain:
+        for step in _rules(entry).approval_chain:
             if step.role:
                 assert scopes[step.central_role or step.role] == "trust", (slug, step.label)
 

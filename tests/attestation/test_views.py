@@ -120,7 +120,7 @@ def test_old_sign_in_is_asked_to_reauthenticate(app, client, login, now):
     _pass("staff", "tkat", now)
     login("staff", "tkat")
     user = demo_user("staff", "tkat")
-    minutes = user.trust.setting("reauth_minutes")
+    minutes = user.trust.rules.reauth_minutes
     db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id).values(
         authenticated_at=utcnow() - timedelta(minutes=minutes + 1)))
     db.session.commit()

@@ -41,7 +41,7 @@ def test_acknowledging_issues_a_stored_certificate_in_the_same_transaction(app, 
     cert = issue("staff", "tkat", now)
     assert (cert.user_id, cert.trust_id, cert.version.trust_id) == (user.id, user.trust_id, user.trust_id)
     assert cert.completed_at == now and cert.issued_at == now
-    assert cert.expires_on.isoformat() == "2027-11-21"   # 12 months (trusts.yaml default_rules)
+    assert cert.expires_on.isoformat() == "2027-11-21"   # 12 months (the default certificate_validity_months)
     assert len(cert.code) == 32
     assert cert.personal.holder_name == "Sam Taylor"
     assert hashlib.sha256(cert.personal.pdf).hexdigest() == cert.pdf_sha256

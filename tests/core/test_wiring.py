@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 UNHEARD = {"declined", "consent-given"}
 #: Each signal's receivers, in the order the walk runs them.
 WALK = {
-    "content-synced": ["load_quiz_banks", "check_register_rules"],
+    "content-synced": ["load_quiz_banks"],
     "staff-imported": ["assign_imported"],
     "staff-invited": ["send_invitation"],
     "staff-left": ["close_leaver"],

@@ -79,7 +79,7 @@ def test_consent_made_a_condition_is_loaded_with_a_warning(app, tmp_path):
     assert "Warning: e-act: consent_is_condition is true" in result.output
     assert "not freely given" in result.output
     db.session.expire_all()
-    assert db.session.scalar(select(Trust).where(Trust.slug == "e-act")).setting("consent_is_condition") is True
+    assert db.session.scalar(select(Trust).where(Trust.slug == "e-act")).rules.consent_is_condition is True
 
 
 def test_broken_trusts_yaml_fails_and_loads_nothing(empty_app, tmp_path):

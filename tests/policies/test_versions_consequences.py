@@ -75,7 +75,7 @@ def test_old_certificates_are_superseded_only_after_the_grace_period(app, now):
     db.session.commit()
     db.session.expire_all()
     cert = db.session.get(Certificate, cert.id)
-    grace = int(trust.setting("supersede_grace_days", 30))
+    grace = trust.rules.supersede_grace_days
     assert cert.superseded_since == published and grace == 30
     assert certificate_status(cert, published) == "valid"
     assert certificate_status(cert, published + timedelta(days=grace) - timedelta(seconds=1)) == "valid"
@@ -200,7 +200,7 @@ def test_the_holders_quiz_asks_only_about_the_changes_and_a_newcomers_asks_every
     """Publishing records the holder's quiz scope: their attempt draws exactly the question on 5.5; someone who
     never completed version 1 draws the trust's full quiz. Publishing again records nothing more."""
     from modules.assessments.models import QuizScope
-    from modules.assessments.services import quiz_size, start_attempt
+    from modules.assessments.services import start_attempt
     from modules.tracking.versions import on_version_published
     from modules.training.services import mark_read
     from tests.certificates.factories import demo_user
@@ -222,7 +222,7 @@ def test_the_holders_quiz_asks_only_about_the_changes_and_a_newcomers_asks_every
     assert holder.scope == "changes" and len(holder.items) == 1
     assert {q for item in holder.items for q in item.question.clause_refs} & {"5.5", "5.5.1"}
     newcomer = start_attempt(teacher, seed, now=published)
-    assert newcomer.scope == "full" and len(newcomer.items) == quiz_size(trust) == 10
+    assert newcomer.scope == "full" and len(newcomer.items) == trust.rules.quiz_questions == 10
 
 
 def test_a_future_effective_date_starts_the_grace_period_and_the_deadline_from_that_date(app, now):
@@ -231,7 +231,6 @@ def test_a_future_effective_date_starts_the_grace_period_and_the_deadline_from_t
     from datetime import date, datetime
 
     from modules.tracking.models import Assignment
-    from modules.tracking.rules import settings_of
 
     trust, demo, seed = _e_act()
     cert = issue("staff", "e-act", now, version=demo)
@@ -247,7 +246,7 @@ def test_a_future_effective_date_starts_the_grace_period_and_the_deadline_from_t
     assert certificate_status(cert, starts + timedelta(days=30)) == "superseded"
     assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == cert.user_id,
                                                             Assignment.is_current.is_(True)))
-    days = settings_of(trust)["new_version_days"]
+    days = trust.rules.new_version_due_days
     assert assignment.due_on == effective_on + timedelta(days=days) > date(2027, 1, 1)
 
 
