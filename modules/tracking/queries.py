@@ -7,7 +7,7 @@ them, with a reason) or unassigned.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased
