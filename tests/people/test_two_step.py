@@ -179,13 +179,10 @@ def test_a_trust_rule_decides_who_must(app, client):
 
 
 def test_default_rule_names_approving_and_exporting():
-    """The default, from content/trusts.yaml: accounts:approve and evidence:export."""
-    from pathlib import Path
+    """The default (modules/people/rules.py, the one home of rule defaults): accounts:approve and evidence:export."""
+    from modules.people.rules import TrustRules
 
-    import yaml
-
-    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "content" / "trusts.yaml").read_text())
-    assert config["default_rules"]["mfa_required_capabilities"] == ["accounts:approve", "evidence:export"]
+    assert TrustRules.from_mapping({}).mfa_required_capabilities == ("accounts:approve", "evidence:export")
 
 
 def test_new_recovery_codes_replace_the_old(app, client):
