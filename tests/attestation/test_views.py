@@ -317,3 +317,33 @@ def test_receipts_are_private_to_the_person_and_their_hr(app, client, login, now
     foreign_hr = app.test_client()
     login("hr", "e-act", foreign_hr)
     assert foreign_hr.get(receipt).status_code == 404
+
+
+def test_eact_paper_form_asks_hr_what_the_form_shows_about_consent(client, login):
+    """Issue 12: HR's paper-form page never tells HR "ticking this box gives your consent"; consent is a
+    separate question about what the person chose on the form, recorded as its own decision."""
+    login("hr", "e-act")
+    form = _form(client, "/hr/acknowledgements/record")
+    html = form.pop("_html")
+    assert "gives your consent" not in html
+    assert "On the paper form, did the person consent to monitoring?" in html
+    assert html.count('type="checkbox"') == 1 and html.count('type="radio"') == 2
+    person = demo_user("office", "e-act")
+    data = {**form, "person": str(person.id), "statement_policy": "y", "full_name": person.name,
+            "note": "Signed on paper, filed with HR", "consent": "no"}
+    response = client.post("/hr/acknowledgements/record", data=data)
+    assert response.status_code == 302
+    assert "Consent declined" in client.get("/hr/consent").get_data(as_text=True)
+    assert verify_ledger().ok
+
+
+def test_notice_trust_paper_form_and_acknowledge_page_never_say_consent(client, login, now):
+    login("hr", "tasmat")
+    html = _form(client, "/hr/acknowledgements/record").pop("_html")
+    main = html.split('<main', 1)[1].split('</main>', 1)[0]
+    assert "consent" not in main.lower()
+    _pass("staff", "agora", now)
+    staff = client.application.test_client()
+    login("staff", "agora", staff)
+    page = staff.get("/acknowledge").get_data(as_text=True)
+    assert "Monitoring notice" in page and "consent" not in page.split('<main', 1)[1].split('</main>', 1)[0].lower()
