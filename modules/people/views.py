@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from modules.core import formview
 from modules.core.capabilities import require
 from modules.core.extensions import db, limiter
 from modules.core.navigation import nav_group, nav_item
@@ -236,17 +237,15 @@ def set_password(token: str):
     if user is None:
         return render_template("people/import_set_password.html", form=None, user=None), 400
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.set_password(user, form.password.data)
-        except services.PeopleError as exc:
-            form.password.errors = [*form.password.errors, str(exc)]
-        else:
-            services.end_all_sessions(user)
-            security.record_event("password-set", now=utcnow(), actor=user, target_user=user)
-            db.session.commit()
-            flash("Your password is set. Sign in with your email address and the password you chose.", "success")
-            return redirect(url_for("auth.sign_in"))
+
+    def set_it():
+        services.set_password(user, form.password.data)
+        services.end_all_sessions(user)
+        security.record_event("password-set", now=utcnow(), actor=user, target_user=user)
+
+    if formview.submit(form, set_it, refusals=services.PeopleError, show=formview.show_on("password")).done:
+        flash("Your password is set. Sign in with your email address and the password you chose.", "success")
+        return redirect(url_for("auth.sign_in"))
     return render_template("people/import_set_password.html", form=form, user=user), 400 if form.errors else 200
 
 
@@ -282,17 +281,12 @@ def reset_password(token: str):
         return render_template("people/reset_password.html", form=None, user=None), 400
     user = db.session.get(User, reset.user_id)
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(reset, form.password.data, now=utcnow())
-        except services.PeopleError as exc:
-            form.password.errors = [*form.password.errors, str(exc)]
-        else:
-            db.session.commit()
-            logout_user()
-            session.clear()
-            flash("Your password has been reset. Sign in with your new password.", "success")
-            return redirect(url_for("auth.sign_in"))
+    if formview.submit(form, lambda: services.reset_password(reset, form.password.data, now=utcnow()),
+                       refusals=services.PeopleError, show=formview.show_on("password")).done:
+        logout_user()
+        session.clear()
+        flash("Your password has been reset. Sign in with your new password.", "success")
+        return redirect(url_for("auth.sign_in"))
     return render_template("people/reset_password.html", form=form, user=user), 400 if form.errors else 200
 
 
@@ -314,21 +308,30 @@ def overview():
 def change_password():
     """Change the password, giving the current one; the person's other sessions end."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(current_user, current=form.current.data, new=form.password.data,
-                                     now=utcnow(), keep=current_login_session())
-        except services.PeopleError as exc:
-            field = form.current if "current" in str(exc) and "different" not in str(exc) else form.password
-            field.errors = [*field.errors, str(exc)]
-            if field is form.current:
-                security.note_event("password-changed", now=utcnow(), actor=current_user, target_user=current_user,
-                                    outcome="failure", details={"reason": "wrong current password"})
-        else:
-            db.session.commit()
-            flash("Your password has been changed. You have been signed out on every other device.", "success")
-            return redirect(url_for("account.overview"))
+    if formview.submit(form, lambda: services.change_password(current_user, current=form.current.data,
+                                                              new=form.password.data, now=utcnow(),
+                                                              keep=current_login_session()),
+                       refusals=services.PeopleError, show=_password_refusal).done:
+        flash("Your password has been changed. You have been signed out on every other device.", "success")
+        return redirect(url_for("account.overview"))
     return render_template("people/change_password.html", form=form), 400 if form.errors else 200
+
+
+def _password_refusal(form, exc: services.PeopleError) -> None:
+    """A wrong current password shows on that box (and is logged); anything else on the new password."""
+    message = str(exc)
+    field = form.current if "current" in message and "different" not in message else form.password
+    field.errors = [*field.errors, message]
+    if field is form.current:
+        security.note_event("password-changed", now=utcnow(), actor=current_user, target_user=current_user,
+                            outcome="failure", details={"reason": "wrong current password"})
+
+
+def _wrong_code(form, exc: services.PeopleError) -> None:
+    """A wrong code shows on the code box, and the failed enrolment is logged."""
+    formview.show_on("code")(form, exc)
+    security.note_event("two-step-enrolled", now=utcnow(), actor=current_user, target_user=current_user,
+                        outcome="failure", details={"reason": "wrong code"})
 
 
 def _setup_secret() -> str:
@@ -350,17 +353,12 @@ def two_step_setup():
         return redirect(url_for("account.overview"))
     secret = _setup_secret()
     form = TwoStepSetUpForm()
-    if form.validate_on_submit():
-        try:
-            codes = services.confirm_two_step(current_user, secret, form.code.data, now=utcnow())
-        except services.PeopleError as exc:
-            form.code.errors = [*form.code.errors, str(exc)]
-            security.note_event("two-step-enrolled", now=utcnow(), actor=current_user, target_user=current_user,
-                                outcome="failure", details={"reason": "wrong code"})
-        else:
-            db.session.commit()
-            session.pop(SETUP_KEY, None)
-            return render_template("people/recovery_codes.html", codes=codes, first=True)
+    confirmed = formview.submit(form, lambda: services.confirm_two_step(current_user, secret, form.code.data,
+                                                                       now=utcnow()),
+                                refusals=services.PeopleError, show=_wrong_code)
+    if confirmed.done:
+        session.pop(SETUP_KEY, None)
+        return render_template("people/recovery_codes.html", codes=confirmed.result, first=True)
     uri = mfa.provisioning_uri(secret, current_user.email)
     return render_template("people/two_step_setup.html", form=form, qr=mfa.qr_svg(uri),
                            secret=mfa.grouped(secret), required=services.two_step_required(current_user)), \
@@ -390,15 +388,11 @@ def two_step_off():
         return redirect(url_for("account.overview"))
     required = services.two_step_required(current_user)
     form = TwoStepOffForm()
-    if not required and form.validate_on_submit():
-        try:
-            services.disable_two_step(current_user, password=form.password.data, now=utcnow())
-        except services.PeopleError as exc:
-            form.password.errors = [*form.password.errors, str(exc)]
-        else:
-            db.session.commit()
-            flash("Two-step verification is off.", "success")
-            return redirect(url_for("account.overview"))
+    if not required and formview.submit(form, lambda: services.disable_two_step(
+            current_user, password=form.password.data, now=utcnow()),
+            refusals=services.PeopleError, show=formview.show_on("password")).done:
+        flash("Two-step verification is off.", "success")
+        return redirect(url_for("account.overview"))
     return render_template("people/two_step_off.html", form=form, required=required), 400 if form.errors else 200
 
 
