@@ -38,6 +38,13 @@ def is_compulsory(section: Section, trust: Trust) -> bool:
     return not section.is_form or trust.rules.form_appendices_compulsory
 
 
+def online_form_for(section: Section, trust: Trust) -> str | None:
+    """The title of the trust's online request form, when it is this appendix made online (the rule
+    request_form cites the appendix), else None."""
+    form = trust.setting("request_form") or {}
+    return form.get("title") if section.is_form and section.number in form.get("clauses", []) else None
+
+
 def compulsory_section_ids(version: PolicyVersion) -> set[int]:
     """Ids of the version's modules that must be read before the quiz."""
     trust = db.session.get(Trust, version.trust_id)

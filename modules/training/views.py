@@ -36,6 +36,7 @@ def module(section_id: int):
     read = section.id in queries.read_section_ids(current_user, section.version)
     return render_template("training/module.html", section=section, read=read, form=MarkReadForm(),
                            compulsory=queries.is_compulsory(section, current_user.trust),
+                           online_form=queries.online_form_for(section, current_user.trust),
                            previous=sections[index - 1] if index > 0 else None,
                            next=sections[index + 1] if index + 1 < len(sections) else None,
                            position=index + 1, total=len(sections))

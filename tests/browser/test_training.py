@@ -62,6 +62,7 @@ def test_tsat_staff_read_the_appendix_2_form_as_a_form_preview(page, live_server
     assert page.locator("h1").inner_text().startswith("Appendix 2")
     note = page.locator("#form-note").inner_text()
     assert "read-only preview" in note and "You do not need to read it before the quiz (trust setting)" in note
+    assert page.locator("#online-form").get_by_role("link").get_attribute("href").endswith("/requests/new-account")
     form = page.locator(".pp-form-preview")
     assert form.count() == 1
     assert form.locator(".pp-form-blank").count() >= 15

@@ -99,6 +99,9 @@ def test_tsat_appendix_2_is_a_form_preview(app, login, client):
     assert "(the site must have at least 2 approved moderators)" in text
     assert "read-only preview" in text and "You do not need to read it before the quiz (trust setting)" in text
     assert "&lt;" not in page.split('class="pp-form-preview"')[1]
+    assert ('This form is now online: its questions are part of asking to set up a new official account or site '
+            '(Social Media Site Creation Approval Form (Appendix 2)).') in text
+    assert re.search(r'href="[^"]*/requests/new-account"', page)
 
 
 def test_a_form_appendix_is_optional_reading_unless_the_trust_says_so(app, login, client):
