@@ -41,8 +41,8 @@ def is_compulsory(section: Section, trust: Trust) -> bool:
 def online_form_for(section: Section, trust: Trust) -> str | None:
     """The title of the trust's online request form, when it is this appendix made online (the rule
     request_form cites the appendix), else None."""
-    form = trust.setting("request_form") or {}
-    return form.get("title") if section.is_form and section.number in form.get("clauses", []) else None
+    form = trust.rules.request_form
+    return form.title if form and section.is_form and section.number in form.clauses else None
 
 
 def compulsory_section_ids(version: PolicyVersion) -> set[int]:
