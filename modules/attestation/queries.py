@@ -1,6 +1,6 @@
 """Read-only queries for acknowledgements, receipts and HR's view."""
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from modules.assessments.queries import latest_passed_attempt
@@ -19,8 +19,9 @@ from modules.evidence.ledger import entry_for
 from modules.evidence.models import LedgerEntry
 from modules.people.models import Role, RoleAssignment, User
 
-#: Decisions HR is shown in its overview, besides records made on someone's behalf.
-HR_DECISIONS = (DECLINED, CONSENT_DECLINED, CONSENT_WITHDRAWN, CONSENT_GIVEN)
+#: Decisions HR is shown in its overview, besides records made on someone's behalf and consent given again
+#: (consent given with an acknowledgement is the ordinary case, listed on the monitoring consent page).
+HR_DECISIONS = (DECLINED, CONSENT_DECLINED, CONSENT_WITHDRAWN)
 #: The capability that sees monitoring-consent decisions (HR and the DPO) and is told of declines/withdrawals.
 CONSENT_VIEW = "consent:view"
 
@@ -131,11 +132,13 @@ def ledger_entry(ack: Acknowledgement) -> LedgerEntry | None:
 
 
 def hr_events(trust_id: int) -> list[Acknowledgement]:
-    """Declines (of the policy or of consent), consent withdrawals and re-consents, and records made from paper
-    forms, newest first."""
+    """Declines (of the policy or of consent), consent withdrawals, consent given again after a decline or
+    withdrawal, and records made from paper forms, newest first."""
+    again = and_(Acknowledgement.decision == CONSENT_GIVEN,
+                 Acknowledgement.statements.any(AcknowledgementStatement.supersedes_id.is_not(None)))
     return list(db.session.scalars(
         select(Acknowledgement).where(Acknowledgement.trust_id == trust_id,
-                                      or_(Acknowledgement.decision.in_(HR_DECISIONS),
+                                      or_(Acknowledgement.decision.in_(HR_DECISIONS), again,
                                           Acknowledgement.on_behalf.is_(True)))
         .options(selectinload(Acknowledgement.user), selectinload(Acknowledgement.version),
                  selectinload(Acknowledgement.personal))

@@ -53,6 +53,8 @@ def test_acknowledgement_record_holds_item_2(app, now):
     entry = queries.ledger_entry(ack)
     assert (entry.kind, entry.record_table, entry.record_id) == ("acknowledgement", "acknowledgement", ack.id)
     assert queries.ledger_entry(consent).kind == "consent"
+    assert consent not in queries.hr_events(user.trust_id)  # the ordinary case: on the consent page, not HR's
+    assert consent in queries.consent_events(user.trust_id)
     assert any(sender is ack and when == now for sender, when in received)
     assert verify_ledger().ok
 
@@ -291,7 +293,7 @@ def test_consent_declined_then_given_later(app, now):
     declined = queries.consent_decision_of(user.id, version.id)
     given = services.give_consent(user, version, ticked=True, typed_name=user.name, idempotency_key=key(),
                                   origin=origin(), now=now)
-    assert given.decision == "consent given"
+    assert given.decision == "consent given" and given in queries.hr_events(user.trust_id)  # given again
     assert [(s.meaning, s.supersedes_id) for s in given.statements] == [("consented", declined.statements[0].id)]
     with pytest.raises(services.AttestationError):  # nothing to give: consent stands
         services.give_consent(user, version, ticked=True, typed_name=user.name, idempotency_key=key(),
