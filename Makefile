@@ -38,10 +38,14 @@ $(STAMPS)/npm: package-lock.json
 assets: $(STAMPS)/npm
 	@npm run --silent build
 
+# The demo seed (demo/: cast, history, E-ACT's invented earlier version) loads content itself, with that earlier
+# version first, so it runs before `content sync` (which then changes nothing). Production config has no demo.
 db: $(STAMPS)/venv
 	@$(FLASK) db upgrade
+	@if [ "$${POLICYPASS_ENV:-development}" = production ]; then \
+	  echo "POLICYPASS_ENV=production: no demo data (flask demo seed skipped); loading the real policies only."; \
+	else $(FLASK) demo seed; fi
 	@$(FLASK) content sync
-	@$(FLASK) demo seed
 	@$(FLASK) tracking assign
 
 run: setup

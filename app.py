@@ -72,11 +72,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from demo.cli import demo_cli  # the command only: it refuses in production before loading any demo data
     from modules.access.cli import access_cli
     from modules.assessments.cli import quizzes_cli
     from modules.evidence.cli import ledger_cli
     from modules.notifications.cli import notifications_cli
-    from modules.people.cli import demo_cli
     from modules.policies.cli import content_cli, policy_cli
     from modules.tracking.cli import reminders_cli, tracking_cli
 

@@ -16,7 +16,6 @@ from modules.attestation.signals import acknowledged, consent_declined, withdraw
 from modules.certificates.receivers import issue_on_acknowledgement
 from modules.notifications.receivers import send_password_notice, send_reset_link
 from modules.people.signals import (
-    demo_seeded,
     password_changed,
     password_reset_requested,
     staff_imported,
@@ -26,7 +25,6 @@ from modules.people.signals import (
 from modules.policies.signals import content_synced, version_published
 from modules.policies.views import use_quiz_bank_check
 from modules.tracking.receivers import (
-    assign_demo,
     assign_imported,
     close_leaver,
     complete_assignment,
@@ -41,11 +39,11 @@ def wire(app: Flask) -> None:
     # `flask content sync` (which checks every trust's rules itself): load the quiz banks (may abort it).
     content_synced.connect(load_quiz_banks, weak=False)
 
-    # People arrive and leave (staff import, demo seed): training is assigned, new people invited.
+    # People arrive and leave (staff import): training is assigned, new people invited. (`flask demo seed`, in
+    # demo/, calls tracking's services itself: it sits above every package.)
     staff_imported.connect(assign_imported, weak=False)
     staff_invited.connect(send_invitation, weak=False)
     staff_left.connect(close_leaver, weak=False)
-    demo_seeded.connect(assign_demo, weak=False)
 
     # A person forgets or changes their password: the reset link, and a notice of the change, are emailed.
     password_reset_requested.connect(send_reset_link, weak=False)

@@ -72,18 +72,19 @@ def _pg_recreate(name: str, template: str | None = None) -> None:
 
 
 def _build(url: str, instance: Path, with_content: bool) -> None:
-    """Migrate to head (the shipped schema), optionally load content and demo people."""
+    """Migrate to head (the shipped schema), optionally load content (with the demo's earlier E-ACT version, as
+    `flask demo seed` does) and the demo people."""
     os.environ["DATABASE_URL"] = url
     try:
         app = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(instance)})
         with app.app_context():
             upgrade()
             if with_content:
+                from demo.cast import seed_all
+                from demo.content import sync_demo_content
                 from modules.core.timeutil import utcnow
-                from modules.people.demo import seed_all
-                from modules.policies.services import sync_content
 
-                sync_content(Path(app.config["CONTENT_DIR"]), now=utcnow(), app=app)
+                sync_demo_content(Path(app.config["CONTENT_DIR"]), now=utcnow(), app=app)
                 seed_all(now=utcnow())
                 db.session.commit()
             db.session.remove()
@@ -212,7 +213,7 @@ def now() -> datetime:
 
 def demo_email(local: str, slug: str) -> str:
     """A demo person's email, e.g. demo_email("staff", "tkat")."""
-    from modules.people.demo import demo_email as make
+    from demo.cast import demo_email as make
 
     class _T:
         pass

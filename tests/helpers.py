@@ -2,7 +2,7 @@
 
 import re
 
-from modules.people.demo import DEMO_PASSWORD
+from demo.cast import DEMO_PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.people.demo import DEMO_PASSWORD
+from demo.cast import DEMO_PASSWORD
 from tests.browser.conftest import free_port
 from tests.conftest import demo_email
 from tests.helpers import csrf_token

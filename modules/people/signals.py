@@ -1,5 +1,4 @@
-"""Signals by which people tells later packages about imports, the demo and password changes, without
-importing them.
+"""Signals by which people tells later packages about imports and password changes, without importing them.
 
 Receivers are connected in modules/wiring.py and run inside the sender's transaction.
 """
@@ -15,10 +14,6 @@ staff_invited = signal("staff-invited")
 
 #: Sent for each person a full import marked as a leaver. Args: sender=User, now.
 staff_left = signal("staff-left")
-
-#: Sent by `flask demo seed` per trust, with user_ids and as_of (DEMO_START at 9am): later packages give the demo
-#: people what they would have had since then (tracking: the induction assigned on their start date).
-demo_seeded = signal("demo-seeded")
 
 #: Sent when a reset link was made for a person. Args: sender=User, token (for the link), reset_id (the stored
 #: hash of the token), now, expires_at.

@@ -6,7 +6,6 @@ from flask import current_app
 from modules.attestation.queries import consent_viewers
 from modules.attestation.statements import consent_is_condition
 from modules.notifications.services import queue_email
-from modules.tracking.demo import seed_history
 from modules.tracking.mail import INVITATION_REASON, consent_decision, invitation
 from modules.tracking.services import close_for_leaver, complete_for_acknowledgement, ensure_assignments
 
@@ -33,13 +32,6 @@ def assign_imported(trust, *, now, user_ids, **_):
     ids = list(user_ids)
     for start in range(0, len(ids), CHUNK):
         ensure_assignments(trust, now=now, user_ids=ids[start:start + CHUNK])
-
-
-def assign_demo(trust, *, user_ids, as_of, **_):
-    """Demo people get the induction they would have been given on their start date (so some are overdue),
-    and the demo's history after it (see modules/tracking/demo.py)."""
-    ensure_assignments(trust, now=as_of, user_ids=list(user_ids))
-    seed_history(trust, as_of=as_of)
 
 
 def send_invitation(user, *, token, now, **_):

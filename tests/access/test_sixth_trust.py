@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from demo.cast import DEMO_PASSWORD, seed_trust
 from modules.access import queries, services
 from modules.core.extensions import db
-from modules.people.demo import DEMO_PASSWORD, seed_trust
 from modules.people.models import Trust
 from modules.people.passwords import hash_password
 from modules.policies.services import sync_content

@@ -147,7 +147,7 @@ def test_20_identical_submissions_give_one_record(app, db_url, tmp_path, now):
     passed_attempt(user, now=now)
     db.session.commit()
     go, state = tmp_path / "go", tmp_path / "state.json"
-    from modules.people.demo import DEMO_PASSWORD
+    from demo.cast import DEMO_PASSWORD
 
     with live_server(db_url, tmp_path / "instance") as base:
         first = _start(base, user.email, DEMO_PASSWORD, user.name, go, "--state", str(state))

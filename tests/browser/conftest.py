@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from modules.people.demo import DEMO_PASSWORD
-from modules.people.demo import demo_email as _demo_email
+from demo.cast import DEMO_PASSWORD
+from demo.cast import demo_email as _demo_email
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -21,7 +21,6 @@ WALK = {
     "staff-imported": ["assign_imported"],
     "staff-invited": ["send_invitation"],
     "staff-left": ["close_leaver"],
-    "demo-seeded": ["assign_demo"],
     "password-reset-requested": ["send_reset_link"],
     "password-changed": ["send_password_notice"],
     "acknowledged": ["issue_on_acknowledgement", "complete_assignment"],

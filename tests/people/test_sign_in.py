@@ -69,7 +69,7 @@ def test_disabling_a_leaver_ends_their_session(app):
 
 def test_next_parameter_only_follows_local_paths(client):
     token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-    from modules.people.demo import DEMO_PASSWORD
+    from demo.cast import DEMO_PASSWORD
 
     response = client.post("/sign-in?next=//evil.example/x", data={"email": STAFF, "password": DEMO_PASSWORD,
                                                                    "csrf_token": token})
@@ -77,7 +77,7 @@ def test_next_parameter_only_follows_local_paths(client):
 
 
 def test_sign_in_without_csrf_token_is_refused(client):
-    from modules.people.demo import DEMO_PASSWORD
+    from demo.cast import DEMO_PASSWORD
 
     response = client.post("/sign-in", data={"email": STAFF, "password": DEMO_PASSWORD})
     assert response.status_code == 400

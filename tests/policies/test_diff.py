@@ -237,7 +237,7 @@ def test_parsed_text_with_an_inserted_section():
 
 def test_the_demo_version_differs_from_the_seed_only_by_clause_5_5():
     """The invented earlier E-ACT version lacks 5.5 (WhatsApp); the rest of the diff is 5.6 renumbered."""
-    demo = parse_file(ROOT / "content/policies/e-act-2021-demo.txt")
+    demo = parse_file(ROOT / "demo/policies/e-act-2021-demo.txt")
     seed = parse_file(ROOT / "content/policies/e-act.txt")
     result = diff.compare(demo.sections, seed.sections)
     assert [(c.kind, c.old_ref, c.new_ref) for c in result.clauses() if c.kind != diff.UNCHANGED] == [

@@ -26,7 +26,7 @@ def versions(slug: str) -> list[PolicyVersion]:
 
 def test_sync_publishes_the_demo_e_act_version_and_leaves_the_seed_as_a_draft(app):
     demo, seed = versions("e-act")
-    assert (demo.number, demo.status, demo.source_file) == (1, "published", "policies/e-act-2021-demo.txt")
+    assert (demo.number, demo.status, demo.source_file) == (1, "published", "demo/policies/e-act-2021-demo.txt")
     assert (seed.number, seed.status, seed.source_file) == (2, "draft", "policies/e-act.txt")
     assert queries.base_version(seed) == demo and queries.base_version(demo) is None
     result = queries.compared(seed).comparison

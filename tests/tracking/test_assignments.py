@@ -200,7 +200,7 @@ def test_demo_seed_gives_each_trust_a_completed_teacher_with_an_approved_account
     certificate, and runs North Park's news page through her trust's own approval chain; once only."""
     from modules.access.models import AccessGrant
     from modules.access.status import grant_state
-    from modules.attestation.models import Acknowledgement
+    from modules.attestation.models import ACKNOWLEDGED, CONSENT_GIVEN, Acknowledgement
     from modules.certificates.models import Certificate
 
     for _ in range(2):
@@ -209,8 +209,12 @@ def test_demo_seed_gives_each_trust_a_completed_teacher_with_an_approved_account
     db.session.expire_all()
     for slug in ("tkat", "e-act", "tasmat", "tsat", "agora"):
         teacher = demo_user("teacher", slug)
-        acks = db.session.scalars(select(Acknowledgement).where(Acknowledgement.user_id == teacher.id)).all()
+        decisions = db.session.scalars(select(Acknowledgement).where(Acknowledgement.user_id == teacher.id)).all()
+        acks = [d for d in decisions if d.decision == ACKNOWLEDGED]
         assert len(acks) == 1 and acks[0].created_at == datetime(2026, 9, 15, 9), slug
+        # E-ACT asks for monitoring consent as its own decision: in the demo Priya gives it, once.
+        consents = [d.decision for d in decisions if d.decision != ACKNOWLEDGED]
+        assert consents == ([CONSENT_GIVEN] if slug == "e-act" else []), slug
         assert db.session.scalar(select(func.count()).select_from(Certificate)
                                  .where(Certificate.user_id == teacher.id)) == 1
         assert current(teacher).completed_at == acks[0].created_at

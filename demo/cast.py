@@ -1,4 +1,4 @@
-"""Demo academies and people for every trust (never in production). Idempotent: it only fills gaps."""
+"""The demo cast: academies and people for every trust (`flask demo seed` only). Idempotent: it only fills gaps."""
 
 from datetime import date, datetime
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from demo.cast import demo_email
 from modules.access import queries as access_queries
 from modules.access import services as access
 from modules.access.models import OfficialAccount
@@ -19,7 +20,6 @@ from modules.attestation import services as attestation
 from modules.attestation.models import Acknowledgement
 from modules.attestation.statements import statements_for
 from modules.core.extensions import db
-from modules.people.demo import demo_email
 from modules.people.models import Academy, Trust, User
 from modules.training.queries import current_version
 from modules.training.services import mark_read
@@ -44,10 +44,14 @@ def complete_training(user: User, *, now: datetime) -> Acknowledgement | None:
         mark_read(user, section, now=now)
     attempt = start_attempt(user, version, now=now, rng=random.Random(user.id))
     submit_attempt(attempt, [list(item.question.correct) for item in attempt.items], now=now)
-    keys = {s.key for s in statements_for(user.trust, version)}
+    statements = statements_for(user.trust, version)
+    keys = {s.key for s in statements if not s.is_consent}
+    # Where the trust asks for monitoring consent, it is its own decision: in the demo, Priya gives it.
+    consent = True if any(s.is_consent for s in statements) else None
     origin = attestation.Origin(method="password", authenticated_at=now, ip=None, user_agent="flask demo seed")
     return attestation.acknowledge(user, version, ticked=keys, typed_name=user.name,
-                                   idempotency_key=secrets.token_urlsafe(32), origin=origin, now=now)
+                                   idempotency_key=secrets.token_urlsafe(32), origin=origin, now=now,
+                                   consent=consent)
 
 
 def approved_news_page(trust: Trust, user: User, *, now: datetime) -> None:
