@@ -41,6 +41,8 @@ from modules.evidence.ledger import (
     salted_hash,
 )
 from modules.evidence.models import LedgerEntry
+from modules.people.models import User
+from modules.people.security import record_event
 
 #: Ledger entry kind of a lawful erasure of a record's personal data.
 KIND_ERASURE = "erasure"
@@ -229,8 +231,13 @@ def erase(row, *, now: datetime) -> LedgerEntry | None:
     db.session.delete(personal)
     db.session.flush()
     db.session.expire(row)
-    return append_entry(row.trust_id, kind=KIND_ERASURE, record_table=spec.table, record_id=row.id,
-                        record_hash=spec.hash(row), now=now)
+    entry = append_entry(row.trust_id, kind=KIND_ERASURE, record_table=spec.table, record_id=row.id,
+                         record_hash=spec.hash(row), now=now)
+    owner_id = getattr(row, "user_id", None)
+    record_event("erasure", now=now, trust_id=row.trust_id, target=f"{spec.table} {row.id}",
+                 target_user=db.session.get(User, owner_id) if owner_id else None,
+                 details={"record": spec.table, "ledger_seq": entry.seq})
+    return entry
 
 
 def sha256_hex(data: bytes) -> str:

@@ -172,3 +172,18 @@ def test_a_500_page_quotes_the_request_id(app):
     response = app.test_client().get("/boom-for-test")
     assert response.status_code == 500
     assert f"quote reference {response.headers['X-Request-ID']}" in response.get_data(as_text=True)
+
+
+def test_erasures_are_logged(app, now):
+    """Every lawful erasure of evidence personal data leaves a security event naming the record and the person."""
+    from modules.attestation import services as attestation
+    from tests.attestation.factories import acknowledge, demo_user
+
+    user = demo_user("staff", "tkat")
+    ack = acknowledge(user, now)
+    db.session.commit()
+    attestation.erase_personal_data(ack, now=now)
+    db.session.commit()
+    (event,) = _events(kind="erasure")
+    assert event.target == f"acknowledgement {ack.id}" and event.target_user_id == user.id
+    assert event.trust_id == user.trust_id and event.details["record"] == "acknowledgement"
