@@ -256,17 +256,16 @@ def set_password(token: str):
 def forgot_password():
     """Ask for a reset link. Every address gets the same answer, so the page tells no one who has an account."""
     form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        now = utcnow()
-        max_age = timedelta(minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"])
-        made = services.request_password_reset(form.email.data, now=now, max_age=max_age)
-        if made is None:
+    now = utcnow()
+    max_age = timedelta(minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"])
+    asked = formview.submit(form, lambda: services.request_password_reset(form.email.data, now=now, max_age=max_age))
+    if asked.done:
+        if asked.result is None:
             known = services.find_user(form.email.data)
             if known is None or not known.active:
                 security.note_event("password-reset-requested", now=now, target_user=known, outcome="failure",
                                     target=form.email.data.strip()[:254],
                                     details={"reason": "unknown address" if known is None else "leaver or disabled"})
-        db.session.commit()
         return render_template("people/forgot_password_sent.html", email=form.email.data.strip(),
                                minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"])
     return render_template("people/forgot_password.html", form=form), 400 if form.errors else 200
@@ -374,9 +373,8 @@ def recovery_codes():
         raise bad_request("The form had expired. Go back to your account page and try again.")
     if not services.has_two_step(current_user):
         return redirect(url_for("account.overview"))
-    codes = services.issue_recovery_codes(current_user, now=utcnow())
-    db.session.commit()
-    return render_template("people/recovery_codes.html", codes=codes, first=False)
+    issued = formview.submit(form, lambda: services.issue_recovery_codes(current_user, now=utcnow()), validated=True)
+    return render_template("people/recovery_codes.html", codes=issued.result, first=False)
 
 
 @account_bp.route("/two-step/turn-off", methods=["GET", "POST"])
