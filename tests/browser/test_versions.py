@@ -155,3 +155,18 @@ def test_staff_retrains_on_the_change_only_and_keeps_their_access(page, live_ser
     row = page.locator("#register tbody tr", has_text="Sam Taylor")
     assert "Active" in row.locator(".govuk-tag").inner_text()
     assert "unless they complete" not in row.inner_text()
+
+
+def test_eact_hr_sees_the_demo_version_come_from_demo_and_the_draft_from_content(page, live_server):
+    """Issue 11 (demo out of production): in the demo, E-ACT HR sees that version 1 is the demo's invented
+    file (demo/) and the version 2 draft is the real policy from content/ — as `flask demo seed` loaded them."""
+    trust = db.session.scalar(select(Trust).where(Trust.slug == "e-act"))
+    demo, seed = sorted(versions_of(trust.id), key=lambda v: v.number)
+    sign_in_as(page, live_server, "hr", "e-act")
+    page.goto(f"{live_server}/hr/policy/versions/{demo.id}")
+    source = page.locator(".govuk-summary-list__row", has_text="Source file").inner_text()
+    assert "demo/policies/e-act-2021-demo.txt" in source
+    page.goto(f"{live_server}/hr/policy/versions/{seed.id}")
+    source = page.locator(".govuk-summary-list__row", has_text="Source file").inner_text()
+    assert "policies/e-act.txt" in source and "demo" not in source
+    assert_no_csp_errors(page)
