@@ -18,7 +18,7 @@ SLUGS = ["tkat", "e-act", "tasmat", "tsat", "agora"]
 PINNED_TEXT = {
     "tkat": ["1", "2.1", "3.2", "3.3", "3.3.1", "3.3.2", "3.3.3", "3.3.12", "4.1", "4.2", "5.1", "6.3",
              "7.2", "Appendix 1"],
-    "e-act": ["1.1", "1.1.1", "2.1.3", "3.3.1", "4.1.1", "4.2.1", "4.3.2", "4.4.2", "4.6", "4.7", "5.2",
+    "e-act": ["1.1", "1.1.1", "2.1.3", "3.3.1", "4.1.1", "4.2.1", "4.3.2", "4.4.2", "4.6", "4.7", "4.8.1", "5.2",
               "5.5.1", "7.1.1"],
     "tasmat": ["2", "2.2", "2.3", "5.2", "6.2", "6.5", "6.6", "6.13", "7.1", "7.3", "8.1", "9.2", "9.4.1"],
     "tsat": ["1.1", "4.7", "5.1", "5.11", "7.1", "A.1", "A.1.8", "A.3.2", "A.3.3", "A.3.4", "A.3.5",
@@ -273,6 +273,17 @@ def test_to_dict_shape():
         ("Staff can use the staff room wifi.", "may"),
         ("Be respectful, and be aware that they cannot control reposts.", "info"),
         ("You consent to such monitoring by your acknowledgement of this Policy.", "info"),
+        # An organisation's promise about itself is not a staff duty (E-ACT 4.8.1).
+        ("The Trust will not, either themselves or through a third party, conduct searches on applicants.", "info"),
+        ("The Academy will not share your data.", "info"),
+        ("We will not contact your referees.", "info"),
+        ("Staff will not post during lessons.", "must_not"),
+        # A lead that introduces a list decides the clause (E-ACT 4.4.2): an imperative lead is a must, even
+        # when a list item also forbids something; a lead with no force of its own leaves the whole text to decide.
+        ("In your email, provide the following detail:\n\n- The platform\n- Two contacts. You must not use "
+         "your personal e-mail address.", "must"),
+        ("The employee must not use social media to:\n\n- defame the Trust\n- must share nothing", "must_not"),
+        ("Safeguarding:\n\n- You must never message a pupil.\n- Staff must report concerns.", "must_not"),
     ],
 )
 def test_modality(text, modality):

@@ -65,6 +65,18 @@ _MAY = re.compile(
 )
 
 
+# An organisation's promise about what it will (not) do itself ("The Trust will not search applicants") is
+# not a duty on staff, so its "will" / "will not" carries no force.
+_ORGANISATION_WILL = re.compile(
+    r"\b(?:the\s+(?:trust|academy|school|federation|organisation|employer|company|council)|we)\s+will\b(?:\s+not\b)?",
+    re.I,
+)
+# A lead sentence that introduces a list ("provide the following detail:") governs the list after it.
+_LEAD = re.compile(r"(?P<lead>[^\n]*?):[ \t]*\n(?:[ \t]*\n)?[ \t]*-\s")
+# An imperative instruction opening a lead, possibly after an introductory phrase ("In your email, provide").
+_DIRECTIVE = re.compile(r"(?:^|,\s+)(?:provide|include|ensure|inform|tell|send|report|notify|contact|give)\b", re.I)
+
+
 def _plain(text: str) -> str:
     """Drop Markdown emphasis so "**must not**" reads as "must not"."""
     return re.sub(r"[*_]{1,3}", "", text)
@@ -76,8 +88,22 @@ def _forbids_with_cannot(text: str) -> bool:
 
 
 def classify_modality(text: str) -> str:
-    """Return the strongest force the text expresses; within a force a prohibition wins."""
-    plain = _plain(text)
+    """Return the clause's force: a lead that introduces a list decides it when it has one (an imperative lead
+    such as "provide the following detail:" is a must); otherwise the strongest force the text expresses,
+    where within a force a prohibition wins. An organisation's promise about itself is not a staff duty."""
+    plain = _ORGANISATION_WILL.sub(" ", _plain(text))
+    lead = _LEAD.match(plain)
+    if lead:
+        force = _strongest(lead.group("lead"))
+        if force != "info":
+            return force
+        if _DIRECTIVE.search(lead.group("lead")):
+            return "must"
+    return _strongest(plain)
+
+
+def _strongest(plain: str) -> str:
+    """The strongest force the text expresses; within a force a prohibition wins."""
     if _MUST_NOT.search(plain) or _forbids_with_cannot(plain):
         return "must_not"
     if _MUST.search(plain):
