@@ -9,13 +9,21 @@ from sqlalchemy.orm import selectinload
 from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
 from modules.access.models import (
     PENDING,
+    PROPOSED,
     AccessDecision,
     AccessGrant,
     AccessRequest,
     OfficialAccount,
     TrainingDiscussion,
 )
-from modules.access.rules import ACCOUNT_ROLES, steps_from_snapshot
+from modules.access.rules import (
+    ACCOUNT_ROLES,
+    NEW_ACCOUNT,
+    Shortfall,
+    people_needed,
+    shortfalls,
+    steps_from_snapshot,
+)
 from modules.access.status import (
     GrantState,
     RoleHealth,
@@ -216,6 +224,13 @@ class AccountHealth:
     """An account's standing against the trust's minimums, per role that has one."""
 
     roles: list[RoleHealth] = field(default_factory=list)
+    #: Every way the account's active people fall short now (one person counts once), for "who to add".
+    shortfalls: list[Shortfall] = field(default_factory=list)
+
+    @property
+    def to_add(self) -> int:
+        """The fewest extra people that would meet every minimum now."""
+        return people_needed(self.shortfalls)
 
     @property
     def below(self) -> list[RoleHealth]:
@@ -228,9 +243,14 @@ class AccountHealth:
         return [r for r in self.roles if r.falling]
 
     @property
+    def shared(self) -> list[Shortfall]:
+        """Shortfalls only because one person holds two roles (they count once)."""
+        return [s for s in self.shortfalls if len(s.roles) > 1]
+
+    @property
     def flagged(self) -> bool:
         """Whether anything needs attention."""
-        return bool(self.below or self.falling)
+        return bool(self.below or self.falling or self.shortfalls)
 
 
 def account_health(account: OfficialAccount, grants: list[AccessGrant], rules: TrustRules,
@@ -243,7 +263,74 @@ def account_health(account: OfficialAccount, grants: list[AccessGrant], rules: T
         if required:
             health.roles.append(role_health(role, required, [g for g in grants if g.role == role and
                                                              g.account_id == account.id], now, rules.register_warning_days))
+    health.shortfalls = shortfalls(rules.minimums, active_people(
+        [g for g in grants if g.account_id == account.id], now))
     return health
+
+
+def active_people(grants: list[AccessGrant], now: datetime, *, without: int | None = None) -> dict[str, set[int]]:
+    """Who holds each role through a grant active at `now` (role → person ids), leaving out grant `without`."""
+    people: dict[str, set[int]] = {}
+    for grant in grants:
+        if grant.id != without and grant_state(grant, now).active:
+            people.setdefault(grant.role, set()).add(grant.user_id)
+    return people
+
+
+@dataclass
+class TeamMember:
+    """Someone who holds, or has asked for, a role on an account: with their grant or their pending request."""
+
+    person: User
+    role: str
+    grant: AccessGrant | None = None
+    request: AccessRequest | None = None
+
+
+@dataclass
+class Team:
+    """The people lined up for an account against the trust's minimums, as a request's approvers see them."""
+
+    members: list[TeamMember]
+    #: What is missing counting granted people and pending requests (every step but the last).
+    lined_up: list[Shortfall]
+    #: What is missing counting granted people only, plus the request being decided (the last step).
+    granted: list[Shortfall]
+
+    def holders(self, role: str) -> list[TeamMember]:
+        """Members for one role."""
+        return [m for m in self.members if m.role == role]
+
+
+def team_for(request: AccessRequest, now: datetime) -> Team:
+    """The account's team as it stands for this request: active grants, pending requests (this one included)."""
+    rules = request.account.trust.rules
+    grants = [g for g in grants_of(request.trust_id, account_ids=[request.account_id]) if grant_state(g, now).active]
+    pending = [r for r in db.session.scalars(select(AccessRequest).where(
+        AccessRequest.account_id == request.account_id, AccessRequest.status == PENDING)
+        .options(selectinload(AccessRequest.requester)).order_by(AccessRequest.created_at, AccessRequest.id))]
+    members = [TeamMember(g.user, g.role, grant=g) for g in grants]
+    members += [TeamMember(r.requester, r.role, request=r) for r in pending]
+    granted = active_people(grants, now)
+    if request.status == PENDING:
+        granted.setdefault(request.role, set()).add(request.requester_id)
+    lined_up: dict[str, set[int]] = {}
+    for member in members:
+        lined_up.setdefault(member.role, set()).add(member.person.id)
+    return Team(members, shortfalls(rules.minimums, lined_up), shortfalls(rules.minimums, granted))
+
+
+def minimum_gate(request: AccessRequest, now: datetime) -> tuple[Team | None, list[Shortfall]]:
+    """For a request that would make a proposed account active: the team and what keeps its current step
+    from being approved (empty when nothing does). (None, []) for every other request."""
+    if request.kind != NEW_ACCOUNT or request.status != PENDING or request.account.status != PROPOSED:
+        return None, []
+    rules = request.account.trust.rules
+    if not any(rules.minimums.values()):
+        return None, []
+    team = team_for(request, now)
+    final = request.step + 1 >= len(request.chain)
+    return team, (team.granted if final else team.lined_up)
 
 
 @dataclass

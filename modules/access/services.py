@@ -31,7 +31,15 @@ from modules.access.models import (
     TrainingDiscussion,
 )
 from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
-from modules.access.rules import ACCOUNT_ROLES, JOIN, NEW_ACCOUNT
+from modules.access.rules import (
+    ACCOUNT_ROLES,
+    JOIN,
+    NEW_ACCOUNT,
+    Shortfall,
+    describe_shortfalls,
+    minimum_basis,
+    shortfalls,
+)
 from modules.access.status import LAPSED, REASON_TEXT, grant_state
 from modules.certificates.links import absolute
 from modules.core.extensions import db
@@ -79,6 +87,18 @@ class ForbiddenRequest(AccessError):
 
 class StaleDecision(AccessError):
     """The form decided a step that is no longer waiting (a replay, or someone was quicker): nothing changed."""
+
+
+class BelowMinimum(AccessError):
+    """The account would have fewer people than the trust's minimums; the message says what is missing and
+    quotes the clause (or says it is a trust setting)."""
+
+    def __init__(self, trust: Trust, found: list[Shortfall], lead: str, field: str | None = None):
+        self.shortfalls = found
+        rules = trust.rules
+        roles = [role for item in found for role in item.roles]
+        super().__init__(f"{lead} {describe_shortfalls(rules, found)}. "
+                         f"{trust.short_name} {minimum_basis(rules, roles, trust.name)}.", field)
 
 
 class NoValidCertificate(AccessError):
@@ -135,6 +155,11 @@ def register_account(actor: User, *, platform: str, handle: str, academy: Academ
     if status not in (PROPOSED, ACCOUNT_ACTIVE):
         raise AccessError("Choose proposed or active", "status")
     check_forbidden(trust, platform=platform, kind="register")
+    if status == ACCOUNT_ACTIVE:
+        found = shortfalls(trust.rules.minimums, {})
+        if found:
+            raise BelowMinimum(trust, found, "A new account has nobody approved on it yet, so register it as "
+                               "proposed and mark it active once enough people are approved. It has", field="status")
     lock_trust(trust.id)
     _unique_handle(trust, platform, handle)
     account = OfficialAccount(trust_id=trust.id, academy_id=academy.id if academy else None, platform=platform,
@@ -163,6 +188,11 @@ def set_account_status(actor: User, account: OfficialAccount, status: str, *, no
         return
     if status == ACCOUNT_ACTIVE:
         check_forbidden(account.trust, platform=account.platform, kind="register")
+        found = shortfalls(account.trust.rules.minimums, queries.active_people(
+            queries.grants_of(account.trust_id, account_ids=[account.id]), now))
+        if found:
+            raise BelowMinimum(account.trust, found, "This account cannot become active until enough people are "
+                               "approved on it. It has", field="status")
     if status == CLOSED:
         _close_account(account, actor, now)
         return
@@ -342,6 +372,13 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
             raise NoValidCertificate(
                 f"You cannot approve this yet: {requester.name} does not hold a valid certificate for the current "
                 "version of the policy. They need to complete the training first.")
+        _, found = queries.minimum_gate(request, now)
+        if found:
+            final = step + 1 >= len(request.chain)
+            raise BelowMinimum(request.account.trust, found, (
+                "You cannot approve this yet: before the final approval, the other people on this account must "
+                "have their own requests approved. With this request, it has" if final else
+                "You cannot approve this yet: not enough people have asked to run the new account. It has"))
         if (current.requires_training_discussed
                 and queries.last_discussion(requester, since=request.created_at, until=now) is None):
             clauses = ", ".join(current.clauses)
@@ -382,13 +419,34 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
 # ---- grants ------------------------------------------------------------------------------------------
 
 
-def revoke_grant(actor: User, grant: AccessGrant, *, reason: str, now: datetime) -> AccessRevocation:
-    """Remove someone's access to an account, with a reason; a ledger event, and the person is told."""
+def shortfall_after_removal(grant: AccessGrant, now: datetime) -> list[Shortfall]:
+    """What the grant's active account would lack, against the trust's minimums, once this grant is removed.
+
+    Empty when removing it leaves the minimums met (or the grant no longer counts, or the account is not active).
+    """
+    account = grant.account
+    if account.status != ACCOUNT_ACTIVE or not grant_state(grant, now).active:
+        return []
+    grants = queries.grants_of(grant.trust_id, account_ids=[account.id])
+    return shortfalls(account.trust.rules.minimums, queries.active_people(grants, now, without=grant.id))
+
+
+def revoke_grant(actor: User, grant: AccessGrant, *, reason: str, now: datetime,
+                 accept_shortfall: bool = False) -> AccessRevocation:
+    """Remove someone's access to an account, with a reason; a ledger event, and the person is told.
+
+    When removing it takes an active account below the trust's minimums, it is refused unless the person
+    confirms that shortfall (`accept_shortfall`): never silently.
+    """
     if grant.trust_id != actor.trust_id or not queries.holds(actor, "register:manage", grant.account.academy_id):
         raise AccessError("You cannot remove access to this account")
     if reason not in REVOCATION_REASONS:
         raise AccessError("Choose why you are removing access", "reason")
     lock_trust(grant.trust_id)
+    found = shortfall_after_removal(grant, now)
+    if found and not accept_shortfall:
+        raise BelowMinimum(grant.account.trust, found, "Removing this access takes the account below its minimum: "
+                           "confirm that you understand. It would have", field="accept_shortfall")
     if db.session.scalar(select(AccessRevocation.id).where(AccessRevocation.grant_id == grant.id)) is not None:
         raise StaleDecision("This access has already been removed: nothing was changed")
     revocation = AccessRevocation(trust_id=grant.trust_id, grant_id=grant.id, actor_id=actor.id, reason=reason,

@@ -151,14 +151,20 @@ class RoleHealth:
 def role_health(role: str, required: int, grants, now: datetime, window_days: int) -> RoleHealth:
     """Count the grants active at `now` for the role and foresee a fall below `required` within the window.
 
-    `grants` are the account's grants of that role (any state). With n active and a minimum m ≤ n, the count
-    drops below m when the (n − m + 1)-th earliest foreseeable end passes.
+    `grants` are the account's grants of that role (any state); people are counted, not grants. With n active
+    holders and a minimum m ≤ n, the count drops below m when the (n − m + 1)-th earliest foreseeable end passes.
     """
-    active = [g for g in grants if grant_state(g, now).active]
+    # One person counts once: a person with two active grants of the role (asked again) is one holder, who
+    # stops counting when the later-ending of their grants ends.
+    ends_by_person: dict = {}
+    for grant in grants:
+        if grant_state(grant, now).active:
+            end = foreseeable_end(grant, now)
+            ends_by_person[grant.user_id] = max(ends_by_person.get(grant.user_id, end), end)
     falls = None
-    if required and len(active) >= required:
-        ends = sorted(e for e in (foreseeable_end(g, now) for g in active) if e is not None)
-        cut = len(active) - required
-        if cut < len(ends) and ends[cut] <= now + timedelta(days=window_days):
+    if required and len(ends_by_person) >= required:
+        ends = sorted(ends_by_person.values())
+        cut = len(ends) - required
+        if ends[cut] <= now + timedelta(days=window_days):
             falls = ends[cut]
-    return RoleHealth(role=role, required=required, active=len(active), falls_below_at=falls)
+    return RoleHealth(role=role, required=required, active=len(ends_by_person), falls_below_at=falls)

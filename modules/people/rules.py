@@ -292,6 +292,16 @@ class Note:
 
 
 @dataclass(frozen=True)
+class MinimumSource:
+    """Where the policy states a minimum: the clause, its own words (quoted wherever the minimum is shown, and
+    checked to be in the clause) and what it calls the people, when not "administrators" / "moderators"."""
+
+    clause: str
+    words: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Statements:
     """The wording of each statement a person ticks ({title}, {version}, {trust}, {clauses}); quotes follow."""
 
@@ -376,6 +386,9 @@ class TrustRules:
     #: Fewest approved administrators / moderators an active account should have.
     minimum_administrators: int = 0
     minimum_moderators: int = 0
+    #: Where each minimum is stated, by account role ("administrator", "moderator"); a minimum without one is
+    #: shown as a trust setting. A new account cannot become active until its minimums are met.
+    minimum_sources: dict[str, MinimumSource] = field(default_factory=dict)
     #: Flag accounts that will fall below a minimum within this many days.
     register_warning_days: int = 30
     #: Leading register/export columns; empty means DEFAULT_COLUMNS.
@@ -415,6 +428,9 @@ class TrustRules:
         for name in self.sources:
             if name not in names:
                 raise RulesError(f"sources.{name}", "is not a rule")
+        for role in self.minimum_sources:
+            if role not in ("administrator", "moderator"):
+                raise RulesError(f"minimum_sources.{role}", "must be administrator or moderator")
         if len({c.label for c in self.register_columns}) != len(self.register_columns):
             raise RulesError("register_columns", "columns must have distinct labels")
         keys = [p.key for p in self.account_platforms]
@@ -492,4 +508,5 @@ class TrustRules:
         refs += [(f"credentials_note.clauses[{i}]", ref) for i, ref in enumerate(self.credentials_note.clauses)]
         for name, clauses in self.sources.items():
             refs += [(f"sources.{name}[{i}]", ref) for i, ref in enumerate(clauses)]
+        refs += [(f"minimum_sources.{role}.clause", source.clause) for role, source in self.minimum_sources.items()]
         return refs

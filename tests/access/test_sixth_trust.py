@@ -61,7 +61,7 @@ def sixth(app, tmp_path, now):
 def test_sixth_trust_chain_minimums_and_columns(app, sixth, now):
     admin = demo_user("admin", "northfield")
     acct = services.register_account(admin, platform="instagram", handle="@northfield", academy=None,
-                                     purpose="Trust news", status="active", now=now)
+                                     purpose="Trust news", status="proposed", now=now)
     staff = demo_user("staff", "northfield")
     certify(staff, now)
     request = services.request_join(staff, acct, role="administrator", reason="Newsletter", now=now)
@@ -69,6 +69,13 @@ def test_sixth_trust_chain_minimums_and_columns(app, sixth, now):
     db.session.commit()
     assert [p.email.split("@")[0] for p in deciders] == ["dpo", "manager", "hr"]
     assert request.grant is not None and request.grant.approver_id_list == [p.id for p in deciders]
+    # Its minimums (3 administrators, 1 moderator, no clause: a trust setting) keep the account proposed.
+    with pytest.raises(services.BelowMinimum) as short:
+        services.set_account_status(admin, acct, "active", now=now)
+    assert "1 of 3 administrators; 0 of 1 moderators" in short.value.message
+    assert "a trust setting, set by Northfield" in short.value.message
+    acct.status = "active"  # as if it had been active before a leaver: the register flags it
+    db.session.commit()
     row = queries.account_rows(sixth, now, accounts=[acct])[0]
     assert [(r.role, r.active, r.required) for r in row.health.below] == [("administrator", 1, 3), ("moderator", 0, 1)]
     with pytest.raises(services.ForbiddenRequest) as refused:

@@ -85,13 +85,24 @@ def test_foreseeable_end_is_the_earliest():
 
 
 def test_role_health_below_and_falling():
-    soon = _grant(expires=(NOW + timedelta(days=10)).date())
-    later = _grant(expires=date(2027, 11, 1))
-    lapsed = _grant(revoked_at=NOW)
+    soon = _grant(expires=(NOW + timedelta(days=10)).date(), holder=1, user=1)
+    later = _grant(expires=date(2027, 11, 1), holder=2, user=2)
+    lapsed = _grant(revoked_at=NOW, holder=3, user=3)
     assert role_health("administrator", 2, [later, lapsed], NOW, 30).below
     health = role_health("administrator", 2, [soon, later], NOW, 30)
     assert not health.below and health.falling and health.falls_below_at == london_midnight(soon.certificate.expires_on)
     assert not role_health("administrator", 2, [soon, later], NOW, 5).falling
-    spare = role_health("administrator", 2, [soon, later, _grant()], NOW, 30)
+    spare = role_health("administrator", 2, [soon, later, _grant(holder=4, user=4)], NOW, 30)
     assert not spare.falling  # a third administrator covers the expiry
     assert not role_health("moderator", 0, [], NOW, 30).below
+
+
+def test_role_health_counts_people_not_grants():
+    """Two active grants of the same person (they asked again) are one administrator, not two."""
+    first = _grant(expires=(NOW + timedelta(days=10)).date(), holder=1, user=1)
+    again = _grant(expires=date(2027, 11, 1), holder=1, user=1)
+    health = role_health("administrator", 2, [first, again], NOW, 30)
+    assert health.below and health.active == 1
+    other = _grant(expires=date(2027, 10, 1), holder=2, user=2)
+    health = role_health("administrator", 2, [first, again, other], NOW, 30)
+    assert not health.below and not health.falling  # person 1 still counts after their first grant ends
