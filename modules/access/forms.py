@@ -7,6 +7,7 @@ questions (e.g. TSAT Appendix 2) are added at runtime by `with_questions`.
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
     GovRadioInput,
     GovSelect,
@@ -15,6 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     RadioField,
@@ -103,6 +105,8 @@ class RevokeGrantForm(FlaskForm):
 
     reason = RadioField("Why are you removing access?", widget=GovRadioInput(),
                         choices=list(REVOCATION_REASONS.items()), validators=[InputRequired("Choose a reason")])
+    #: Shown (and needed) only when removing this access takes the account below the trust's minimum.
+    accept_shortfall = BooleanField("I understand that the account will be below its minimum", widget=GovCheckboxInput())
     submit = SubmitField("Remove access", widget=GovSubmitInput())
 
 

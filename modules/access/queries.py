@@ -226,6 +226,8 @@ class AccountHealth:
     roles: list[RoleHealth] = field(default_factory=list)
     #: Every way the account's active people fall short now (one person counts once), for "who to add".
     shortfalls: list[Shortfall] = field(default_factory=list)
+    #: Whether the account is active (a proposed account's shortfalls say what it needs, but are not flagged).
+    active: bool = True
 
     @property
     def to_add(self) -> int:
@@ -250,14 +252,17 @@ class AccountHealth:
     @property
     def flagged(self) -> bool:
         """Whether anything needs attention."""
-        return bool(self.below or self.falling or self.shortfalls)
+        return self.active and bool(self.below or self.falling or self.shortfalls)
 
 
 def account_health(account: OfficialAccount, grants: list[AccessGrant], rules: TrustRules,
                    now: datetime) -> AccountHealth:
     """How an active account stands against the trust's minimum administrators and moderators at `now`."""
-    health = AccountHealth()
-    if account.status != ACCOUNT_ACTIVE:
+    health = AccountHealth(active=account.status == ACCOUNT_ACTIVE)
+    if account.status == PROPOSED:
+        health.shortfalls = shortfalls(rules.minimums, active_people(
+            [g for g in grants if g.account_id == account.id], now))
+    if not health.active:
         return health
     for role, required in rules.minimums.items():
         if required:
@@ -342,8 +347,8 @@ class AccountRow:
     health: AccountHealth
 
     def active_count(self, role: str) -> int:
-        """Active holders of a role."""
-        return sum(1 for g, s in self.grants if g.role == role and s.active)
+        """Active holders of a role (people: one person counts once)."""
+        return len({g.user_id for g, s in self.grants if g.role == role and s.active})
 
 
 def account_rows(trust: Trust, now: datetime, scope: set[int] | None = None,

@@ -27,7 +27,7 @@ from modules.access.forms import (
     with_questions,
 )
 from modules.access.models import CLOSED, PENDING
-from modules.access.rules import ACCOUNT_ROLES
+from modules.access.rules import ACCOUNT_ROLES, describe_shortfalls, minimum_basis, who_to_add
 from modules.access.status import REASON_TEXT, grant_state
 from modules.core.capabilities import require
 from modules.core.formview import flash_refusal, refusal_is_400, submit
@@ -208,8 +208,10 @@ def _render_account(found, status_form=None, code: int = 200):
     manages = queries.holds(current_user, "register:manage", found.academy_id)
     pending = [r for r in queries.pending_requests(trust.id) if r.account_id == found.id] if sees_register else []
     form = status_form or AccountStatusForm(status=found.status)
-    return render_template("access/account.html", row=row, account=found, rules=trust.rules,
+    rules = trust.rules
+    return render_template("access/account.html", row=row, account=found, rules=rules, trust=trust,
                            sees_register=sees_register, manages=manages, pending=pending, status_form=form,
+                           to_add=_to_add(trust, rules, [row]).get(found.id) if sees_register else None,
                            now=now), code
 
 
@@ -265,15 +267,21 @@ def revoke_grant(grant_id: int):
     _capable("register:manage", grant.account.academy_id)
     now = utcnow()
     form = RevokeGrantForm()
+    shortfall = services.shortfall_after_removal(grant, now) if grant.removed_at is None else []
     valid = grant.removed_at is None and form.validate_on_submit()
     if not valid and request.method == "POST" and _choice_tampered(form, "reason"):
         raise bad_request(FOREIGN_CHOICE)
-    outcome = _submit(form, lambda: services.revoke_grant(current_user, grant, reason=form.reason.data, now=now),
-                     valid)
+    outcome = _submit(form, lambda: services.revoke_grant(current_user, grant, reason=form.reason.data, now=now,
+                                                          accept_shortfall=bool(form.accept_shortfall.data)),
+                      valid)
     if outcome.done:
         flash(f"{grant.user.name}'s access has been removed.", "success")
         return redirect(url_for("access.account", account_id=grant.account_id))
-    return render_template("access/revoke_grant.html", grant=grant, form=form, state=grant_state(grant, now)), \
+    trust = current_user.trust
+    rules = trust.rules
+    return render_template("access/revoke_grant.html", grant=grant, form=form, state=grant_state(grant, now),
+                           shortfall=describe_shortfalls(rules, shortfall) if shortfall else None,
+                           basis=minimum_basis(rules, [r for item in shortfall for r in item.roles], trust.name)), \
         400 if (form.errors or form.form_errors) else 200
 
 
@@ -302,10 +310,24 @@ def register():
         accounts = [a for a in accounts if a.account.academy_id is None]
     headers, body = exports.register_table(rows, rules)
     academies = [a for a in queries.academies_of(trust.id) if queries.in_scope(scope, a.id)]
+    flagged = [a for a in accounts if a.health.flagged]
     return render_template("access/register.html", trust=trust, rules=rules, rows=rows, headers=headers,
-                           body=body, flagged=[a for a in accounts if a.health.flagged], academies=academies,
+                           body=body, flagged=flagged, to_add=_to_add(trust, rules, flagged), academies=academies,
                            scope=scope, academy_id=academy_id, central=central,
                            register_quotes=queries.quotes(trust.id, rules.register_clauses), now=now)
+
+
+def _to_add(trust, rules, account_rows) -> dict[int, dict]:
+    """For accounts below a minimum now: who to add (with the clauses quoted) and who has already asked."""
+    pending = queries.pending_requests(trust.id)
+    found = {}
+    for row in account_rows:
+        if row.health.shortfalls:
+            roles = [r for item in row.health.shortfalls for r in item.roles]
+            found[row.account.id] = {"text": who_to_add(rules, row.health.shortfalls),
+                                     "basis": minimum_basis(rules, roles, trust.name),
+                                     "asked": [r for r in pending if r.account_id == row.account.id]}
+    return found
 
 
 def _export_name(extension: str, academy_id, central) -> str:
@@ -454,8 +476,13 @@ def _render_request(found, *, form=None, error: str | None = None, code: int = 2
     if current is not None and current.requires_training_discussed and requester.line_manager_id == current_user.id:
         discuss = TrainingDiscussedForm(idempotency_key=secrets.token_urlsafe(32), request_id=str(found.id))
     rules = found.account.trust.rules
+    team, gate = queries.minimum_gate(found, now)
+    trust = found.account.trust
     return render_template(
         "access/request_detail.html", req=found, steps=steps, current=current, can_decide=can_decide, form=form,
+        team=team, gate=describe_shortfalls(rules, gate) if gate else None, trust=trust,
+        final_step=current is not None and current.index + 1 == len(chain), chain_length=len(chain),
+        basis=minimum_basis(rules, [r for r, n in rules.minimums.items() if n], trust.name),
         error=error, summary=queries.training_summary(requester, now, discussed_since=found.created_at),
         discuss=discuss, rules=rules,
         withdraw=WithdrawForm() if (found.requester_id == current_user.id and found.status == PENDING) else None,

@@ -197,7 +197,8 @@ def test_demo_seed_assigns_inductions_from_the_demo_start_date(app, now):
 
 def test_demo_seed_gives_each_trust_a_completed_teacher_with_an_approved_account(app, now):
     """Priya (teacher@) read, passed and acknowledged the current version on 15 September 2026, holds its
-    certificate, and runs North Park's news page through her trust's own approval chain; once only."""
+    certificate, and runs North Park's news page through her trust's own approval chain, with the others the
+    trust's minimums need; once only."""
     from modules.access.models import AccessGrant
     from modules.access.status import grant_state
     from modules.attestation.models import ACKNOWLEDGED, CONSENT_GIVEN, Acknowledgement
@@ -220,3 +221,13 @@ def test_demo_seed_gives_each_trust_a_completed_teacher_with_an_approved_account
         assert current(teacher).completed_at == acks[0].created_at
         grants = db.session.scalars(select(AccessGrant).where(AccessGrant.user_id == teacher.id)).all()
         assert len(grants) == 1 and grant_state(grants[0], now).active, slug
+        # The news page is active, so it meets the trust's minimums: E-ACT two administrative contacts (4.4.2),
+        # TSAT two administrators and two moderators, four different people (A.5.4, Appendix 2).
+        account = grants[0].account
+        assert account.status == "active", slug
+        team = {(g.user.email.split("@")[0], g.role) for g in db.session.scalars(
+            select(AccessGrant).where(AccessGrant.account_id == account.id)) if grant_state(g, now).active}
+        assert team == {"tsat": {("teacher", "administrator"), ("office", "administrator"),
+                                 ("manager", "moderator"), ("staff2", "moderator")},
+                        "e-act": {("teacher", "administrator"), ("office", "administrator")}}.get(
+            slug, {("teacher", "administrator")}), slug
