@@ -19,7 +19,6 @@ from demo.cast import demo_email
 from modules.access import queries as access_queries
 from modules.access import services as access
 from modules.access.models import OfficialAccount
-from modules.access.rules import rules_for
 from modules.assessments.services import start_attempt, submit_attempt
 from modules.attestation import services as attestation
 from modules.attestation.models import Acknowledgement
@@ -83,7 +82,7 @@ def approved_news_page(trust: Trust, user: User, *, now: datetime) -> None:
 def team_roles(trust: Trust) -> list[str]:
     """The account roles the news page needs, one per person: the completer first as administrator, then as
     many more administrators and moderators as the trust's minimums ask for (one person counts once)."""
-    minimums = rules_for(trust).minimums
+    minimums = trust.rules.minimums
     return (["administrator"] * max(1, minimums.get("administrator", 0))
             + ["moderator"] * minimums.get("moderator", 0))
 

@@ -476,6 +476,9 @@ class TrustRules:
 
     def source(self, name: str) -> Clauses:
         """The clauses that state a rule; empty when it is a trust setting the policy does not state."""
+        role = {"minimum_administrators": "administrator", "minimum_moderators": "moderator"}.get(name)
+        if name not in self.sources and role in self.minimum_sources:
+            return (self.minimum_sources[role].clause,)
         return self.sources.get(name, ())
 
     # ---- checks that need more than the mapping

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from modules.people.rules import TrustRules
 from modules.policies.parser import parse_file
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -22,8 +23,8 @@ QUOTED = re.compile(r"“([^”]+)”")
 APP_FIELDS = {"audience_details", "contributors_details"}
 
 
-def _rules(slug: str) -> dict:
-    return {**SETTINGS["default_rules"], **(TRUSTS[slug].get("rules") or {})}
+def _rules(slug: str) -> TrustRules:
+    return TrustRules.from_mapping(TRUSTS[slug].get("rules"))
 
 
 def _policies(slug: str) -> list[dict[str, str]]:
@@ -39,20 +40,17 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _cited(rules: dict) -> list[tuple[str, list[str], str]]:
+def _cited(rules: TrustRules) -> list[tuple[str, list[str], str]]:
     """(where, refs, text shown with them) for every rule that cites clauses."""
-    cited = [("monitoring", list(rules["monitoring"].get("clauses") or []), "")]
-    for index, step in enumerate(rules.get("approval_chain") or []):
-        cited.append((f"approval_chain[{index}]", list(step.get("clauses") or []), step.get("inferred") or ""))
-    if rules.get("request_form"):
-        cited.append(("request_form", list(rules["request_form"].get("clauses") or []), ""))
-    note = rules.get("credentials_note") or {}
-    cited.append(("credentials_note", list(note.get("clauses") or []), note.get("text") or ""))
-    cited.append(("register_clauses", list(rules.get("register_clauses") or []), ""))
-    for index, rule in enumerate(rules.get("forbidden_requests") or []):
-        cited.append((f"forbidden_requests[{index}]", [rule["clause"]], rule.get("message") or ""))
-    for role, source in (rules.get("minimum_sources") or {}).items():
-        cited.append((f"minimum_sources.{role}", [source["clause"]], f"“{source['words']}”"))
+    cited = [(key, [ref], "") for key, ref in rules.clause_refs()]  # every ref the rules hold, whatever the rule
+    for index, step in enumerate(rules.approval_chain):
+        cited.append((f"approval_chain[{index}]", list(step.clauses), step.inferred or ""))
+    note = rules.credentials_note
+    cited.append(("credentials_note", list(note.clauses), note.text or ""))
+    for index, rule in enumerate(rules.forbidden_requests):
+        cited.append((f"forbidden_requests[{index}]", [rule.clause], rule.message or ""))
+    for role, source in rules.minimum_sources.items():
+        cited.append((f"minimum_sources.{role}", [source.clause], f"“{source.words}”"))
     return cited
 
 
@@ -76,36 +74,36 @@ def test_a_rule_with_no_clause_is_labelled_a_trust_setting(slug):
     """Chain steps without a clause, and inferred approvers, say they are a trust setting; a minimum without
     a source is shown as a trust setting by the templates (see test_minimums)."""
     rules = _rules(slug)
-    for step in rules.get("approval_chain") or []:
-        if not step.get("clauses"):
-            assert step.get("inferred"), f"{slug}: step {step.get('label')} cites no clause and is not labelled"
-        if step.get("inferred"):
-            assert "trust setting" in step["inferred"].lower(), f"{slug}: {step['inferred']!r}"
-    for role in ("administrator", "moderator"):
-        if rules.get(f"minimum_{role}s"):
-            assert role in (rules.get("minimum_sources") or {}), f"{slug}: minimum {role}s has no clause"
+    for step in rules.approval_chain:
+        if not step.clauses:
+            assert step.inferred, f"{slug}: step {step.label} cites no clause and is not labelled"
+        if step.inferred:
+            assert "trust setting" in step.inferred.lower(), f"{slug}: {step.inferred!r}"
+    for role, required in rules.minimums.items():
+        if required:
+            assert role in rules.minimum_sources, f"{slug}: minimum {role}s has no clause"
 
 
 def test_tasmat_73_names_nobody_so_the_headteacher_is_a_trust_setting():
-    step = _rules("tasmat")["approval_chain"][0]
-    assert "names only the Headteacher" not in step["inferred"]
-    assert "appropriate authorisation" in step["inferred"] and "trust setting" in step["inferred"]
+    step = _rules("tasmat").approval_chain[0]
+    assert "names only the Headteacher" not in step.inferred
+    assert "appropriate authorisation" in step.inferred and "trust setting" in step.inferred
     for policy in _policies("tasmat"):
         assert "Headteacher" not in policy["7.3"]
 
 
 def test_the_tsat_form_uses_the_seeds_words():
     """Every question and choice of TSAT's online Appendix 2 form is worded as the seed's form is."""
-    form = _rules("tsat")["request_form"]
+    form = _rules("tsat").request_form
     [policy] = _policies("tsat")
     seed = _flat(policy["Appendix 2"]).lower()
-    for field in form["fields"]:
-        if field["key"] not in APP_FIELDS:
-            assert _flat(field["label"]).lower() in seed, field["label"]
-        for choice in field.get("choices") or []:
+    for field in form.fields:
+        if field.key not in APP_FIELDS:
+            assert _flat(field.label).lower() in seed, field.label
+        for choice in field.choices:
             assert _flat(choice).lower() in seed, choice
-        for quote in re.findall(r"\(([^)]*must[^)]*)\)", field.get("hint") or ""):
+        for quote in re.findall(r"\(([^)]*must[^)]*)\)", field.hint or ""):
             assert _flat(quote).lower() in seed, quote
-    consent = next(f for f in form["fields"] if f["key"] == "consent")
-    assert "children or adults with learning disabilities" in consent["label"]
-    assert "under 13" not in consent["label"]
+    consent = next(f for f in form.fields if f.key == "consent")
+    assert "children or adults with learning disabilities" in consent.label
+    assert "under 13" not in consent.label

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from modules.access import queries, services
 from modules.access.models import AccessGrant, AccessRevocation
-from modules.access.rules import Shortfall, people_needed, rules_for, shortfalls, who_to_add
+from modules.access.rules import Shortfall, people_needed, shortfalls, who_to_add
 from modules.core.extensions import db
 from tests.access.factories import account, approve_through, certify, demo_user, join, trust
 from tests.conftest import demo_email
@@ -83,10 +83,10 @@ def test_shortfalls_count_each_person_once():
 
 
 def test_who_to_add_names_the_roles_and_the_people(app):
-    rules = rules_for(trust("tsat"))
+    rules = trust("tsat").rules
     found = shortfalls(rules.minimums, {"administrator": {1}, "moderator": {1}})
     assert who_to_add(rules, found) == "1 more administrator and 1 more moderator (3 different people, as one person counts once)"
-    eact = rules_for(trust("e-act"))
+    eact = trust("e-act").rules
     assert who_to_add(eact, shortfalls(eact.minimums, {})) == "2 more administrative contacts"
 
 

@@ -68,8 +68,8 @@ def _sync_with(app, tmp_path, old: str, new: str, count: int = 1):
 
 @pytest.mark.parametrize(("old", "new", "trust", "key"), [
     # a typo'd rule key
-    ("      minimum_administrators: 2\n      sources: {minimum_administrators: [\"4.4.2\"]}",
-     "      minimum_adminstrators: 2\n      sources: {minimum_administrators: [\"4.4.2\"]}", "e-act",
+    ("      minimum_administrators: 2\n      minimum_sources:",
+     "      minimum_adminstrators: 2\n      minimum_sources:", "e-act",
      "rules.minimum_adminstrators: unknown rule"),
     # a wrong type
     ("      monitoring: {kind: notice, clauses: [\"8.1\"]}", "      monitoring: {kind: notice, clauses: [\"8.1\"]}\n"
@@ -77,6 +77,9 @@ def _sync_with(app, tmp_path, old: str, new: str, count: int = 1):
     # a monitoring clause the policy does not have
     ('monitoring: {kind: notice, clauses: ["6.1"]}', 'monitoring: {kind: notice, clauses: ["6.9"]}', "agora",
      "rules.monitoring.clauses[0]: the policy (policies/agora.txt) has no clause '6.9'"),
+    # a minimum's clause the policy does not have
+    ('moderator: {clause: "Appendix 2"', 'moderator: {clause: "Appendix 9"', "tsat",
+     "rules.minimum_sources.moderator.clause: the policy (policies/tsat.txt) has no clause 'Appendix 9'"),
     # a chain step no role can fill
     ('{role: dpo, label: "Deputy DPO"', '{role: deputy_dpo, label: "Deputy DPO"', "tsat",
      "rules.approval_chain[2].role: the trust has no role 'deputy_dpo'"),
