@@ -52,7 +52,7 @@ def complete_training(user: User, *, now: datetime) -> Acknowledgement | None:
     submit_attempt(attempt, [list(item.question.correct) for item in attempt.items], now=now)
     statements = statements_for(user.trust, version)
     keys = {s.key for s in statements if not s.is_consent}
-    # Where the trust asks for monitoring consent, it is its own decision: in the demo, Priya gives it.
+    # Where the trust asks for monitoring consent, it is its own decision: in the demo, each completer gives it.
     consent = True if any(s.is_consent for s in statements) else None
     origin = attestation.Origin(method="password", authenticated_at=now, ip=None, user_agent="flask demo seed")
     return attestation.acknowledge(user, version, ticked=keys, typed_name=user.name,
