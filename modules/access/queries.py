@@ -37,7 +37,8 @@ from modules.attestation.queries import current_acknowledgement
 from modules.certificates.models import Certificate
 from modules.certificates.status import VALID, certificate_status
 from modules.core.extensions import db
-from modules.people.models import Academy, Role, RoleAssignment, Trust, User
+from modules.people.models import Academy, Trust, User
+from modules.people.queries import role_holders
 from modules.people.rules import Step, TrustRules
 from modules.policies.models import Clause, PolicyVersion
 from modules.training.queries import current_version, reading_progress
@@ -401,14 +402,7 @@ def step_approvers(requester: User, academy_id: int | None, step: Step) -> list[
             people = [requester.line_manager]
     elif step.role:
         key = step.central_role if (academy_id is None and step.central_role) else step.role
-        role = db.session.scalar(select(Role).where(Role.trust_id == trust_id, Role.key == key))
-        if role is not None:
-            query = select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
-                RoleAssignment.role_id == role.id, User.trust_id == trust_id)
-            if role.scope == "academy":
-                query = query.where(RoleAssignment.academy_id == academy_id) if academy_id is not None \
-                    else query.where(RoleAssignment.academy_id.is_(None))
-            people = list(db.session.scalars(query.order_by(User.name).distinct()))
+        people = role_holders(trust_id, key, academy_id)
     return [p for p in people if p.active and p.id != requester.id and p.trust_id == trust_id]
 
 

@@ -1,4 +1,4 @@
-"""Read-only queries about people: the security event log."""
+"""Read-only queries about people: who holds a role, the security event log."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from modules.core.extensions import db
-from modules.people.models import SecurityEvent, User
+from modules.people.models import Role, RoleAssignment, SecurityEvent, User
 
 #: Events shown per page of the log.
 EVENTS_PER_PAGE = 50
@@ -65,3 +65,17 @@ def security_events(trust_id: int, *, kind: str | None = None, outcome: str | No
         .order_by(SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc())
         .limit(EVENTS_PER_PAGE).offset((page - 1) * EVENTS_PER_PAGE)))
     return EventPage(events, total, page, pages)
+
+
+def role_holders(trust_id: int, key: str, academy_id: int | None) -> list[User]:
+    """Active people holding a trust's role: for an academy-scoped role, at that academy (None: held with no
+    academy, the central team); for a trust-wide role, anywhere in the trust. Sorted by name."""
+    role = db.session.scalar(select(Role).where(Role.trust_id == trust_id, Role.key == key))
+    if role is None:
+        return []
+    query = select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
+        RoleAssignment.role_id == role.id, User.trust_id == trust_id, User.active.is_(True))
+    if role.scope == "academy":
+        query = query.where(RoleAssignment.academy_id == academy_id) if academy_id is not None \
+            else query.where(RoleAssignment.academy_id.is_(None))
+    return list(db.session.scalars(query.order_by(User.name).distinct()))

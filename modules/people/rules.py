@@ -198,6 +198,31 @@ class Step:
                 "requires_training_discussed": self.requires_training_discussed}
 
 
+@dataclass(frozen=True)
+class EscalationStep:
+    """Who is emailed, once, when a person's training is `after_days` overdue: their line manager, or the holders
+    of a role at the person's academy (`central_role` for the central team)."""
+
+    after_days: int
+    relation: Literal[RELATIONS] | None = None  # type: ignore[valid-type]
+    role: str | None = None
+    central_role: str | None = None
+
+    def __post_init__(self):
+        if bool(self.relation) == bool(self.role):
+            raise RulesError("role", "give exactly one of 'relation' or 'role'")
+        _at_least("after_days", self.after_days, 1)
+
+    @property
+    def key(self) -> str:
+        """How the step is named in outbox reasons and on the history, e.g. "line_manager" or "headteacher"."""
+        return self.relation or self.role or ""
+
+
+_ESCALATION = (EscalationStep(14, relation="line_manager"),
+               EscalationStep(28, role="headteacher", central_role="ceo"))
+
+
 def chain_from(steps: list[dict], key: str = "approval_chain") -> tuple[Step, ...]:
     """Steps from YAML or from a request's stored snapshot, numbered in order."""
     chain = _convert(tuple[Step, ...], steps, key)
@@ -379,6 +404,9 @@ class TrustRules:
     reminder_days_before: int = 7
     #: While overdue, remind again this often (the line manager is copied).
     reminder_repeat_days: int = 7
+    #: Overdue training is escalated, once each, in order: by default the line manager after 14 days, then the
+    #: headteacher of the person's academy (the CEO for the central team) after 28. A trust setting.
+    escalation: tuple[EscalationStep, ...] = _ESCALATION
 
     # Official accounts and the register
     #: Ordered approvers for official-account requests.
@@ -484,7 +512,8 @@ class TrustRules:
     # ---- checks that need more than the mapping
 
     def role_problems(self, role_scopes: dict[str, str]) -> list[tuple[str, str]]:
-        """(key, problem) for chain steps no role of the trust can fill (role key → "trust" or "academy")."""
+        """(key, problem) for chain or escalation steps no role of the trust can fill (role key → "trust" or
+        "academy")."""
         found = []
         for step in self.approval_chain:
             key = f"approval_chain[{step.index}]"
@@ -497,6 +526,11 @@ class TrustRules:
             if role_scopes.get(central) == "academy":
                 found.append((f"{key}.central_role", f"role {central!r} is held per academy, so nobody could "
                               "approve the central team's accounts: add a trust-wide 'central_role'"))
+        for i, step in enumerate(self.escalation):
+            for name in ("role", "central_role"):
+                value = getattr(step, name)
+                if value and value not in role_scopes:
+                    found.append((f"escalation[{i}].{name}", f"the trust has no role {value!r}"))
         return found
 
     def clause_refs(self) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ from modules.core.timeutil import utcnow
 from modules.notifications import queue
 from modules.notifications.delivery import pending_ids
 from modules.people.models import Trust
-from modules.tracking.reminders import queue_reminders, queue_review_reminders
+from modules.tracking.reminders import queue_escalations, queue_reminders, queue_review_reminders
 from modules.tracking.services import ensure_assignments
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
     for trust in trusts(slug):
         ensure_assignments(trust, now=now)
         reminders = queue_reminders(trust, now=now)
+        escalations = queue_escalations(trust, now=now)
         reviews = queue_review_reminders(trust, now=now)
         lapses = sweep(now=now, trust=trust)
         db.session.commit()  # the outbox rows and ledger events exist before anything is sent
@@ -57,6 +58,8 @@ def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
             report.lines.append(f"{trust.slug}: {counts}")
         else:
             report.lines.append(f"{trust.slug}: reminders are turned off for this trust")
+        if escalations:
+            report.lines.append(f"{trust.slug}: {len(escalations)} escalation email(s) about overdue training")
         if reviews:
             report.lines.append(f"{trust.slug}: policy review due, {len(reviews)} HR reminder(s)")
         if lapses.observed:

@@ -59,3 +59,13 @@ def consent_decision(record, recipient: User, *, condition: bool) -> tuple[str, 
                    link=absolute("attestation.consent_decisions"))
     what = "withdrawn" if withdrawn else "declined"
     return f"Consent to monitoring {what}: {person.name}", body
+
+
+def escalation(person: User, recipient: User, *, step: str, role_label: str, after_days: int, due_on: date,
+               today: date, training: str) -> tuple[str, str]:
+    """Subject and body of an escalation: someone's training is overdue past the trust's threshold."""
+    days = (today - due_on).days
+    body = _render("tracking/email/escalation.txt", person=person, recipient=recipient, step=step,
+                   role_label=role_label, after_days=after_days, due_on=format_date(due_on), overdue_days=days,
+                   training=training, link=absolute("tracking.person", user_id=person.id))
+    return f"Overdue training: {person.name}, {days} days overdue", body

@@ -55,4 +55,3 @@ def next_refresh(rule: RefreshRule, completed_on: date) -> Refresh:
 def new_version_due(published_on: date, days: int) -> date:
     """Due `days` after a new version is published."""
     return published_on + timedelta(days=days)
-

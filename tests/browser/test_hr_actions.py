@@ -95,3 +95,21 @@ def test_hr_extends_one_deadline_and_exempts_another(page, live_server):
     _to_overdue_list(page)
     assert person not in page.locator("tbody").inner_text()
     assert_accessible(page)
+
+
+def test_hr_sees_escalations_on_the_history(page, live_server, now):
+    """The daily run escalated Sam's overdue training to the line manager and the headteacher, once each."""
+    from modules.tracking import jobs
+
+    ensure_assignments(trust("tkat"), now=datetime(2026, 9, 1, 8, 0))
+    db.session.commit()
+    jobs.run_daily(now=now, slug="tkat")
+    jobs.run_daily(now=now, slug="tkat")
+    sign_in_as(page, live_server, "hr", "tkat")
+    _to_overdue_list(page)
+    page.get_by_role("link", name="Sam Taylor").click()
+    taken = page.locator("#actions-taken")
+    assert taken.get_by_text("Escalated to the line manager").count() == 1
+    assert taken.get_by_text("Escalated to the Headteacher").count() == 1
+    assert "PolicyPass (daily run)" in taken.inner_text()
+    assert_accessible(page)
