@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from modules.core.extensions import db
 from modules.notifications.models import OutboxMessage
+from modules.people.rules import RulesError, TrustRules
 from modules.tracking import jobs
 from modules.tracking.models import TrackingAction
 from modules.tracking.reminders import queue_escalations
-from modules.people.rules import RulesError, TrustRules
 from modules.tracking.services import ensure_assignments
 from tests.tracking.factories import current, demo_user, trust
 
