@@ -31,7 +31,7 @@ def app_config(smtp_sink):  # noqa: F811  (the sink fixture)
     return {**mail_config(smtp_sink), "MFA_ENFORCE": True}
 
 
-def _wait_for_mail(sink, recipient: str, subject: str, timeout: float = 30):
+def _wait_for_mail(sink, recipient: str, subject: str, timeout: float = 90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for message in sink.messages:
