@@ -269,7 +269,15 @@ class TrainingDiscussion(db.Model):
 
 
 #: The access package's evidence: the columns each record's ledger hash covers (the table name is hashed
-#: too). These rows hold ids, dates and meanings only, so none has a personal row to erase.
+#: too). The append-only rows hold ids, dates and meanings only, so none has a personal row to erase; a
+#: decision's comment is covered as written (an approver's note on a request, kept with the decision).
+#: Every approver's decision (approve or refuse, with the comment and the certificate seen), on its trust's chain.
+DECISION_EVIDENCE = evidence_record(
+    AccessDecision, name_table=True,
+    fields=("request_id", "step", "approver_id", "outcome", "comment", "certificate_id", "created_at"),
+    trust=lambda decision: decision.request.trust_id,
+    scope=lambda trust_id: select(AccessDecision.id).join(AccessRequest, AccessRequest.id == AccessDecision.request_id)
+    .where(AccessRequest.trust_id == trust_id))
 GRANT_EVIDENCE = evidence_record(
     AccessGrant, name_table=True,
     fields=("trust_id", "account_id", "user_id", "role", "request_id", "certificate_id", "approver_ids", "created_at"))

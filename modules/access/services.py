@@ -61,7 +61,7 @@ TEXT_MAX = 2000
 #: Ledger entry kinds written by the access package.
 KIND_GRANTED, KIND_REVOKED = "access_granted", "access_revoked"
 KIND_LAPSE, KIND_DISCUSSED = "access_lapse_observed", "training_discussed"
-KIND_CLOSED = "account_closed"
+KIND_CLOSED, KIND_DECIDED = "account_closed", "access_decided"
 HANDLE_MAX = 300
 
 
@@ -388,7 +388,7 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
                               outcome=APPROVE if approve else REFUSE, comment=comment,
                               certificate_id=certificate.id if certificate else None, created_at=now)
     db.session.add(decision)
-    db.session.flush()
+    record(decision, kind=KIND_DECIDED, now=now)
     db.session.expire(request, ["decisions"])
     if not approve:
         request.status, request.closed_at = REFUSED, now

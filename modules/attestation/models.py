@@ -14,10 +14,11 @@ statements and the personal digest: the declaration at the end of this file says
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from modules.assessments.models import AttemptQuestion, QuizAttempt
 from modules.core.extensions import db
 from modules.evidence.records import Children, Personal, evidence_record
 from modules.evidence.triggers import APPEND_ONLY, EVIDENCE
@@ -176,4 +177,16 @@ ACKNOWLEDGEMENT_EVIDENCE = evidence_record(
                               "clauses", "text", "text_sha256", "meaning", "supersedes_id")),
     personal=Personal(AcknowledgementPersonal, key="acknowledgement_id",
                       fields=("signer_name", "signer_email", "typed_name", "ip_address", "user_agent", "note")),
+)
+#: The quiz attempt an acknowledgement rests on (and so the certificate issued for it), as evidence: ledgered
+#: when the first acknowledgement citing it is written, so changing its answers or score afterwards is caught.
+#: Attempts no acknowledgement cites (failed, abandoned) stay ordinary rows.
+QUIZ_ATTEMPT_EVIDENCE = evidence_record(
+    QuizAttempt, name_table=True,
+    fields=("user_id", "version_id", "started_at", "finished_at", "score", "passed", "pass_mark", "scope"),
+    children=Children("questions", AttemptQuestion, key="attempt_id",
+                      fields=("id", "attempt_id", "question_id", "position", "option_order", "chosen", "correct")),
+    trust=lambda attempt: attempt.version.trust_id,
+    scope=lambda trust_id: select(Acknowledgement.attempt_id).where(
+        Acknowledgement.trust_id == trust_id, Acknowledgement.attempt_id.is_not(None)).distinct(),
 )

@@ -37,13 +37,15 @@ from modules.attestation.statements import (
 from modules.core.extensions import db
 from modules.evidence.ledger import entry_for, lock_trust
 from modules.evidence.models import LedgerEntry
-from modules.evidence.records import KIND_ERASURE, erase, new_personal, personal_digest, record
+from modules.evidence.records import KIND_ERASURE, erase, is_recorded, new_personal, personal_digest, record
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
 
 #: Ledger entry kind per decision.
 LEDGER_KIND = {ACKNOWLEDGED: "acknowledgement", DECLINED: "decline", CONSENT_WITHDRAWN: "withdrawal",
                CONSENT_GIVEN: "consent", CONSENT_DECLINED: "consent_declined"}
+#: Ledger entry kind sealing the quiz attempt an acknowledgement rests on (once, with the first that cites it).
+KIND_ATTEMPT = "quiz_attempt"
 PAPER_FORM = "paper form"
 #: Longest reason for withdrawing consent, in characters.
 REASON_MAX = 1000
@@ -122,6 +124,8 @@ def _write(user: User, version: PolicyVersion, rows: list[dict], *, decision: st
     ack.statements = [AcknowledgementStatement(user_id=user.id, version_id=version.id, position=i, **row)
                       for i, row in enumerate(rows, start=1)]
     db.session.add(ack)
+    if attempt is not None and not is_recorded(attempt):
+        record(attempt, kind=KIND_ATTEMPT, now=now)  # what the record rests on is sealed first
     record(ack, kind=LEDGER_KIND[decision], now=now)
     return ack
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from modules.core.extensions import db
 from modules.evidence.ledger import (
@@ -85,6 +85,10 @@ class EvidenceRecord:
     (`children.name`: [...]) and the table name ("table": name) when declared. The record's id is bound by
     its ledger entry's record_id. `check(record, personal)` may name anything else that must hold (e.g. the
     stored PDF is the one issued); it runs only while the personal row exists.
+
+    A record's trust (whose chain it is on) is its `trust_id` unless `trust(row)` says otherwise; the records
+    of a trust that must each have a ledger entry are all its rows unless `scope(trust_id)` (a select of ids)
+    narrows them, e.g. to the quiz attempts an acknowledgement rests on.
     """
 
     model: type
@@ -97,6 +101,8 @@ class EvidenceRecord:
     #: The record's column holding the salted digest of its personal row.
     digest: str = "personal_digest"
     check: Callable[[Any, Any], str | None] | None = None
+    trust: Callable[[Any], int] | None = None
+    scope: Callable[[int], Select] | None = None
 
     @property
     def table(self) -> str:
@@ -153,9 +159,14 @@ class EvidenceRecord:
                     raise EvidenceProblem(problem)
         return self.hash(row, fresh=True)
 
+    def trust_of(self, row) -> int:
+        """The trust whose chain the record is on."""
+        return self.trust(row) if self.trust else row.trust_id
+
     def ids(self, trust_id: int) -> list[int]:
-        """Every record of the trust (each must have a ledger entry)."""
-        return list(db.session.scalars(select(self.model.id).where(self.model.trust_id == trust_id)))
+        """Every record of the trust that must have a ledger entry."""
+        query = self.scope(trust_id) if self.scope else select(self.model.id).where(self.model.trust_id == trust_id)
+        return list(db.session.scalars(query))
 
 
 _BY_MODEL: dict[type, EvidenceRecord] = {}
@@ -164,10 +175,11 @@ _BY_PERSONAL: dict[type, EvidenceRecord] = {}
 
 def evidence_record(model: type, *, fields: tuple[str, ...], hash_version: int = 1, personal: Personal | None = None,
                     children: Children | None = None, name_table: bool = False,
-                    check: Callable[[Any, Any], str | None] | None = None) -> EvidenceRecord:
+                    check: Callable[[Any, Any], str | None] | None = None, trust: Callable[[Any], int] | None = None,
+                    scope: Callable[[int], Select] | None = None) -> EvidenceRecord:
     """Declare `model` an evidence record (see EvidenceRecord) and register it with the ledger."""
     spec = EvidenceRecord(model=model, fields=tuple(fields), hash_version=hash_version, personal=personal,
-                          children=children, name_table=name_table, check=check)
+                          children=children, name_table=name_table, check=check, trust=trust, scope=scope)
     register(spec.table, spec)
     _BY_MODEL[model] = spec
     if personal is not None:
@@ -207,11 +219,16 @@ def record_hash_of(row) -> str:
     return spec_for(row).hash(row)
 
 
+def is_recorded(row) -> bool:
+    """Whether a declared evidence row already has a ledger entry."""
+    return entry_for(spec_for(row).table, row.id) is not None
+
+
 def record(row, *, kind: str, now: datetime) -> LedgerEntry:
     """Append the ledger entry for a new evidence row (flushed first); add + flush, in the caller's transaction."""
     spec = spec_for(row)
     db.session.flush()
-    return append_entry(row.trust_id, kind=kind, record_table=spec.table, record_id=row.id,
+    return append_entry(spec.trust_of(row), kind=kind, record_table=spec.table, record_id=row.id,
                         record_hash=spec.hash(row), now=now)
 
 
@@ -224,17 +241,18 @@ def erase(row, *, now: datetime) -> LedgerEntry | None:
     spec = spec_for(row)
     if spec.personal is None:
         raise LookupError(f"{spec.model.__name__} holds no erasable personal data")
-    lock_trust(row.trust_id)
+    trust_id = spec.trust_of(row)
+    lock_trust(trust_id)
     personal = spec.personal_row(row.id)
     if personal is None:
         return None
     db.session.delete(personal)
     db.session.flush()
     db.session.expire(row)
-    entry = append_entry(row.trust_id, kind=KIND_ERASURE, record_table=spec.table, record_id=row.id,
+    entry = append_entry(trust_id, kind=KIND_ERASURE, record_table=spec.table, record_id=row.id,
                          record_hash=spec.hash(row), now=now)
     owner_id = getattr(row, "user_id", None)
-    record_event("erasure", now=now, trust_id=row.trust_id, target=f"{spec.table} {row.id}",
+    record_event("erasure", now=now, trust_id=trust_id, target=f"{spec.table} {row.id}",
                  target_user=db.session.get(User, owner_id) if owner_id else None,
                  details={"record": spec.table, "ledger_seq": entry.seq})
     return entry

@@ -4,7 +4,8 @@ The fixture (tests/evidence/fixtures/previous_head.json.gz, made by tests/eviden
 tree of commit ff5a66b) holds every row that code wrote: demo history, a row of every evidence table, two
 erasures, 37 ledger entries, each hashed by the old code. Here today's migrations build the schema up to that
 head (it must be exactly the schema the old migrations built), the old rows go in, the database is upgraded to
-today's head, and `flask ledger verify` must pass; altering one old record must still be caught.
+today's head (0014 ledgers the old quiz attempts and approval decisions), and `flask ledger verify` must
+pass; altering one old record, old attempt or old decision must still be caught.
 """
 
 import gzip
@@ -68,6 +69,11 @@ def _load(url: str, tables: dict) -> int:
     return count
 
 
+def _rows(previous: dict, table: str):
+    data = previous["tables"][table]
+    return [(data["columns"], row) for row in data["rows"]]
+
+
 def test_a_database_made_at_the_previous_head_upgrades_and_verifies(backend, old_url, tmp_path, previous):
     assert previous["revision"] == PREVIOUS_HEAD and previous["commit"] == "ff5a66b"
     app = _make_app(old_url, tmp_path)
@@ -85,18 +91,41 @@ def test_a_database_made_at_the_previous_head_upgrades_and_verifies(backend, old
         db.session.remove()
 
         upgrade()
+        # 0014 ledgered the quiz attempts the old acknowledgements rest on and every approval decision.
+        attempts = {row[columns.index("attempt_id")] for columns, row in _rows(previous, "acknowledgement")} - {None}
+        decisions = len(previous["tables"]["access_decision"]["rows"])
+        assert attempts and decisions
         runner = app.test_cli_runner()
         result = runner.invoke(args=["ledger", "verify"])
         assert result.exit_code == 0, result.output
-        assert "OK 37 entries in 5 trust chain(s) verified" in result.output
+        assert f"OK {37 + len(attempts) + decisions} entries in 5 trust chain(s) verified" in result.output
 
         # The old records are really checked: alter one (bypassing its trigger) and verify names it.
         certificate_id = db.session.scalar(sa.text("SELECT min(id) FROM certificate"))
+        previous_value = db.session.scalar(sa.text("SELECT expires_on FROM certificate WHERE id = :id"),
+                                           {"id": certificate_id})
         bypass.execute("UPDATE certificate SET expires_on = '2099-01-01' WHERE id = :id", {"id": certificate_id},
                        table="certificate")
         result = runner.invoke(args=["ledger", "verify"])
         assert result.exit_code == 1
         assert f"certificate_issued, certificate {certificate_id})" in result.output and "altered" in result.output
+        bypass.execute("UPDATE certificate SET expires_on = :d WHERE id = :id",
+                       {"d": previous_value, "id": certificate_id}, table="certificate")
+        assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+        first_answer = ("(SELECT min(q.id) FROM attempt_question q "
+                        "JOIN acknowledgement a ON a.attempt_id = q.attempt_id)")
+        for change, undo, named in (
+                (f"UPDATE attempt_question SET correct = NOT correct WHERE id = {first_answer}",
+                 f"UPDATE attempt_question SET correct = NOT correct WHERE id = {first_answer}",
+                 "quiz_attempt, quiz_attempt "),
+                ("UPDATE access_decision SET step = step + 1000 WHERE id = (SELECT min(id) FROM access_decision)",
+                 "UPDATE access_decision SET step = step - 1000 WHERE id = (SELECT min(id) FROM access_decision)",
+                 "access_decided, access_decision ")):
+            bypass.execute(change)
+            result = runner.invoke(args=["ledger", "verify"])
+            assert result.exit_code == 1 and named in result.output and "altered" in result.output, result.output
+            bypass.execute(undo)
+            assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
         db.session.remove()
         db.engine.dispose()
 
