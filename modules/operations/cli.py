@@ -1,0 +1,116 @@
+"""`flask backup OUT`, `flask restore IN [--force]` and `flask restore-drill IN --checkpoint FILE [--public-key PEM]`."""
+
+import json
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from modules.core.extensions import db
+from modules.evidence import ledger, signing
+from modules.operations import backup as backups
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(out: Path) -> None:
+    """Write a consistent backup of the database to OUT (SQLite online backup, or pg_dump -Fc)."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        backups.backup(url, out)
+    except backups.BackupError as exc:
+        _fail(f"Backup failed: {exc}")
+    click.echo(f"Backup of the {backups.dialect(url)} database written to {out}")
+
+
+@click.command("restore")
+@click.argument("backup_file", metavar="IN", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite a database that already holds data.")
+def restore_command(backup_file: Path, force: bool) -> None:
+    """Replace the database with the backup IN; refuses a database holding data unless --force."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        backups.check_backup(url, backup_file)
+        if backups.holds_data(db.engine) and not force:
+            _fail("Refused: the database already holds data and a restore would overwrite it. Nothing was changed. "
+                  "Back it up first, then run again with --force.", code=2)
+        db.session.remove()
+        db.engine.dispose()
+        backups.restore(url, backup_file)
+    except backups.BackupError as exc:
+        _fail(f"Restore failed: {exc}")
+    click.echo(f"Restored {backup_file} into the {backups.dialect(url)} database")
+
+
+@click.command("restore-drill")
+@click.argument("backup_file", metavar="IN", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--checkpoint", "checkpoint_file", required=True, type=click.File("r"),
+              help="A checkpoint from `flask ledger checkpoint` the restored ledger must still contain.")
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False),
+              help="The pinned public key (PEM) to check the checkpoint's signature with; default: derived from "
+                   "the configured private signing key.")
+def restore_drill_command(backup_file: Path, checkpoint_file, public_key_file: str | None) -> None:
+    """Restore IN into a scratch database, verify the ledger there against the checkpoint, then discard it."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        document = json.load(checkpoint_file)
+    except ValueError:
+        _fail("FAILED checkpoint file is not JSON")
+    public_key = _checking_key(public_key_file)
+    try:
+        backups.check_backup(url, backup_file)
+        if backups.dialect(url) == "sqlite":
+            with tempfile.TemporaryDirectory(prefix="policypass-drill-") as scratch_dir:
+                scratch = f"sqlite:///{Path(scratch_dir) / 'drill.db'}"
+                backups.restore(scratch, backup_file)
+                problem, summary = _verify_in(scratch, document, public_key)
+        else:
+            name = f"policypass_drill_{secrets.token_hex(4)}"
+            scratch = backups.create_scratch_postgres(url, name)
+            try:
+                backups.restore(scratch, backup_file)
+                problem, summary = _verify_in(scratch, document, public_key)
+            finally:
+                backups.drop_scratch_postgres(url, name)
+    except backups.BackupError as exc:
+        _fail(f"FAILED {exc}")
+    if problem is not None:
+        _fail(f"FAILED {problem}")
+    click.echo(f"OK restore drill: {summary} against the checkpoint, in a scratch database now discarded")
+
+
+def _checking_key(public_key_file: str | None):
+    """The public key the checkpoint must be signed with: the pinned file, else the configured signing key's."""
+    try:
+        if public_key_file:
+            return signing.load_public_key(public_key_file)
+        key = signing.load_key(create=False)
+    except ValueError as exc:
+        _fail(f"FAILED {exc}")
+    if key is None:
+        _fail(f"FAILED no key to check the checkpoint with: pass --public-key FILE or configure the signing key "
+              f"(none at {signing.key_path()})")
+    return key.public_key()
+
+
+def _verify_in(scratch_url: str, document: dict, public_key) -> tuple[object | None, str]:
+    """Run the ledger verification and the checkpoint check in an app bound to the scratch database."""
+    from app import create_app  # the factory registers this module, so it is imported only when a drill runs
+
+    drill = create_app({**current_app.config, "SQLALCHEMY_DATABASE_URI": scratch_url})
+    with drill.app_context():
+        try:
+            report = ledger.verify_ledger()
+            problem = report.problem if not report.ok else ledger.check_checkpoint(document, public_key)
+            return problem, f"{report.entries} entries in {report.trusts} trust chain(s) verified"
+        finally:
+            db.session.remove()
+            db.engine.dispose()
