@@ -11,7 +11,7 @@ from flask import current_app
 
 from modules.core.extensions import db
 from modules.evidence import ledger, signing
-from modules.operations import backup as backups
+from modules.operations import services as backups
 
 
 def _fail(message: str, code: int = 1) -> None:

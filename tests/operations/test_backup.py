@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from modules.core.extensions import db
 from modules.evidence.models import LedgerEntry
-from modules.operations import backup as backups
+from modules.operations import services as backups
 from modules.people.models import User
 from tests.conftest import _make_app
 
