@@ -4,9 +4,10 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from modules.core import web
-from modules.core.config import load_config
+from modules.core.config import ConfigError, load_config
 from modules.core.database import configure_sqlite
 from modules.core.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -42,7 +43,26 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     wire(app)  # every signal to its receivers, in the order of the walk (modules/wiring.py)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    if app.config["POLICYPASS_ENV"] == "production" and not app.config["DEMO_SERVER"]:
+        _refuse_demo_accounts(app)
     return app
+
+
+def _refuse_demo_accounts(app: Flask) -> None:
+    """Production on a database that holds demo accounts does not start, unless it is declared a demo server."""
+    from modules.people.queries import count_demo_accounts
+
+    with app.app_context():
+        found = count_demo_accounts()
+        db.session.remove()
+    if found:
+        raise ConfigError(
+            f"The database holds {found} demo accounts (made by `flask demo seed`), so PolicyPass will not start "
+            "with POLICYPASS_ENV=production: use a database that was never demo-seeded, or, for a demo server, "
+            "set POLICYPASS_DEMO_SERVER=1 (demo accounts still cannot sign in under production configuration).")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -50,6 +50,7 @@ def seed_trust(trust: Trust, *, now: datetime, password_hash: str) -> list[tuple
         user = upsert_user(trust, email=email, name=name, job_title=title, department=department, academy=academy,
                            line_manager=people.get(manager), start_date=DEMO_START, now=now,
                            password_hash=None if existing and existing.password_hash else password_hash)
+        user.demo = True  # never signs in under production configuration
         grant_role(user, "staff", academy)
         for role in roles:
             grant_role(user, role, academy)

@@ -14,10 +14,12 @@ from modules.assessments.receivers import load_quiz_banks
 from modules.assessments.versions import quiz_bank_check
 from modules.attestation.signals import acknowledged, consent_declined, withdrawn
 from modules.certificates.receivers import issue_on_acknowledgement
+from modules.evidence.role_changes import ledger_role_change
 from modules.notifications.receivers import send_password_notice, send_reset_link
 from modules.people.signals import (
     password_changed,
     password_reset_requested,
+    roles_changed,
     staff_imported,
     staff_invited,
     staff_left,
@@ -44,6 +46,8 @@ def wire(app: Flask) -> None:
     staff_imported.connect(assign_imported, weak=False)
     staff_invited.connect(send_invitation, weak=False)
     staff_left.connect(close_leaver, weak=False)
+    # A person's roles change (staff import): the change is ledgered.
+    roles_changed.connect(ledger_role_change, weak=False)
 
     # A person forgets or changes their password: the reset link, and a notice of the change, are emailed.
     password_reset_requested.connect(send_reset_link, weak=False)

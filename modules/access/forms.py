@@ -30,6 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from modules.access.rules import ACCOUNT_ROLES
 from modules.access.services import HANDLE_MAX, REVOCATION_REASONS, TEXT_MAX
+from modules.core.inputs import SingleLine
 from modules.people.rules import RequestForm
 
 #: Value of the owner choice meaning the trust's central team.
@@ -47,7 +48,7 @@ class _AccountFields(FlaskForm):
     platform = SelectField("Platform", widget=GovSelect(), validators=[DataRequired("Choose a platform")])
     handle = StringField("Handle or web address", widget=GovTextInput(),
                          description="For example @NorthParkAcad or https://northpark.example.sch.uk/blog",
-                         validators=[DataRequired("Enter the handle or web address"),
+                         validators=[DataRequired("Enter the handle or web address"), SingleLine(),
                                      Length(max=HANDLE_MAX, message=f"Must be {HANDLE_MAX} characters or fewer")])
     owner = SelectField("Owner", widget=GovSelect(), description="The academy that runs it, or the central team.",
                         validators=[DataRequired("Choose who owns the account")])
@@ -149,7 +150,7 @@ def with_questions(form_class, spec: RequestForm | None):
         elif item.type == "text":
             fields[question_field(item.key)] = StringField(
                 item.label, widget=GovTextInput(), description=description,
-                validators=[*optional, Length(max=TEXT_MAX)])
+                validators=[*optional, SingleLine(), Length(max=TEXT_MAX)])
         else:
             fields[question_field(item.key)] = TextAreaField(
                 item.label, widget=GovTextArea(), description=description,

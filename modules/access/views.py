@@ -31,6 +31,7 @@ from modules.access.rules import ACCOUNT_ROLES, describe_shortfalls, minimum_bas
 from modules.access.status import REASON_TEXT, grant_state
 from modules.core.capabilities import require
 from modules.core.formview import flash_refusal, refusal_is_400, submit
+from modules.core.inputs import parse_id
 from modules.core.navigation import nav_item
 from modules.core.timeutil import format_date, utcnow
 from modules.core.web import bad_request
@@ -99,7 +100,8 @@ def _owner(value: str):
     """The academy a submitted owner names (None for the central team); 400 for anything else."""
     if value == CENTRAL:
         return None
-    academy = queries.academy_in_trust(current_user.trust_id, int(value)) if value.isdigit() else None
+    academy_id = parse_id(value)
+    academy = queries.academy_in_trust(current_user.trust_id, academy_id) if academy_id else None
     if academy is None:
         raise bad_request(FOREIGN_CHOICE)
     return academy
@@ -180,7 +182,8 @@ def _academy_filter(scope: set[int] | None):
         if scope is not None:
             abort(404)
         return None, True
-    academy = queries.academy_in_trust(current_user.trust_id, int(value)) if value.isdigit() else None
+    academy_id = parse_id(value)
+    academy = queries.academy_in_trust(current_user.trust_id, academy_id) if academy_id else None
     if academy is None or not queries.in_scope(scope, academy.id):
         abort(404)
     return academy.id, False
@@ -390,8 +393,8 @@ def request_join():
     form.account.choices = [(0, "Choose an account")] + [
         (a.id, f"{_platform_label(rules, a.platform)}: {a.handle} ({a.owner_name})") for a in open_accounts]
     forbidden = None
-    if request.method == "GET" and request.args.get("account", "").isdigit():
-        form.account.data = int(request.args["account"])
+    if request.method == "GET" and parse_id(request.args.get("account")):
+        form.account.data = parse_id(request.args["account"])
     if request.method == "POST":
         valid = form.validate_on_submit()
         if not valid and _choice_tampered(form, "account", "role"):

@@ -22,6 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from modules.core.inputs import SingleLine
+
 #: An idempotency key as new_idempotency_key makes it.
 KEY_PATTERN = r"^[A-Za-z0-9_-]{32,64}$"
 
@@ -38,7 +40,7 @@ class _Keyed(FlaskForm):
 class _Signed(_Keyed):
     shown_digest = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
     full_name = StringField("Type your full name to sign", widget=GovTextInput(),
-                            validators=[Optional(), Length(max=200)])
+                            validators=[Optional(), SingleLine(), Length(max=200)])
 
 
 class AcknowledgeForm(_Signed):
@@ -85,7 +87,7 @@ class GiveConsentForm(_Keyed):
     shown_digest = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
     consent = BooleanField("I consent")
     full_name = StringField("Type your full name to sign", widget=GovTextInput(),
-                            validators=[Optional(), Length(max=200)])
+                            validators=[Optional(), SingleLine(), Length(max=200)])
     submit = SubmitField("Give my consent", widget=GovSubmitInput())
 
 

@@ -7,6 +7,7 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from modules.certificates.services import REASON_MAX
+from modules.core.inputs import SingleLine
 
 
 class RevokeForm(FlaskForm):
@@ -39,5 +40,5 @@ class CodeForm(FlaskForm):
     code = StringField("Verification code", widget=GovTextInput(),
                        description="32 letters and numbers, printed under the QR code, for example "
                                    "7K3M-9QXA-…. Hyphens and spaces do not matter.",
-                       validators=[DataRequired("Enter the verification code"), Length(max=80)])
+                       validators=[DataRequired("Enter the verification code"), SingleLine(), Length(max=80)])
     submit = SubmitField("Check certificate", widget=GovSubmitInput())

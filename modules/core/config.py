@@ -77,7 +77,21 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # Cookies only over HTTPS in production (SESSION_COOKIE_SECURE=0 turns it off, e.g. for a local trial).
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE",
+                                                "1" if environment == "production" else "0") == "1",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE",
+                                                 "1" if environment == "production" else "0") == "1",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Strict-Transport-Security max-age in seconds: a year in production, none elsewhere (0 sends nothing).
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", "31536000" if environment == "production" else "0")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (werkzeug ProxyFix).
+        # 0 (default): the headers are ignored. Set it to exactly the number of proxies you run (1 for one
+        # nginx), so rate limits and evidence record the client's address, and nobody can forge it.
+        "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        # A demo server run under production config: the app starts although the database holds demo
+        # accounts (made by `flask demo seed`); those accounts still cannot sign in.
+        "DEMO_SERVER": os.environ.get("POLICYPASS_DEMO_SERVER", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         # argon2id; production parameters (RFC 9106 second recommendation), cheaper ones in tests.
         "ARGON2_TIME_COST": 3,

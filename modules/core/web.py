@@ -2,7 +2,7 @@
 
 import secrets
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
@@ -10,6 +10,7 @@ from markupsafe import escape
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from modules.core import logs
+from modules.core.inputs import IdConverter
 from modules.core.navigation import navigation
 from modules.core.timeutil import format_date, format_datetime
 
@@ -43,6 +44,9 @@ def _security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
+    hsts = current_app.config.get("HSTS_MAX_AGE", 0)
+    if hsts:
+        response.headers["Strict-Transport-Security"] = f"max-age={int(hsts)}; includeSubDomains"
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -71,7 +75,8 @@ class ClearBadRequest(BadRequest):
 
 
 def init_app(app: Flask) -> None:
-    """Attach the CSP, headers, template helpers and error pages to the app."""
+    """Attach the id converter, CSP, headers, template helpers and error pages to the app."""
+    app.url_map.converters["int"] = IdConverter  # before any blueprint: a 25-digit id is a 404, not a 500
     WTFormsHelpers(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.context_processor(lambda: {"navigation": navigation()})

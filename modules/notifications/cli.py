@@ -18,13 +18,16 @@ notifications_cli = AppGroup("notifications", help="The email outbox.")
 @notifications_cli.command("send")
 @click.option("--limit", default=500, show_default=True, help="Most messages to send in this run.")
 def send_command(limit: int):
-    """Send pending outbox messages by SMTP; exit 1 if any failed for good."""
+    """Send pending outbox messages by SMTP; exit 1 if any message failed (for good, or to be tried again)."""
     if not current_app.config.get("MAIL_SERVER"):
         click.echo("MAIL_SERVER is not set: messages stay in the outbox.", err=True)
         sys.exit(1)
     report = send_pending(now=utcnow(), limit=limit)
     click.echo(f"sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}")
-    sys.exit(1 if report.failed else 0)
+    if report.failures:
+        click.echo(f"{report.failures} message(s) failed to send: see `flask notifications status` and each "
+                   "message's last error.", err=True)
+    sys.exit(1 if report.failures else 0)
 
 
 @notifications_cli.command("status")

@@ -7,14 +7,16 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as email_date
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from modules.core.extensions import db
+from modules.core.inputs import has_control_characters, one_line
 from modules.notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -31,13 +33,45 @@ class DeliveryReport:
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
 
+    @property
+    def failures(self) -> int:
+        """Messages this run could not send (failed for good, or to be tried again)."""
+        return len(self.failed) + len(self.retrying)
+
+
+def failures_since(when: datetime) -> int:
+    """How many messages tried at or after `when` failed (marked failed, or waiting for another try)."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.claimed_at >= when, OutboxMessage.last_error.is_not(None),
+        OutboxMessage.status.in_(("failed", "pending")))) or 0
+
+
+class UnsendableMessage(ValueError):
+    """The message cannot be made into a valid email (e.g. a malformed address): retrying will not help."""
+
+
+def _address(text: str) -> Address:
+    """A header address built by the email library, which refuses CR/LF and malformed parts."""
+    name, addr_spec = parseaddr(text)
+    if not addr_spec or has_control_characters(text):
+        raise UnsendableMessage(f"not a valid email address: {text!r}")
+    try:
+        return Address(display_name=name, addr_spec=addr_spec)
+    except (ValueError, IndexError) as exc:  # the header parser's defects are ValueErrors
+        raise UnsendableMessage(f"not a valid email address: {text!r} ({exc})") from exc
+
 
 def build_message(message: OutboxMessage, *, sender: str) -> EmailMessage:
-    """The email as it goes on the wire: plain text, with the outbox's attachments."""
+    """The email as it goes on the wire: plain text, with the outbox's attachments.
+
+    Headers go only through the email library's structured API (Address objects, one-line text), so a line
+    break in a name or handle can neither add a header nor make the message invalid; a malformed address
+    raises UnsendableMessage.
+    """
     email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
+    email["From"] = _address(sender)
+    email["To"] = _address(message.recipient)
+    email["Subject"] = one_line(message.subject)
     email["Date"] = email_date(message.created_at.replace(tzinfo=UTC))
     email["Message-ID"] = message.message_id or make_msgid(domain=_domain(sender))
     email.set_content(message.body)
@@ -131,9 +165,13 @@ def send_pending(*, now: datetime, ids: list[int] | set[int] | None = None,
                     smtp = _connect(config)
                 email = build_message(message, sender=config["MAIL_DEFAULT_SENDER"])
                 smtp.send_message(email)
-            except OSError as exc:  # smtplib.SMTPException is an OSError too
+            except OSError as exc:  # smtplib.SMTPException is an OSError too: tried again in a later run
                 _record_failure(message, exc, config["MAIL_MAX_ATTEMPTS"], report)
                 smtp = _close(smtp)  # start the next message on a fresh connection
+                continue
+            except Exception as exc:  # noqa: BLE001  this message cannot be sent; the rest of the batch still goes
+                _record_failure(message, exc, 1, report)
+                smtp = _close(smtp)
                 continue
             message.status, message.sent_at, message.message_id = "sent", now, email["Message-ID"]
             message.last_error = None
@@ -147,6 +185,9 @@ def send_pending(*, now: datetime, ids: list[int] | set[int] | None = None,
 
 
 def _record_failure(message: OutboxMessage, exc: Exception, max_attempts: int, report: DeliveryReport) -> None:
+    """Record the failure on the message itself: the error, and "failed" once out of attempts."""
+    db.session.rollback()  # whatever the failed send left half-done; the claim (attempts) is already committed
+    message = db.session.get(OutboxMessage, message.id)
     message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if message.attempts >= max_attempts:
         message.status = "failed"

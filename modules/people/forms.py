@@ -23,12 +23,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from modules.core.inputs import SingleLine
+
 
 class SignInForm(FlaskForm):
     """Email and password."""
 
     email = EmailField("Email address", widget=GovTextInput(),
-                       validators=[DataRequired("Enter your email address"), Length(max=254)])
+                       validators=[DataRequired("Enter your email address"), SingleLine(), Length(max=254)])
     password = PasswordField("Password", widget=GovPasswordInput(),
                              validators=[DataRequired("Enter your password"), Length(max=200)])
     submit = SubmitField("Sign in", widget=GovSubmitInput())

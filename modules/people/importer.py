@@ -27,9 +27,19 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from modules.core.extensions import db
+from modules.core.inputs import has_control_characters
 from modules.core.timeutil import LONDON
 from modules.people.models import Academy, Role, Trust, User
-from modules.people.services import grant_role, mark_left, normalise_email, upsert_user
+from modules.people.services import (
+    can_manage,
+    grant_role,
+    mark_left,
+    normalise_email,
+    record_role_change,
+    role_keys,
+    role_refusal,
+    upsert_user,
+)
 from modules.people.signals import staff_imported, staff_invited
 
 #: Our names for the columns, with the headings MIS exports use for them (compared case-insensitively).
@@ -49,8 +59,8 @@ HEADINGS = {"name": "Name", "email": "Email", "job_title": "Job title", "departm
             "roles": "Roles"}
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"'.]{2,}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
-#: Roles carrying these can only be granted by someone holding trust:admin (no escalation by CSV).
-GUARDED_CAPABILITIES = frozenset({"trust:admin", "register:manage"})
+#: Start dates outside these are refused as typing errors (31/12/9999 would break every deadline sum).
+EARLIEST_START, LATEST_START = date(1950, 1, 1), date(2099, 12, 31)
 SET_PASSWORD_SALT = "policypass-set-password"
 
 
@@ -87,6 +97,11 @@ class ImportPlan:
     full: bool
     rows: list[ImportRow]
     leavers: list[User]
+    #: A full import's absentees whom the importer cannot manage (they hold a role the importer cannot give,
+    #: or it is the importer): listed as "not in the file, left alone", never marked as leavers.
+    left_alone: list[User] = field(default_factory=list)
+    #: Who is importing (recorded as the actor of every role change).
+    actor: User | None = None
 
     @property
     def good(self) -> list[ImportRow]:
@@ -121,6 +136,8 @@ class ImportResult:
     unchanged: int = 0
     left: int = 0
     skipped: int = 0
+    #: New rows whose address turned out to be unusable (already an account elsewhere): not created.
+    not_added: int = 0
 
 
 # ---- reading the file --------------------------------------------------------------------------------
@@ -217,6 +234,10 @@ def _academy_lookup(trust: Trust) -> dict[str, Academy]:
 def _check_fields(row: ImportRow, trust: Trust, academies, roles, actor: User,
                   allowed_academy_ids: set[int] | None) -> None:
     v = row.values
+    odd = [HEADINGS[key] for key, value in v.items() if has_control_characters(value)]
+    if odd:
+        row.errors.append(f"has a line break, tab or other control character in {', '.join(odd)}: "
+                          "each value must be on one line")
     if not v.get("name"):
         row.errors.append("has no name")
     elif len(v["name"]) > 200:
@@ -250,7 +271,11 @@ def _check_fields(row: ImportRow, trust: Trust, academies, roles, actor: User,
         except ValueError:
             row.errors.append(f"has a start date that is not a date: “{v['start_date']}” (use 21/11/2026 "
                               "or 2026-11-21)")
-    held = actor.capabilities() if actor else set()
+        else:
+            if not EARLIEST_START <= row.start_date <= LATEST_START:
+                row.errors.append(f"has a start date that cannot be right: “{v['start_date']}” (use a date "
+                                  "between 1950 and 2099, e.g. 21/11/2026)")
+                row.start_date = None
     for name in re.split(r"[;|,]", v.get("roles", "")):
         name = " ".join(name.strip().lower().replace("_", " ").split())
         if not name:
@@ -258,10 +283,33 @@ def _check_fields(row: ImportRow, trust: Trust, academies, roles, actor: User,
         role = roles.get(name)
         if role is None:
             row.errors.append(f"names a role {trust.short_name} does not have: “{name}”")
-        elif set(role.capabilities) & GUARDED_CAPABILITIES and "trust:admin" not in held:
-            row.errors.append(f"gives the role “{role.label}”, which only a trust administrator can give")
+        elif (refusal := role_refusal(actor, role)) is not None:
+            row.errors.append(refusal)
         elif role.key not in row.role_keys:
             row.role_keys.append(role.key)
+
+
+def _check_role_rights(row: ImportRow, actor: User) -> None:
+    """The row may not change the roles of the importer, or of someone holding a role the importer cannot give."""
+    user = row.existing
+    if user is None:
+        return
+    held = {a.role.key for a in user.role_assignments}
+    adds = [key for key in row.role_keys if key not in held]
+    moved = user.academy_id != (row.academy.id if row.academy else None)
+    drops = moved and any(a.academy_id is not None for a in user.role_assignments)
+    if user.id == actor.id:
+        if adds or drops:
+            row.errors.append("changes your own roles: nobody can change their own roles, ask another administrator")
+        return
+    if can_manage(actor, user):
+        return
+    if adds or drops:
+        row.errors.append(f"would change the roles of {user.name}, whose roles you cannot change (they hold a "
+                          "role you cannot give): ask your trust administrator")
+    elif not user.active:
+        row.errors.append(f"would bring back {user.name}, who held a role you cannot give: ask your trust "
+                          "administrator")
 
 
 def _check_duplicates(rows: list[ImportRow]) -> None:
@@ -344,25 +392,24 @@ def plan_import(trust: Trust, data: bytes, *, full: bool, actor: User,
     _check_duplicates(rows)
     people = {u.email: u for u in db.session.scalars(select(User).where(User.trust_id == trust.id))}
     emails = [r.email for r in rows if r.email and r.email not in people]
-    foreign = set()
-    for start in range(0, len(emails), 900):
-        foreign.update(db.session.scalars(select(User.email).where(User.email.in_(emails[start:start + 900]),
-                                                                   User.trust_id != trust.id)))
+    del emails  # an address used in another trust is previewed exactly like a new one (no disclosure)
     for row in rows:
-        if row.email in foreign:
-            row.errors.append("has an email address that belongs to someone in another trust")
         row.existing = people.get(row.email)
+        if row.ok:
+            _check_role_rights(row, actor)
     _check_managers(rows, trust, people)
     for row in rows:
         if row.ok:
             row.action = _action(row)
-    leavers = []
+    leavers, left_alone = [], []
     if full:
         listed = {r.email for r in rows if r.email}
-        leavers = sorted((u for u in people.values() if u.active and u.email not in listed and u.id != actor.id
-                          and (allowed_academy_ids is None or u.academy_id in allowed_academy_ids)),
-                         key=lambda u: (u.name.lower(), u.id))
-    return ImportPlan(trust=trust, full=full, rows=rows, leavers=leavers)
+        absent = sorted((u for u in people.values() if u.active and u.email not in listed
+                         and (allowed_academy_ids is None or u.academy_id in allowed_academy_ids)),
+                        key=lambda u: (u.name.lower(), u.id))
+        leavers = [u for u in absent if can_manage(actor, u)]
+        left_alone = [u for u in absent if not can_manage(actor, u)]
+    return ImportPlan(trust=trust, full=full, rows=rows, leavers=leavers, left_alone=left_alone, actor=actor)
 
 
 # ---- applying ----------------------------------------------------------------------------------------
@@ -384,8 +431,13 @@ def apply_import(plan: ImportPlan, *, now: datetime, confirm_leavers: bool) -> I
     result = ImportResult(skipped=len(plan.bad))
     trust = plan.trust
     users: dict[str, User] = {}
+    roles_before: dict[str, list[str]] = {}
     for row in plan.good:
         v = row.values
+        if row.action == "create" and db.session.scalar(select(User.id).where(User.email == row.email)):
+            result.not_added += 1  # the address is in use outside this trust: nothing to create, nothing said
+            continue
+        roles_before[row.email] = role_keys(row.existing) if row.existing else []
         if row.action == "unchanged":
             users[row.email] = row.existing
             result.unchanged += 1
@@ -406,6 +458,8 @@ def apply_import(plan: ImportPlan, *, now: datetime, confirm_leavers: bool) -> I
         else:
             result.updated += 1
     for row in plan.good:
+        if row.email not in users:
+            continue
         user = users[row.email]
         manager = users.get(row.manager_email) or (db.session.scalar(select(User).where(
             User.email == row.manager_email, User.trust_id == trust.id)) if row.manager_email else None)
@@ -414,7 +468,11 @@ def apply_import(plan: ImportPlan, *, now: datetime, confirm_leavers: bool) -> I
         for key in row.role_keys:
             grant_role(user, key, row.academy)
     db.session.flush()
-    changed = [r for r in plan.good if r.action != "unchanged"]
+    for email, before in roles_before.items():
+        user = users[email]
+        if before or role_keys(user) != [f"staff@{user.academy.slug}" if user.academy else "staff"]:
+            record_role_change(user, actor=plan.actor, before=before, source="import", now=now)
+    changed = [r for r in plan.good if r.action != "unchanged" and r.email in users]
     staff_imported.send(trust, now=now, user_ids=[users[r.email].id for r in changed],
                         created_ids=[users[r.email].id for r in changed if r.action == "create"],
                         returned_ids=[users[r.email].id for r in changed if r.action == "reactivate"])

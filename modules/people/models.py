@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modules.core.capabilities import LINE_MANAGER_CAPABILITIES
@@ -72,6 +72,9 @@ class Role(db.Model):
     capabilities: Mapped[list] = mapped_column(JSON, default=list)
     #: "trust" when held across the trust, "academy" when held for one academy.
     scope: Mapped[str] = mapped_column(String(20), default="trust")
+    #: Keys of roles its holders may give even though those carry capabilities this role lacks (trusts.yaml);
+    #: any other role may be given only by someone holding every capability it carries.
+    assignable_roles: Mapped[list | None] = mapped_column(JSON, default=list)
 
 
 class RoleAssignment(db.Model):
@@ -119,6 +122,8 @@ class User(UserMixin, db.Model):
     left_on: Mapped[date | None]
     #: When the record was created (UTC).
     created_at: Mapped[datetime]
+    #: Made by `flask demo seed`: such an account can never sign in under production configuration.
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     trust: Mapped[Trust] = relationship()
     academy: Mapped[Academy | None] = relationship()
@@ -262,3 +267,23 @@ class SecurityEvent(db.Model):
 
     actor: Mapped["User | None"] = relationship(foreign_keys=[actor_id])
     target_user: Mapped["User | None"] = relationship(foreign_keys=[target_user_id])
+class RoleChange(db.Model):
+    """A change to the roles a person holds: who made it, the roles before and after (append-only, ledgered)."""
+
+    __table_args__ = ({"info": {"append_only": True, "evidence": True}},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust whose person it is (and whose ledger records the change).
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: Whose roles changed.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Who changed them; null for the command line run by the operator without naming anyone.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Where the change was made: "import", "cli".
+    source: Mapped[str] = mapped_column(String(20))
+    #: Roles held before, sorted and space-separated: "key" for trust-wide, "key@academy-slug" for one academy.
+    before: Mapped[str] = mapped_column(String(2000))
+    #: Roles held after, in the same form.
+    after: Mapped[str] = mapped_column(String(2000))
+    #: When, UTC.
+    created_at: Mapped[datetime]

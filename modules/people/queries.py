@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import aliased, joinedload
 
 from modules.core.extensions import db
@@ -79,3 +80,12 @@ def role_holders(trust_id: int, key: str, academy_id: int | None) -> list[User]:
         query = query.where(RoleAssignment.academy_id == academy_id) if academy_id is not None \
             else query.where(RoleAssignment.academy_id.is_(None))
     return list(db.session.scalars(query.order_by(User.name).distinct()))
+
+
+def count_demo_accounts() -> int:
+    """How many accounts `flask demo seed` made (0 when the schema predates the demo mark)."""
+    try:
+        return db.session.scalar(select(func.count()).select_from(User).where(User.demo.is_(True))) or 0
+    except (OperationalError, ProgrammingError):  # not migrated yet: `flask db upgrade` must still run
+        db.session.rollback()
+        return 0

@@ -372,6 +372,10 @@ class TrustRules:
     #: Two-step verification (an authenticator app) is required of anyone holding one of these capabilities:
     #: they must set it up after signing in before they can use anything else (a trust setting).
     mfa_required_capabilities: tuple[str, ...] = ("accounts:approve", "evidence:export")
+    #: A signed-in session ends after this many minutes without a request (a trust setting).
+    session_idle_minutes: int = 30
+    #: The shorter limit for people who can manage staff (HR, trust administrators) (a trust setting).
+    session_idle_minutes_staff_manage: int = 15
     #: True: appendices that are blank forms or templates must be read too (otherwise optional reading).
     form_appendices_compulsory: bool = False
     #: The statements' wording (defaults above; a trust may reword them).
@@ -438,7 +442,8 @@ class TrustRules:
     def __post_init__(self):
         _at_least("quiz_questions", self.quiz_questions, 1)
         _at_least("pass_mark", self.pass_mark, 0, 100)
-        for name in ("reauth_minutes", "certificate_validity_months", "induction_days"):
+        for name in ("reauth_minutes", "certificate_validity_months", "induction_days", "session_idle_minutes",
+                     "session_idle_minutes_staff_manage"):
             _at_least(name, getattr(self, name), 1)
         for name in ("supersede_grace_days", "reminder_days_before", "minimum_administrators",
                      "minimum_moderators", "register_warning_days"):

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from modules.core.capabilities import check_known
+from modules.core.capabilities import CAPABILITIES, check_known
 from modules.core.extensions import db
 from modules.people import mfa
 from modules.people.models import (
@@ -16,13 +16,14 @@ from modules.people.models import (
     RecoveryCode,
     Role,
     RoleAssignment,
+    RoleChange,
     TotpCredential,
     Trust,
     User,
 )
 from modules.people.passwords import hash_password, needs_rehash, password_problem, verify_password
 from modules.people.security import record_event
-from modules.people.signals import password_changed, password_reset_requested, staff_left
+from modules.people.signals import password_changed, password_reset_requested, roles_changed, staff_left
 
 
 class PeopleError(ValueError):
@@ -36,6 +37,9 @@ def trust_roles(config: dict, entry: dict) -> dict[str, dict]:
         roles[key] = {**roles.get(key, {"scope": "trust", "capabilities": []}), **override}
     for key, role in roles.items():
         check_known(role.get("capabilities", []))
+        unknown = sorted(set(role.get("assignable_roles", [])) - roles.keys())
+        if unknown:
+            raise PeopleError(f"role {key}: assignable_roles names roles that do not exist: {', '.join(unknown)}")
         if role.get("scope", "trust") not in ("trust", "academy"):
             raise PeopleError(f"role {key}: scope must be 'trust' or 'academy'")
     return roles
@@ -60,6 +64,7 @@ def sync_trust(config: dict, entry: dict) -> Trust:
         role.aliases = list(spec.get("aliases", []))
         role.capabilities = list(spec.get("capabilities", []))
         role.scope = spec.get("scope", "trust")
+        role.assignable_roles = list(spec.get("assignable_roles", []))
         db.session.add(role)
     db.session.flush()
     return trust
@@ -139,15 +144,17 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, *, allow_demo: bool = True) -> User | None:
     """The active user with this email and password, else None (the same answer for every failure).
+
+    With allow_demo False (production configuration) an account made by `flask demo seed` never signs in.
 
     A hash made with older argon2 parameters is replaced with one made with the current parameters
     (the caller's transaction commits it).
     """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     ok = verify_password(user.password_hash if user else None, password)
-    if not (ok and user.active):
+    if not (ok and user.active) or (user.demo and not allow_demo):
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -183,10 +190,9 @@ def find_session(token: str | None, *, now: datetime, max_age: timedelta) -> Log
     return found
 
 
-def reauthenticate(login_session: LoginSession, *, now: datetime) -> None:
-    """Mark that the person has just proved who they are again."""
-    login_session.authenticated_at = now
-    db.session.flush()
+def end_session_id(session_id: str) -> None:
+    """Delete a server-side session by its id (the stored sha256)."""
+    db.session.execute(delete(LoginSession).where(LoginSession.id == session_id))
 
 
 def end_session(token: str | None) -> None:
@@ -373,3 +379,72 @@ def mark_left(user: User, *, on: date, now: datetime) -> None:
     end_all_sessions(user)
     db.session.flush()
     staff_left.send(user, now=now)
+# ---- who may give which role (the one check the import, the UI and the CLI all use) ------------------
+
+def held_capabilities(user: User) -> set[str]:
+    """Every capability the person holds anywhere in their trust (trust-wide or for any academy)."""
+    caps: set[str] = set()
+    for assignment in user.role_assignments:
+        caps.update(assignment.role.capabilities)
+    return caps
+
+
+def may_assign(actor: User, role: Role) -> bool:
+    """Whether the actor may give the role: they hold every capability it carries, or a role of theirs lists it
+    under assignable_roles in trusts.yaml. Nobody else, so no one can hand out more than they have."""
+    if role.trust_id != actor.trust_id:
+        return False
+    if set(role.capabilities) <= held_capabilities(actor):
+        return True
+    return any(role.key in (a.role.assignable_roles or []) for a in actor.role_assignments)
+
+
+def role_refusal(actor: User, role: Role, target: User | None = None) -> str | None:
+    """Why the actor may not give the role (to the target, if known), as a sentence end; None when they may."""
+    if target is not None and target.id == actor.id:
+        return f"gives you the role “{role.label}”: nobody can change their own roles, ask another administrator"
+    if not may_assign(actor, role):
+        missing = sorted(set(role.capabilities) - held_capabilities(actor))
+        what = "; ".join(CAPABILITIES[c] for c in missing)
+        return (f"gives the role “{role.label}”, which you cannot give: it allows things you do not have "
+                f"permission for ({what})")
+    return None
+
+
+def can_manage(actor: User, user: User) -> bool:
+    """Whether the actor may change this person's roles or mark them as a leaver: not themselves, and only
+    someone every one of whose roles the actor may give."""
+    if user.id == actor.id:
+        return False
+    return all(may_assign(actor, a.role) for a in user.role_assignments)
+
+
+def role_keys(user: User) -> list[str]:
+    """The roles a person holds, sorted: "key" trust-wide, "key@academy-slug" for one academy."""
+    return sorted(a.role.key + (f"@{a.academy.slug}" if a.academy_id else "") for a in user.role_assignments)
+
+
+def record_role_change(user: User, *, actor: User | None, before: list[str], source: str,
+                       now: datetime) -> RoleChange | None:
+    """Record (and ledger, via roles_changed) a change from `before` to the person's roles now; None if unchanged."""
+    after = role_keys(user)
+    if after == sorted(before):
+        return None
+    change = RoleChange(trust_id=user.trust_id, user_id=user.id, actor_id=actor.id if actor else None,
+                        source=source, before=" ".join(sorted(before)), after=" ".join(after), created_at=now)
+    db.session.add(change)
+    db.session.flush()
+    roles_changed.send(change, now=now)
+    record_event("role-changed", now=now, actor=actor, target_user=user, trust_id=user.trust_id,
+                 details={"roles_before": change.before.split(), "roles_after": after, "source": source})
+    return change
+
+
+def revoke_role(user: User, role_key: str, academy: Academy | None = None) -> bool:
+    """Take a role away (for the academy, for academy-scoped roles); True if the person held it."""
+    for assignment in list(user.role_assignments):
+        if assignment.role.key == role_key and (academy is None or assignment.academy_id in (None, academy.id)):
+            user.role_assignments.remove(assignment)
+            db.session.flush()
+            return True
+    return False

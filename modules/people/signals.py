@@ -21,3 +21,5 @@ password_reset_requested = signal("password-reset-requested")
 
 #: Sent when a person's password was changed or reset. Args: sender=User, now, how ("changed" or "reset").
 password_changed = signal("password-changed")
+#: Sent after a RoleChange is added (sender=RoleChange, now): the ledger records it in the same transaction.
+roles_changed = signal("roles-changed")

@@ -8,6 +8,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -19,11 +20,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from modules.core import formview
 from modules.core.capabilities import require
 from modules.core.extensions import db, limiter
+from modules.core.inputs import safe_next
 from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import LONDON, utcnow
 from modules.core.web import bad_request
 from modules.people import importer, mfa, queries, security, services
-from modules.people.auth import SESSION_KEY, current_login_session
+from modules.people.auth import SEEN_KEY, SESSION_KEY, TOUCH_EVERY, current_login_session, last_seen
 from modules.people.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -78,11 +80,32 @@ def _reset_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
 
 
+def _demo_sign_in() -> bool:
+    """Demo accounts sign in only outside production configuration (even on a declared demo server)."""
+    return current_app.config["POLICYPASS_ENV"] != "production"
+
+
+@bp.before_app_request
+def _end_idle_sessions():
+    """End a session idle past its limit for real (its row deleted), and note activity on a live one."""
+    if request.endpoint == "static":
+        return None
+    current_user._get_current_object()  # loads the user (auth.load_user), which spots an idle session
+    now = utcnow()
+    if g.get("idle_session") is not None:
+        db.session.rollback()  # end the read, so the write below takes the lock first (SQLite)
+        services.end_session_id(g.pop("idle_session"))
+        db.session.commit()
+        session.pop(SESSION_KEY, None)
+        flash("You were signed out because you had not used PolicyPass for a while. Sign in again.", "info")
+    elif (live := current_login_session()) is not None and last_seen(live) < now - TOUCH_EVERY:
+        session[SEEN_KEY] = now.isoformat()
+    return None
+
+
 def _safe_next(target: str | None) -> str:
     """Only follow local paths after sign-in, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("training.home")
+    return safe_next(target) or url_for("training.home")
 
 
 def _locked_out(_limit) -> None:
@@ -104,6 +127,7 @@ def _start(user: User, *, method: str, next_url: str | None):
     db.session.commit()
     session.clear()
     session[SESSION_KEY] = token
+    session[SEEN_KEY] = now.isoformat()
     login_user(user)
     return redirect(_safe_next(next_url))
 
@@ -118,7 +142,7 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.authenticate(form.email.data, form.password.data, allow_demo=_demo_sign_in())
         if user is None:
             error = BAD_SIGN_IN
             known = services.find_user(form.email.data)
@@ -218,7 +242,7 @@ def reauthenticate():
     form = ReauthenticateForm()
     error = None
     if form.validate_on_submit():
-        if services.authenticate(current_user.email, form.password.data) is None:
+        if services.authenticate(current_user.email, form.password.data, allow_demo=_demo_sign_in()) is None:
             error = "Enter your correct password"
             security.note_event("sign-in", now=utcnow(), actor=current_user, target_user=current_user,
                                 outcome="failure", details={"reason": "wrong password when asked again"})
@@ -484,7 +508,8 @@ def apply_import():
     importer.discard_upload(form.upload.data, current_user)
     flash(f"Import done: {len(result.created)} added, {result.updated} updated, {result.reactivated} returned, "
           f"{result.unchanged} unchanged, {result.left} marked as leavers, {result.skipped} rows with errors "
-          "not imported.", "success")
+          "not imported." + (f" {result.not_added} new people could not be added with the email address given: "
+                             "check their address with them." if result.not_added else ""), "success")
     return redirect(url_for("staff.import_staff"))
 
 

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
+from modules.notifications.delivery import failures_since
 from modules.people.models import Trust
 from modules.tracking import jobs
 from modules.tracking.services import ensure_assignments
@@ -59,8 +60,15 @@ def run_command(slug: str | None, drain: bool):
         if not current_app.config.get("MAIL_SERVER"):
             click.echo("MAIL_SERVER is not set: messages stay in the outbox.", err=True)
         jobs.schedule_daily(current_app._get_current_object())  # a queued daily run is known here too
+        started = utcnow()
         ran = queue.drain()
         click.echo(f"ran {ran} delivery task(s)")
+        failed = failures_since(started)
+        db.session.commit()
+        if failed:
+            click.echo(f"{failed} message(s) failed to send: see `flask notifications status` and each "
+                       "message's last error.", err=True)
+            sys.exit(1)
 
 
 @reminders_cli.command("worker")

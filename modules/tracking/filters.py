@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from modules.core.extensions import db
+from modules.core.inputs import parse_id
 from modules.people.models import Academy, Role, User
 from modules.tracking.scope import Scope
 
@@ -69,9 +70,10 @@ def _int(args, name: str) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    value = parse_id(raw)
+    if value is None:
         raise FilterError(f"The {name} in the address is not valid. Choose it from the list instead.")
-    return int(raw)
+    return value
 
 
 def _choice(args, name: str, allowed, default):

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from modules.core.capabilities import require
 from modules.core.extensions import db
 from modules.core.formview import left_to_view, refusal_is_400, show_on, submit
+from modules.core.inputs import parse_id
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
@@ -226,7 +227,8 @@ def evidence_pack():
     raw = (request.args.get("academy") or "").strip()
     academy = None
     if raw:
-        academy = db.session.get(Academy, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        academy_id = parse_id(raw)
+        academy = db.session.get(Academy, academy_id) if academy_id else None
         if academy is None or academy.trust_id != scope.trust_id or (
                 scope.academy_ids is not None and academy.id not in scope.academy_ids):
             raise bad_request("That academy is not one you can export evidence for. Choose one from the list.")

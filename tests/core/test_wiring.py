@@ -23,6 +23,7 @@ WALK = {
     "staff-left": ["close_leaver"],
     "password-reset-requested": ["send_reset_link"],
     "password-changed": ["send_password_notice"],
+    "roles-changed": ["ledger_role_change"],
     "acknowledged": ["issue_on_acknowledgement", "complete_assignment"],
     "consent-declined": ["tell_hr_and_dpo_of_consent"],
     "withdrawn": ["tell_hr_and_dpo_of_consent"],
