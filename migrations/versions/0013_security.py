@@ -57,10 +57,10 @@ def _remove_append_only(table: str) -> None:
 
 
 def upgrade():
-    with op.batch_alter_table('role', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('assignable_roles', sa.JSON(), nullable=True))
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('demo', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Plain ADD COLUMN (no batch): SQLite supports it, and a batch rebuild of `user` would have to drop a
+    # table every other table refers to.
+    op.add_column('role', sa.Column('assignable_roles', sa.JSON(), nullable=True))
+    op.add_column('user', sa.Column('demo', sa.Boolean(), server_default=sa.false(), nullable=False))
     user = sa.table('user', sa.column('email', sa.String), sa.column('demo', sa.Boolean))
     op.execute(user.update().where(user.c.email.like(f'%@%.{DEMO_DOMAIN}')).values(demo=True))
 

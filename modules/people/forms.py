@@ -94,7 +94,7 @@ class ForgotPasswordForm(FlaskForm):
     """The email address to send a reset link to."""
 
     email = EmailField("Email address", widget=GovTextInput(),
-                       validators=[DataRequired("Enter your email address"), Length(max=254)])
+                       validators=[DataRequired("Enter your email address"), SingleLine(), Length(max=254)])
     submit = SubmitField("Send me a link", widget=GovSubmitInput())
 
 
@@ -127,7 +127,7 @@ class TwoStepCodeForm(FlaskForm):
     """A code from the authenticator app (or, at sign-in, a recovery code)."""
 
     code = StringField("Code", widget=GovTextInput(),
-                       validators=[DataRequired("Enter the code"), Length(max=20, message="Enter the code")])
+                       validators=[DataRequired("Enter the code"), SingleLine(), Length(max=20, message="Enter the code")])
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
@@ -135,7 +135,7 @@ class TwoStepSetUpForm(FlaskForm):
     """The first code from a newly set-up authenticator app."""
 
     code = StringField("Code from the app", widget=GovTextInput(), description="The 6-digit code it shows now",
-                       validators=[DataRequired("Enter the 6-digit code from your authenticator app"),
+                       validators=[DataRequired("Enter the 6-digit code from your authenticator app"), SingleLine(),
                                    Length(max=20, message="Enter the 6-digit code from your authenticator app")])
     submit = SubmitField("Turn on two-step verification", widget=GovSubmitInput())
 
@@ -191,7 +191,7 @@ class SecurityEventFilterForm(FlaskForm):
     outcome = SelectField("Outcome", widget=GovSelect(), validators=[Optional()], validate_choice=True,
                           choices=[("", "Any"), ("success", "Succeeded"), ("failure", "Failed or refused")])
     person = StringField("Person (name or email address)", widget=GovTextInput(),
-                         validators=[Optional(), Length(max=254, message="Enter at most 254 characters")])
+                         validators=[Optional(), SingleLine(), Length(max=254, message="Enter at most 254 characters")])
     since = OptionalDateField("From", invalid="Enter the start date as a real date, for example 1 11 2026")
     until = OptionalDateField("To", invalid="Enter the end date as a real date, for example 30 11 2026")
     submit = SubmitField("Filter", widget=GovSubmitInput())

@@ -16,7 +16,7 @@ from tests.conftest import TEST_CONFIG, demo_email
 from tests.helpers import sign_in
 
 PRODUCTION = {"POLICYPASS_ENV": "production", "PUBLIC_BASE_URL": "https://policypass.example.org",
-              "TRUSTED_HOSTS": ["localhost"]}
+              "TRUSTED_HOSTS": ["localhost"], "MFA_ENFORCE": True}
 
 
 def _production_app(db_url, tmp_path, **extra):
