@@ -64,10 +64,9 @@ def test_every_single_line_field_refuses_control_characters():
 
 def test_trust_request_form_questions_are_single_line_too(app):
     from modules.access.forms import NewAccountRequestForm, with_questions
-    from modules.access.rules import rules_for
     from tests.certificates.factories import demo_user
 
-    spec = rules_for(demo_user("staff", "tsat").trust).request_form
+    spec = demo_user("staff", "tsat").trust.rules.request_form
     assert spec is not None and any(item.type == "text" for item in spec.fields)
     assert _unchecked(with_questions(NewAccountRequestForm, spec)) == []
 
