@@ -4,8 +4,8 @@
 - role_change: append-only record of every change to a person's roles (actor, before, after), ledgered.
 - user.demo: accounts made by `flask demo seed`; backfilled from the demo addresses (…@<trust>.demo.policypass.uk).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
