@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
 VENV="${VENV:-.venv}"
+# A local `make run` is the demo: approvers and HR are not made to set up an authenticator app before they can
+# look round (set MFA_ENFORCE=1 to try it). Production always requires it (the app refuses to start otherwise).
+if [ "${POLICYPASS_ENV:-development}" != "production" ]; then
+  export MFA_ENFORCE="${MFA_ENFORCE:-0}"
+fi
 
 pids=()
 stop() {
