@@ -81,7 +81,8 @@ def _checking_key(public_key_file: str | None):
 def checkpoint_command(output: str | None, public_key_out: str | None) -> None:
     """Print the head of every trust's chain, signed with the Ed25519 key kept outside the database."""
     key = signing.load_key(create=True)
-    document = ledger.sign_checkpoint(ledger.checkpoint_payload(utcnow()), key)
+    now = utcnow()
+    document = ledger.sign_checkpoint(ledger.checkpoint_payload(now), key)
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     if output:
         with open(output, "w", encoding="utf-8") as handle:
@@ -89,6 +90,7 @@ def checkpoint_command(output: str | None, public_key_out: str | None) -> None:
         click.echo(f"Checkpoint of {len(document['payload']['heads'])} chain(s) written to {output}", err=True)
     else:
         click.echo(text, nl=False)
+    signing.stamp_checkpoint(now)
     if public_key_out:
         with open(public_key_out, "wb") as handle:
             handle.write(signing.public_pem(key.public_key()))

@@ -22,6 +22,8 @@ from flask import current_app
 #: Environment variable naming the key file; config key LEDGER_SIGNING_KEY_FILE wins over it.
 KEY_ENV = "LEDGER_SIGNING_KEY_FILE"
 DEFAULT_NAME = "ledger-signing-key.pem"
+#: File in the instance folder recording when `flask ledger checkpoint` last signed (`flask check --deploy` reads it).
+CHECKPOINT_STAMP = "last-ledger-checkpoint"
 
 
 def key_path() -> Path:
@@ -65,3 +67,10 @@ def load_public_key(path: Path | str) -> Ed25519PublicKey:
         raise ValueError(f"{path} is not an Ed25519 public key")
     return key
 
+
+
+def stamp_checkpoint(now) -> None:
+    """Record in the instance folder when a checkpoint was signed (UTC, ISO 8601)."""
+    path = Path(current_app.instance_path) / CHECKPOINT_STAMP
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(now.isoformat(timespec="seconds") + "\n", encoding="utf-8")

@@ -1,4 +1,5 @@
-"""`flask backup OUT`, `flask restore IN [--force]` and `flask restore-drill IN --checkpoint FILE [--public-key PEM]`."""
+"""`flask backup OUT`, `flask restore IN [--force]`, `flask restore-drill IN --checkpoint FILE [--public-key PEM]`,
+`flask check --deploy`."""
 
 import json
 import secrets
@@ -10,7 +11,9 @@ import click
 from flask import current_app
 
 from modules.core.extensions import db
+from modules.core.timeutil import utcnow
 from modules.evidence import ledger, signing
+from modules.operations import queries
 from modules.operations import services as backups
 
 
@@ -114,3 +117,20 @@ def _verify_in(scratch_url: str, document: dict, public_key) -> tuple[object | N
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+@click.command("check")
+@click.option("--deploy", is_flag=True, help="Check the settings a production deployment needs.")
+@click.option("--checkpoint-days", default=7, show_default=True, type=click.IntRange(min=1),
+              help="Fail when the last ledger checkpoint is older than this many days.")
+def check_command(deploy: bool, checkpoint_days: int) -> None:
+    """With --deploy: list every insecure production setting and exit 1 if there is any."""
+    if not deploy:
+        raise click.UsageError("say what to check: flask check --deploy")
+    problems = queries.deploy_problems(current_app.config, now=utcnow(), checkpoint_days=checkpoint_days)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) with this deployment:", err=True)
+        for problem in problems:
+            click.echo(f"- {problem}", err=True)
+        sys.exit(1)
+    click.echo("OK: no insecure production setting found")

@@ -1,0 +1,83 @@
+"""Read-only checks: `flask check --deploy`'s list of insecure production settings."""
+
+import os
+import stat
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from modules.core.extensions import db
+from modules.evidence import signing
+from modules.people.models import User
+
+#: The demo cast's email domain (demo/cast.py DEMO_DOMAIN; operations never imports demo/, a test pins it).
+DEMO_DOMAIN = "demo.policypass.uk"
+#: Secret keys that are public (examples, tests) and so protect nothing.
+KNOWN_SECRET_KEYS = frozenset({"dev", "secret", "change-me", "changeme", "test-secret-key", "development"})
+MIN_SECRET_KEY_LENGTH = 32
+#: Environment variables that set how many web worker processes run (scripts/serve.sh reads WEB_WORKERS).
+WORKER_VARIABLES = ("WEB_WORKERS", "WEB_CONCURRENCY")
+
+
+def _workers(environ) -> int:
+    counts = []
+    for name in WORKER_VARIABLES:
+        try:
+            counts.append(int(environ.get(name, "1")))
+        except ValueError:
+            counts.append(1)
+    return max(counts)
+
+
+def last_checkpoint_at(instance_path: str) -> datetime | None:
+    """When `flask ledger checkpoint` last signed a checkpoint (UTC, naive), or None if never."""
+    stamp = Path(instance_path) / signing.CHECKPOINT_STAMP
+    try:
+        return datetime.fromisoformat(stamp.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def deploy_problems(config, *, now: datetime, environ=os.environ, checkpoint_days: int = 7) -> list[str]:
+    """Every insecure production setting, one sentence each; an empty list when the deployment is sound."""
+    problems = []
+    if config.get("POLICYPASS_ENV") != "production":
+        problems.append("POLICYPASS_ENV is not production (set POLICYPASS_ENV=production)")
+    secret = str(config.get("SECRET_KEY") or "")
+    if secret in KNOWN_SECRET_KEYS or len(secret) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is a default or shorter than {MIN_SECRET_KEY_LENGTH} characters "
+                        "(set a long random SECRET_KEY)")
+    workers = _workers(environ)
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and workers > 1:
+        problems.append(f"the sign-in rate limit is kept in memory but {workers} web workers run, so each counts "
+                        "separately (set REDIS_URL)")
+    if not config.get("PUBLIC_BASE_URL"):
+        problems.append("PUBLIC_BASE_URL is not set (the address used in emails and certificates)")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is off: the session cookie would be sent over plain HTTP "
+                        "(set SESSION_COOKIE_SECURE=1)")
+    demo = db.session.scalar(select(func.count()).select_from(User)
+                             .where(User.email.like(f"%.{DEMO_DOMAIN}")))
+    if demo:
+        problems.append(f"{demo} demo account(s) are in the database (emails ending .{DEMO_DOMAIN}); "
+                        "deploy on a database that was never demo-seeded")
+    key = signing.key_path()
+    if not key.exists():
+        problems.append(f"there is no ledger signing key at {key} (run `flask ledger checkpoint`)")
+    else:
+        if key.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            problems.append(f"the ledger signing key {key} is readable by group or others (chmod 600 it)")
+        url = make_url(str(config.get("SQLALCHEMY_DATABASE_URI", "")))
+        if url.get_backend_name() == "sqlite" and url.database and \
+                Path(url.database).resolve().parent == key.resolve().parent:
+            problems.append(f"the ledger signing key is stored beside the SQLite database in {key.parent}: a copy "
+                            "of the database would carry the key that vouches for it (set LEDGER_SIGNING_KEY_FILE)")
+    last = last_checkpoint_at(config["INSTANCE_PATH"])
+    if last is None:
+        problems.append("no ledger checkpoint has been written (run `flask ledger checkpoint` regularly)")
+    elif now - last > timedelta(days=checkpoint_days):
+        problems.append(f"the last ledger checkpoint was written on {last:%-d %B %Y}, more than {checkpoint_days} "
+                        "days ago (run `flask ledger checkpoint` regularly)")
+    return problems
