@@ -97,7 +97,13 @@ def _register_cli(app: Flask) -> None:
     from modules.assessments.cli import quizzes_cli
     from modules.evidence.cli import ledger_cli
     from modules.notifications.cli import notifications_cli
-    from modules.operations.cli import backup_command, check_command, restore_command, restore_drill_command
+    from modules.operations.cli import (
+        backup_command,
+        check_command,
+        restore_command,
+        restore_drill_command,
+        sar_command,
+    )
     from modules.policies.cli import content_cli, policy_cli
     from modules.tracking.cli import reminders_cli, tracking_cli
 
@@ -108,5 +114,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(access_cli)
     app.cli.add_command(tracking_cli)
     app.cli.add_command(reminders_cli)
-    for command in (backup_command, restore_command, restore_drill_command, check_command):
+    for command in (backup_command, restore_command, restore_drill_command, check_command, sar_command):
         app.cli.add_command(command)

@@ -1,5 +1,5 @@
 """`flask backup OUT`, `flask restore IN [--force]`, `flask restore-drill IN --checkpoint FILE [--public-key PEM]`,
-`flask check --deploy`."""
+`flask check --deploy`, `flask sar EMAIL --out FILE.zip`."""
 
 import json
 import secrets
@@ -9,12 +9,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from sqlalchemy import func, select
 
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.evidence import ledger, signing
-from modules.operations import queries
+from modules.operations import export, queries
 from modules.operations import services as backups
+from modules.people.models import User
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -134,3 +136,18 @@ def check_command(deploy: bool, checkpoint_days: int) -> None:
             click.echo(f"- {problem}", err=True)
         sys.exit(1)
     click.echo("OK: no insecure production setting found")
+
+
+@click.command("sar")
+@click.argument("email")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The ZIP file to write (JSON per table and summary.txt).")
+def sar_command(email: str, out: Path) -> None:
+    """Write everything held about the person with EMAIL (every table referring to them) to a ZIP."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        _fail(f"No person with email {email!r}.", code=2)
+    if out.exists():
+        _fail(f"{out} already exists; choose a new file.")
+    out.write_bytes(export.subject_access_zip(user, now=utcnow()))
+    click.echo(f"Subject-access export for {user.email} written to {out}")
