@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from modules.core import web
 from modules.core.config import ConfigError, load_config
-from modules.core.database import configure_sqlite
+from modules.core.database import configure_sqlite, read_before_requests
 from modules.core.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent
@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
     _register_blueprints(app)
+    read_before_requests(app)  # after every blueprint's hooks are in place
     _register_cli(app)
     wire(app)  # every signal to its receivers, in the order of the walk (modules/wiring.py)
     if app.config["PROXY_FIX_HOPS"]:

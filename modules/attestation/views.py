@@ -146,21 +146,21 @@ def acknowledge():
             abort(400)
         key = form.idempotency_key.data
 
-        def decide():
+        def decide() -> int:
             if form.decline.data:
-                return services.decline(current_user, version, idempotency_key=key, origin=_origin(), now=now)
+                return services.decline(current_user, version, idempotency_key=key, origin=_origin(), now=now).id
             ticked = {s.key for s in acknowledged_statements(statements) if form[statement_field(s.key)].data}
             return services.acknowledge(current_user, version, ticked=ticked, typed_name=form.full_name.data,
                                         idempotency_key=key, origin=_origin(), now=now,
                                         shown_digest=form.shown_digest.data,
-                                        consent=consent_choice(form.consent.data) if ask_consent else None)
+                                        consent=consent_choice(form.consent.data) if ask_consent else None).id
 
         try:
             outcome = _submit(form, decide, valid)
         except IntegrityError:
             return redirect(url_for("attestation.receipt", ack_id=_replayed(key, current_user.id).id))
-        if outcome.done:
-            return redirect(url_for("attestation.receipt", ack_id=outcome.result.id))
+        if outcome.done:  # the record's id, taken before the commit: reading it after would begin a transaction
+            return redirect(url_for("attestation.receipt", ack_id=outcome.result))
     status = 400 if (form.errors or form.form_errors) else 200
     return render_template("attestation/acknowledge.html", form=form, statements=statements, version=version,
                            trust=current_user.trust, renewing=done if renewing else None,

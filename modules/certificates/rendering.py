@@ -84,3 +84,9 @@ def render_certificate(content: CertificateContent) -> RenderedCertificate:
     template = current_app.jinja_env.get_template("certificates/pdf.html")
     html = template.render(c=content, qr=svg)
     return RenderedCertificate(html=html, qr_svg=str(svg), pdf=html_to_pdf(html))
+
+
+def warm() -> None:
+    """Import WeasyPrint and load its fonts now (1–3 s the first time), so no request pays for it while
+    it holds a lock: gunicorn.conf.py calls this in each worker before it takes a request."""
+    html_to_pdf("<p>PolicyPass</p>")

@@ -1,12 +1,16 @@
 """Engine set-up: SQLite pragmas and BEGIN IMMEDIATE for writers; PostgreSQL URLs for psycopg 3."""
 
-from flask import current_app, has_app_context, has_request_context, request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 #: Requests with these methods only read, so they may start a deferred transaction.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30_000
+_READING = "_db_reading"
 
 
 def normalise_url(url: str) -> str:
@@ -28,8 +32,11 @@ def wants_immediate() -> bool:
     """Whether a new SQLite transaction should take the write lock before its first read.
 
     Requests that may write (POST and friends) and everything outside a request (CLI, workers) do;
-    read-only requests stay deferred so readers never queue behind writers.
+    read-only requests stay deferred so readers never queue behind writers, and so do the reads of a
+    writing request that are marked as such (`reading()`: the before-request checks, a password check).
     """
+    if has_app_context() and g.get(_READING):
+        return False
     if has_request_context():
         return request.method not in READ_METHODS
     # Tests read through a long-lived app context while a live server writes; they switch this off.
@@ -56,3 +63,53 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_immediate() else "BEGIN")
+
+
+def _end_reads() -> None:
+    """End the session's read transaction, if one is open (nothing is written in it, so commit is cheap)."""
+    from modules.core.extensions import db
+
+    if db.session().in_transaction():
+        db.session.commit()
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Reads that take no write lock: on SQLite a deferred transaction, ended on leaving, so the write that
+    follows begins its own `BEGIN IMMEDIATE` and re-reads what it relies on under the lock.
+
+    Nothing may be written inside. If a transaction is already open (it may hold unflushed work), the reads
+    simply join it.
+    """
+    from modules.core.extensions import db
+
+    if not has_app_context() or g.get(_READING) or db.session().in_transaction():
+        yield
+        return
+    g.setdefault(_READING, True)
+    try:
+        yield
+    except BaseException:
+        g.pop(_READING, None)
+        db.session.rollback()
+        raise
+    g.pop(_READING, None)
+    _end_reads()
+
+
+def _begin_before_request_reads() -> None:
+    if request.method not in READ_METHODS:
+        g.setdefault(_READING, True)
+
+
+def _end_before_request_reads() -> None:
+    if request.method not in READ_METHODS and g.pop(_READING, None):
+        _end_reads()
+
+
+def read_before_requests(app: Flask) -> None:
+    """Run every before-request hook's reads (loading the signed-in person, the two-step check) without the
+    write lock, so a writing request takes it only in its view. Call after every blueprint is registered."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, _begin_before_request_reads)
+    hooks.append(_end_before_request_reads)

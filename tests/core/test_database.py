@@ -71,3 +71,35 @@ def test_healthz_reports_an_unreachable_database(app, tmp_path):
         os.environ.pop("DATABASE_URL")
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.json == {"status": "database unavailable"}
+
+
+def test_a_writing_request_reads_without_the_write_lock_until_its_view(app, backend):
+    """Issue 16: in a POST, the before-request checks (the signed-in person, two-step) and `reading()` blocks
+    begin deferred; the view's own first read still begins with BEGIN IMMEDIATE."""
+    if backend != "sqlite":
+        return
+    from flask import g
+    from sqlalchemy import event
+
+    from modules.core.database import _begin_before_request_reads, _end_before_request_reads, reading
+
+    hooks = app.before_request_funcs[None]
+    assert hooks[0] is _begin_before_request_reads and hooks[-1] is _end_before_request_reads
+    begins = []
+    listener = lambda conn, cursor, statement, *a: statement.startswith("BEGIN") and begins.append(statement)  # noqa: E731
+    db.session.rollback()
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        with app.test_request_context("/acknowledge", method="POST"):
+            _begin_before_request_reads()
+            db.session.execute(text("SELECT 1"))        # a before-request hook's read
+            _end_before_request_reads()
+            assert not db.session().in_transaction() and not g.get("_db_reading")
+            with reading():
+                db.session.execute(text("SELECT 1"))    # a password check, say
+            assert not db.session().in_transaction()
+            db.session.execute(text("SELECT 1"))        # the view's write transaction
+            db.session.rollback()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert begins == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE"]

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from demo.cast import DEMO_PASSWORD
 from modules.core.extensions import db
 from modules.people.models import LoginSession, User
 from tests.conftest import demo_email
@@ -94,3 +95,53 @@ def test_sign_in_is_rate_limited(client):
     assert statuses[:3] == [401, 401, 401]
     assert statuses[3] == 429
     assert "Too many attempts" in _form_post(client, STAFF, "wrong").get_data(as_text=True)
+
+
+def _write_lock_free(app) -> bool:
+    """Whether another connection could take SQLite's write lock right now (without waiting)."""
+    import sqlite3
+
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+def test_the_password_is_checked_before_any_write_transaction_opens(app, backend, monkeypatch):
+    """Issue 16: argon2 runs while no write lock is held (SQLite: another writer could start; PostgreSQL: the
+    transaction has written nothing, so it has no transaction id), and the sign-in then completes."""
+    from sqlalchemy import text
+
+    from modules.people import services
+    from modules.people.passwords import verify_password
+
+    seen = []
+
+    def spy(password_hash, password):
+        if backend == "sqlite":
+            seen.append(_write_lock_free(app))
+        else:
+            seen.append(db.session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) is None)
+        return verify_password(password_hash, password)
+
+    if backend == "sqlite":  # the probe is real: it sees a write lock when one is held
+        holder = db.engine.raw_connection()
+        holder.driver_connection.execute("BEGIN IMMEDIATE")
+        assert not _write_lock_free(app)
+        holder.driver_connection.execute("ROLLBACK")
+        holder.close()
+    monkeypatch.setattr(services, "verify_password", spy)
+    client = app.test_client()
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    db.session.rollback()
+    response = client.post("/sign-in", data={"email": STAFF, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert seen == [True]
+    db.session.rollback()
+    user = db.session.scalar(select(User).where(User.email == STAFF))
+    assert db.session.scalar(select(LoginSession.id).where(LoginSession.user_id == user.id)) is not None
