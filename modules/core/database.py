@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30_000
 _READING = "_db_reading"
+_WRITING = "_db_writing"
 
 
 def normalise_url(url: str) -> str:
@@ -35,6 +36,8 @@ def wants_immediate() -> bool:
     read-only requests stay deferred so readers never queue behind writers, and so do the reads of a
     writing request that are marked as such (`reading()`: the before-request checks, a password check).
     """
+    if has_app_context() and g.get(_WRITING):
+        return True
     if has_app_context() and g.get(_READING):
         return False
     if has_request_context():
@@ -95,6 +98,19 @@ def reading() -> Iterator[None]:
         raise
     g.pop(_READING, None)
     _end_reads()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """A write where reads are deferred (a before-request hook, a GET that must write): its transaction begins
+    with `BEGIN IMMEDIATE`. Begin it with no transaction open (roll back or commit the reads first)."""
+    previous = g.get(_WRITING)
+    g.setdefault(_WRITING, True)
+    try:
+        yield
+    finally:
+        if not previous:
+            g.pop(_WRITING, None)
 
 
 def _begin_before_request_reads() -> None:

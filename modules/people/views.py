@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from modules.core import formview
 from modules.core.capabilities import require
+from modules.core.database import writing
 from modules.core.extensions import db, limiter
 from modules.core.inputs import safe_next
 from modules.core.navigation import nav_group, nav_item
@@ -94,8 +95,9 @@ def _end_idle_sessions():
     now = utcnow()
     if g.get("idle_session") is not None:
         db.session.rollback()  # end the read, so the write below takes the lock first (SQLite)
-        services.end_session_id(g.pop("idle_session"))
-        db.session.commit()
+        with writing():
+            services.end_session_id(g.pop("idle_session"))
+            db.session.commit()
         session.pop(SESSION_KEY, None)
         flash("You were signed out because you had not used PolicyPass for a while. Sign in again.", "info")
     elif (live := current_login_session()) is not None and last_seen(live) < now - TOUCH_EVERY:

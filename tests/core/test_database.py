@@ -81,7 +81,7 @@ def test_a_writing_request_reads_without_the_write_lock_until_its_view(app, back
     from flask import g
     from sqlalchemy import event
 
-    from modules.core.database import _begin_before_request_reads, _end_before_request_reads, reading
+    from modules.core.database import _begin_before_request_reads, _end_before_request_reads, reading, writing
 
     hooks = app.before_request_funcs[None]
     assert hooks[0] is _begin_before_request_reads and hooks[-1] is _end_before_request_reads
@@ -93,6 +93,10 @@ def test_a_writing_request_reads_without_the_write_lock_until_its_view(app, back
         with app.test_request_context("/acknowledge", method="POST"):
             _begin_before_request_reads()
             db.session.execute(text("SELECT 1"))        # a before-request hook's read
+            db.session.rollback()
+            with writing():                             # a before-request hook's write (an idle session ended)
+                db.session.execute(text("SELECT 1"))
+                db.session.rollback()
             _end_before_request_reads()
             assert not db.session().in_transaction() and not g.get("_db_reading")
             with reading():
@@ -102,4 +106,4 @@ def test_a_writing_request_reads_without_the_write_lock_until_its_view(app, back
             db.session.rollback()
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
-    assert begins == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE"]
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN", "BEGIN IMMEDIATE"]
