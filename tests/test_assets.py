@@ -115,7 +115,8 @@ CHILD = """{% extends "base.html" %}
 
 @pytest.fixture
 def app():
-    """A bare Flask app with our templates, the GOV.UK Jinja port, csp_nonce and an auth.logout route."""
+    """A bare Flask app with our templates, the GOV.UK Jinja port, csp_nonce, an auth.logout route and the
+    account.overview route the signed-in header links to."""
     app = Flask(__name__, root_path=str(ROOT), static_folder="static", template_folder="templates")
     app.config.update(SECRET_KEY="test", TESTING=True)
     app.jinja_loader = ChoiceLoader(
@@ -131,7 +132,14 @@ def app():
     def logout():
         return ""
 
+    account = Blueprint("account", __name__)
+
+    @account.get("/account")
+    def overview():
+        return ""
+
     app.register_blueprint(auth)
+    app.register_blueprint(account)
     return app
 
 

@@ -90,7 +90,7 @@ def downgrade():
     op.drop_index(op.f('ix_role_change_user_id'), table_name='role_change')
     op.drop_index(op.f('ix_role_change_trust_id'), table_name='role_change')
     op.drop_table('role_change')
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('demo')
-    with op.batch_alter_table('role', schema=None) as batch_op:
-        batch_op.drop_column('assignable_roles')
+    # Plain DROP COLUMN (SQLite 3.35+ has it), like the upgrade's ADD COLUMN: a batch rebuild of `user` would
+    # have to drop a table every other table points at.
+    op.execute('ALTER TABLE "user" DROP COLUMN demo')
+    op.execute('ALTER TABLE role DROP COLUMN assignable_roles')

@@ -200,6 +200,12 @@ def find_session(token: str | None, *, now: datetime, max_age: timedelta) -> Log
     return found
 
 
+def reauthenticate(login_session: LoginSession, *, now: datetime) -> None:
+    """Mark that the person has just proved who they are again."""
+    login_session.authenticated_at = now
+    db.session.flush()
+
+
 def end_session_id(session_id: str) -> None:
     """Delete a server-side session by its id (the stored sha256)."""
     db.session.execute(delete(LoginSession).where(LoginSession.id == session_id))
