@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
     _register_blueprints(app)
+    _init_metrics(app)
     read_before_requests(app)  # after every blueprint's hooks are in place
     _register_cli(app)
     wire(app)  # every signal to its receivers, in the order of the walk (modules/wiring.py)
@@ -64,6 +65,14 @@ def _refuse_demo_accounts(app: Flask) -> None:
             f"The database holds {found} demo accounts (made by `flask demo seed`), so PolicyPass will not start "
             "with POLICYPASS_ENV=production: use a database that was never demo-seeded, or, for a demo server, "
             "set POLICYPASS_DEMO_SERVER=1 (demo accounts still cannot sign in under production configuration).")
+
+
+def _init_metrics(app: Flask) -> None:
+    """Request counts and timings, and the gauges an operator watches, at /metrics (when METRICS_TOKEN is set)."""
+    from modules.core import metrics
+    from modules.notifications.queries import outbox_gauge
+
+    metrics.init_app(app, gauges=(outbox_gauge,))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -7,3 +7,13 @@ def post_worker_init(worker) -> None:
     from modules.certificates.rendering import warm
 
     warm()
+
+
+def child_exit(server, worker) -> None:
+    """Tell the metrics client a worker has gone, so its live gauges stop counting (PROMETHEUS_MULTIPROC_DIR)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

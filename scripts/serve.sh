@@ -12,6 +12,14 @@ if [ "${POLICYPASS_ENV:-development}" != "production" ]; then
   export MFA_ENFORCE="${MFA_ENFORCE:-0}"
 fi
 
+# Metrics (when METRICS_TOKEN is set) add up every gunicorn worker's figures through files in one empty directory.
+if [ -n "${METRICS_TOKEN:-}" ] && [ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+  export PROMETHEUS_MULTIPROC_DIR="${TMPDIR:-/tmp}/policypass-metrics-$$"
+fi
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+fi
+
 pids=()
 stop() {
   trap - EXIT INT TERM
@@ -24,7 +32,7 @@ trap 'exit 143' TERM
 
 "$VENV/bin/flask" reminders worker &
 pids+=($!)
-"$VENV/bin/gunicorn" --workers "${WEB_WORKERS:-1}" --bind "$HOST:$PORT" --access-logfile - 'app:create_app()' &
+"$VENV/bin/gunicorn" --workers "${WEB_WORKERS:-1}" --bind "$HOST:$PORT" 'app:create_app()' &
 pids+=($!)
 
 # Whichever stops first (a crash, or a signal to it) takes the other with it.

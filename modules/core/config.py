@@ -143,6 +143,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # the app's writers), or Redis when REDIS_URL is set. HUEY_IMMEDIATE runs tasks in-process (tests).
         "HUEY_FILE": os.environ.get("HUEY_FILE") or str(instance / "huey.db"),
         "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "0") == "1",
+        # Prometheus metrics at /metrics, for a scraper sending `Authorization: Bearer <METRICS_TOKEN>`; unset,
+        # there is no /metrics. With several gunicorn workers also set PROMETHEUS_MULTIPROC_DIR (serve.sh does).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        # One JSON line per request on stderr (policypass.request: method, path, status, duration, request id).
+        "REQUEST_LOG": os.environ.get("REQUEST_LOG", "1") == "1",
     }
     config.update(overrides)
     _check_public_base_url(config)
