@@ -1,0 +1,112 @@
+"""Writes docs/assurance.md from the parts' figures: when, where, which commit, then one table per part."""
+
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.assurance.runner import Part
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
+def _postgres_version(url: str | None) -> str | None:
+    if not url:
+        return None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SHOW server_version")).scalar()
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Run:
+    """Where and when the battery ran, filled in at its start and end."""
+
+    command: str
+    size: str
+    postgres_url: str | None = None
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    load_before: tuple[float, float, float] = field(default_factory=os.getloadavg)
+    finished: datetime | None = None
+    load_after: tuple[float, float, float] | None = None
+
+    def finish(self) -> None:
+        """Note the end time and load."""
+        self.finished, self.load_after = datetime.now(UTC), os.getloadavg()
+
+    def machine(self) -> list[str]:
+        """Lines describing the machine, the code and the databases."""
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        commit = _git("rev-parse", "--short", "HEAD")
+        subject = _git("log", "-1", "--format=%s")[:90]
+        lines = [
+            f"- Commit: `{commit}` ({subject}){' with uncommitted changes' if dirty else ', clean working tree'}.",
+            f"- Machine: `{socket.gethostname()}`, {os.cpu_count()} cores, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+            + (f", PostgreSQL {v}" if (v := _postgres_version(self.postgres_url)) else "") + ".",
+            f"- Load average (1 / 5 / 15 min): {_load(self.load_before)} at the start, "
+            f"{_load(self.load_after)} at the end (other developers' work shares the machine).",
+            f"- Ran {self.started:%d %B %Y %H:%M} – {self.finished:%H:%M} UTC "
+            f"({(self.finished - self.started).total_seconds() / 60:.1f} minutes), size: {self.size}.",
+            f"- Command: `{self.command}`",
+        ]
+        return lines
+
+
+def _load(load) -> str:
+    return " / ".join(f"{x:.2f}" for x in load) if load else "?"
+
+
+INTRO = """\
+# Assurance battery
+
+Written by `scripts/assurance.py` from a fresh run: it builds new databases (migrated to head, the five seed
+trusts' policies and the demo people loaded, as `make setup` does), attacks them, and counts what got through.
+Do not edit by hand; run the command below again. Every count in the "must be 0" column is 0 when the battery
+passes, and the command exits non-zero otherwise.
+"""
+
+
+def render(run: Run, parts: list[Part], notes: dict[str, str]) -> str:
+    """The whole document."""
+    out = [INTRO, "## This run", "", *run.machine(), ""]
+    total = sum(p.bad for p in parts)
+    out += [f"**Result: {'every leak, loss, duplicate and failure count is 0' if total == 0 else f'{total} problems found'}.**",
+            ""]
+    titles = list(dict.fromkeys(p.title for p in parts))
+    for title in titles:
+        out += [f"## {title}", ""]
+        if notes.get(title):
+            out += [notes[title], ""]
+        out += ["| database | tried | what | must be 0 | count | note |", "|---|---:|---|---|---:|---|"]
+        for part in (p for p in parts if p.title == title):
+            for row in part.rows:
+                out.append(f"| {part.backend} | {row.tried:,} | {row.what} | {row.bad_label} | {row.bad} | "
+                           f"{row.note.replace('|', '/')} |")
+        out.append("")
+        timings = ", ".join(f"{p.backend} {p.seconds:.0f} s" for p in parts if p.title == title)
+        out += [f"Time: {timings}.", ""]
+        notes_ = [f"- {p.backend}: {n}" for p in parts if p.title == title for n in p.notes]
+        if notes_:
+            out += ["Notes:", "", *notes_, ""]
+        findings = [f"- {p.backend}: {f}" for p in parts if p.title == title for f in p.findings]
+        if findings:
+            out += ["Findings:", "", *findings[:40], ""]
+            if len(findings) > 40:
+                out += [f"- … and {len(findings) - 40} more", ""]
+    return "\n".join(out).rstrip() + "\n"
