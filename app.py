@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from modules.core import web
 from modules.core.config import ConfigError, load_config
-from modules.core.database import configure_sqlite, read_before_requests
+from modules.core.database import configure_sqlite, read_before_requests, track_writes
 from modules.core.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     ])
 
     db.init_app(app)
+    track_writes(db.session.session_factory.class_)  # so reading() can end a transaction that only read
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

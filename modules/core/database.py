@@ -12,6 +12,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30_000
 _READING = "_db_reading"
 _WRITING = "_db_writing"
+#: Session.info key: the open transaction has written (flushed, or executed a statement that is not a SELECT).
+_WROTE = "policypass_wrote"
 
 
 def normalise_url(url: str) -> str:
@@ -68,6 +70,33 @@ def configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_immediate() else "BEGIN")
 
 
+def track_writes(session_class) -> None:
+    """Note on each session whether its open transaction has written anything, so `reading()` may end one that
+    has only read (the write lock a writing request's first read took on SQLite) instead of joining it."""
+    if getattr(session_class, "_policypass_tracks_writes", False):
+        return
+    session_class._policypass_tracks_writes = True
+
+    @event.listens_for(session_class, "after_flush")
+    def flushed(session, _context):
+        session.info[_WROTE] = True
+
+    @event.listens_for(session_class, "do_orm_execute")
+    def executed(state):
+        if not state.is_select:  # an UPDATE/DELETE/INSERT, or text() we cannot see into
+            state.session.info[_WROTE] = True
+
+    @event.listens_for(session_class, "after_transaction_end")
+    def ended(session, transaction):
+        if transaction.parent is None:
+            session.info.pop(_WROTE, None)
+
+
+def has_written(session) -> bool:
+    """Whether the session's open transaction holds writes (flushed or pending)."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
 def _end_reads() -> None:
     """End the session's read transaction, if one is open (nothing is written in it, so commit is cheap)."""
     from modules.core.extensions import db
@@ -81,14 +110,22 @@ def reading() -> Iterator[None]:
     """Reads that take no write lock: on SQLite a deferred transaction, ended on leaving, so the write that
     follows begins its own `BEGIN IMMEDIATE` and re-reads what it relies on under the lock.
 
-    Nothing may be written inside. If a transaction is already open (it may hold unflushed work), the reads
-    simply join it.
+    Nothing may be written inside. A transaction already open that has only read (a writing request's first
+    reads take SQLite's write lock) is ended first, so slow work inside (argon2) never holds the lock: what the
+    caller read before must be read again afterwards. One that has written is joined, as is an enclosing
+    `reading()`.
     """
     from modules.core.extensions import db
 
-    if not has_app_context() or g.get(_READING) or db.session().in_transaction():
+    session = db.session()
+    if not has_app_context() or g.get(_READING):
         yield
         return
+    if session.in_transaction():
+        if has_written(session):
+            yield
+            return
+        session.commit()  # only reads in it: end it, and with it the write lock
     g.setdefault(_READING, True)
     try:
         yield

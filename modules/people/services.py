@@ -139,10 +139,24 @@ def check_new_password(user: User, password: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Check the new password (length, common and breached passwords, the person's details) and store its hash."""
-    check_new_password(user, password)
-    user.password_hash = hash_password(password)
+    """Check the new password (length, common and breached passwords, the person's details) and store its hash.
+
+    The checks and argon2 run in a read that holds no write lock (`reading()`); the hash is stored after.
+    """
+    store_password_hash(user, new_password_hash(user, password))
+
+
+def store_password_hash(user: User, hashed: str) -> None:
+    """Store a hash made by `new_password_hash` (the new password was checked when it was made)."""
+    user.password_hash = hashed
     db.session.flush()
+
+
+def new_password_hash(user: User, password: str) -> str:
+    """The argon2 hash of an acceptable new password (else PeopleError), made in a read that holds no lock."""
+    with reading():
+        check_new_password(user, password)
+        return hash_password(password)
 
 
 def authenticate(email: str, password: str, *, allow_demo: bool = True) -> User | None:
@@ -238,11 +252,16 @@ RESETS_PER_HOUR = 3
 
 def change_password(user: User, *, current: str, new: str, now: datetime, keep: LoginSession | None) -> None:
     """A signed-in person changes their password, giving the current one; their other sessions end."""
-    if not verify_password(user.password_hash, current):
-        raise PeopleError("Your current password is not correct")
-    if current == new:
-        raise PeopleError("Your new password must be different from your current one")
-    set_password(user, new)
+    with reading():  # argon2 twice (the current password, the new one) before the write lock is taken
+        checked = user.password_hash
+        if not verify_password(checked, current):
+            raise PeopleError("Your current password is not correct")
+        if current == new:
+            raise PeopleError("Your new password must be different from your current one")
+        hashed = new_password_hash(user, new)
+    if user.password_hash != checked:  # read again under the lock: changed meanwhile (another device)
+        raise PeopleError("Your password was changed meanwhile: check your current password and try again")
+    store_password_hash(user, hashed)
     _cancel_resets(user, now)
     end_other_sessions(user, keep)
     record_event("password-changed", now=now, actor=user, target_user=user)
@@ -288,6 +307,8 @@ def reset_password(reset: PasswordReset, password: str, *, now: datetime) -> Use
     """Set a new password from a reset link: the link (and any other open one) stops working, every session ends."""
     user = db.session.get(User, reset.user_id)
     set_password(user, password)
+    if reset.used_at is not None or reset.expires_at <= now:  # read again under the lock, after argon2
+        raise PeopleError("This link has already been used. Ask for a new one")
     _cancel_resets(user, now)
     end_all_sessions(user)
     record_event("password-reset", now=now, actor=user, target_user=user)
@@ -382,8 +403,9 @@ def disable_two_step(user: User, *, password: str, now: datetime) -> None:
     """Turn two-step verification off, giving the password; refused when the trust requires it of them."""
     if two_step_required(user):
         raise PeopleError("Your trust requires two-step verification for your role, so it cannot be turned off")
-    if not verify_password(user.password_hash, password):
-        raise PeopleError("Your password is not correct")
+    with reading():  # argon2 before the write lock is taken
+        if not verify_password(user.password_hash, password):
+            raise PeopleError("Your password is not correct")
     db.session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record_event("two-step-disabled", now=now, actor=user, target_user=user)

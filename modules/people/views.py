@@ -265,7 +265,10 @@ def set_password(token: str):
     form = SetPasswordForm()
 
     def set_it():
-        services.set_password(user, form.password.data)
+        hashed = services.new_password_hash(user, form.password.data)  # argon2 holding no lock
+        if importer.user_for_token(token) is None:  # read again under the lock: used meanwhile
+            raise services.PeopleError("This link has already been used. Sign in, or ask HR for a new link")
+        services.store_password_hash(user, hashed)
         services.end_all_sessions(user)
         security.record_event("password-set", now=utcnow(), actor=user, target_user=user)
 

@@ -145,3 +145,70 @@ def test_the_password_is_checked_before_any_write_transaction_opens(app, backend
     db.session.rollback()
     user = db.session.scalar(select(User).where(User.email == STAFF))
     assert db.session.scalar(select(LoginSession.id).where(LoginSession.user_id == user.id)) is not None
+
+
+def test_no_password_is_hashed_or_checked_while_a_write_lock_is_held(app, backend, monkeypatch, now):
+    """Issue 16: asking again (re-authenticate), changing, resetting and setting a password, and turning two-step
+    off all run argon2 with no write lock held, and each still completes."""
+    import re
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from modules.people import importer, services
+    from modules.people.passwords import hash_password, verify_password
+
+    seen: list[tuple[str, bool]] = []
+
+    def lock_free() -> bool:
+        if backend == "sqlite":
+            return _write_lock_free(app)
+        return db.session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) is None
+
+    def spy_verify(password_hash, password):
+        seen.append(("verify", lock_free()))
+        return verify_password(password_hash, password)
+
+    def spy_hash(password):
+        seen.append(("hash", lock_free()))
+        return hash_password(password)
+
+    monkeypatch.setattr(services, "verify_password", spy_verify)
+    monkeypatch.setattr(services, "hash_password", spy_hash)
+    new = "correct horse battery staple"
+
+    def post(client, path, data):
+        token = csrf_token(client.get(path).get_data(as_text=True))
+        db.session.rollback()
+        return client.post(path, data={**data, "csrf_token": token})
+
+    client = app.test_client()
+    sign_in(client, STAFF)
+    seen.clear()
+    assert post(client, "/reauthenticate", {"password": DEMO_PASSWORD}).status_code == 302
+    assert seen == [("verify", True)], "re-authenticate"
+
+    seen.clear()
+    response = post(client, "/account/password", {"current": DEMO_PASSWORD, "password": new, "confirm": new})
+    assert response.status_code == 302 and seen == [("verify", True), ("hash", True)], "change"
+    db.session.rollback()
+    assert services.authenticate(STAFF, new) is not None
+
+    _, token = services.request_password_reset(STAFF, now=now, max_age=timedelta(hours=1))
+    db.session.commit()
+    seen.clear()
+    reset = post(app.test_client(), f"/reset-password/{token}", {"password": new + " again", "confirm": new + " again"})
+    assert reset.status_code == 302 and seen == [("hash", True)], "reset"
+    db.session.rollback()
+    assert services.find_password_reset(token, now=now) is None, "the link is used"
+
+    user = db.session.scalar(select(User).where(User.email == STAFF))
+    user.password_hash = None
+    db.session.commit()
+    with app.test_request_context():
+        invite = importer.set_password_token(user)
+    seen.clear()
+    done = post(app.test_client(), f"/set-password/{invite}", {"password": new, "confirm": new})
+    assert done.status_code == 302 and seen == [("hash", True)], "set from an invitation"
+    db.session.rollback()
+    assert re.match(r"\$argon2id\$", db.session.get(User, user.id).password_hash)
