@@ -143,6 +143,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # the app's writers), or Redis when REDIS_URL is set. HUEY_IMMEDIATE runs tasks in-process (tests).
         "HUEY_FILE": os.environ.get("HUEY_FILE") or str(instance / "huey.db"),
         "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "0") == "1",
+        # The queue's name: on one Redis, each PolicyPass deployment (or test) needs its own.
+        "HUEY_QUEUE": os.environ.get("HUEY_QUEUE", "policypass"),
+        # Prefix of the rate limiter's keys in Redis, likewise.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "policypass"),
         # Prometheus metrics at /metrics, for a scraper sending `Authorization: Bearer <METRICS_TOKEN>`; unset,
         # there is no /metrics. With several gunicorn workers also set PROMETHEUS_MULTIPROC_DIR (serve.sh does).
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,

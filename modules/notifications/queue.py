@@ -40,11 +40,11 @@ def _make(app: Flask) -> Huey:
     config = app.config
     immediate = bool(config.get("HUEY_IMMEDIATE"))
     if config.get("REDIS_URL"):
-        huey: Huey = RedisHuey(QUEUE_NAME, url=config["REDIS_URL"], immediate=immediate)
+        huey: Huey = RedisHuey(config.get("HUEY_QUEUE") or QUEUE_NAME, url=config["REDIS_URL"], immediate=immediate)
     else:
         path = Path(config["HUEY_FILE"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey(QUEUE_NAME, filename=str(path), immediate=immediate)
+        huey = SqliteHuey(config.get("HUEY_QUEUE") or QUEUE_NAME, filename=str(path), immediate=immediate)
 
     @huey.task(name="deliver_outbox", retries=2, retry_delay=60)
     def deliver_outbox(ids: list[int]) -> int:
