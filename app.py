@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from modules.certificates.views import bp as certificates_bp
     from modules.core.views import bp as core_bp
     from modules.notifications.hooks import bp as notifications_bp
+    from modules.operations.views import bp as privacy_bp
     from modules.people.views import account_bp, security_bp, staff_bp
     from modules.people.views import bp as people_bp
     from modules.policies.views import bp as policies_bp
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(security_bp)
     app.register_blueprint(policies_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -111,8 +113,11 @@ def _register_cli(app: Flask) -> None:
     from modules.operations.cli import (
         backup_command,
         check_command,
+        erase_command,
+        legal_hold_cli,
         restore_command,
         restore_drill_command,
+        retention_cli,
         sar_command,
     )
     from modules.policies.cli import content_cli, policy_cli
@@ -125,5 +130,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(access_cli)
     app.cli.add_command(tracking_cli)
     app.cli.add_command(reminders_cli)
-    for command in (backup_command, restore_command, restore_drill_command, check_command, sar_command):
+    for command in (backup_command, restore_command, restore_drill_command, check_command, sar_command,
+                    erase_command, retention_cli, legal_hold_cli):
         app.cli.add_command(command)

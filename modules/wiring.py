@@ -16,6 +16,7 @@ from modules.attestation.signals import acknowledged, consent_declined, withdraw
 from modules.certificates.receivers import issue_on_acknowledgement
 from modules.evidence.role_changes import ledger_role_change
 from modules.notifications.receivers import send_password_notice, send_reset_link
+from modules.operations.erasure import retention_step
 from modules.people.signals import (
     password_changed,
     password_reset_requested,
@@ -26,6 +27,7 @@ from modules.people.signals import (
 )
 from modules.policies.signals import content_synced, version_published
 from modules.policies.views import use_quiz_bank_check
+from modules.tracking.jobs import use_daily_step
 from modules.tracking.receivers import (
     assign_imported,
     close_leaver,
@@ -69,3 +71,7 @@ def wire(app: Flask) -> None:
     # grantees whose access would lapse with the old version, and their approvers, are warned.
     version_published.connect(on_version_published, weak=False)
     version_published.connect(warn_before_lapse, weak=False)
+
+    # Every day (`flask reminders run`, the worker): leavers past their trust's retention period are erased,
+    # unless under a legal hold (an answer-free step of tracking's daily run, so passed in).
+    use_daily_step(app, retention_step)

@@ -247,6 +247,17 @@ MATRIX: dict[str, Route] = {
     # The security event log: the trust administrator only (trust:admin), their own trust's events.
     "security.events": Route("GET", lambda i: "/security/events", {**SIGNED_OUT, "admin": 200}, default=403,
                              contains=lambda i: i.trust().name),
+    # The DPO's personal data pages (personal-data:erase): erasure and legal holds (tests/operations/test_erasure.py
+    # and tests/browser/test_privacy.py walk them). A person's pages look the id up in the trust first (404).
+    # An empty hold form is a clear 400.
+    "privacy.overview": Route("GET", lambda i: "/privacy", {**SIGNED_OUT, "dpo": 200}, default=403,
+                              contains=lambda i: i.trust().name),
+    "privacy.person": Route("GET", lambda i: f"/privacy/people/{i.user('staff')}", {**SIGNED_OUT, "dpo": 200},
+                            default=403, takes_id=True, contains=lambda i: "Sam Taylor"),
+    "privacy.hold": Route("POST", lambda i: f"/privacy/people/{i.user('staff')}/hold", {**SIGNED_OUT, "dpo": 400},
+                          default=403, takes_id=True),
+    "privacy.erase_person": Route("GET", lambda i: f"/privacy/people/{i.user('staff')}/erase", {**SIGNED_OUT, "dpo": 200},
+                           default=403, takes_id=True, contains=lambda i: "Sam Taylor"),
     # Policy versions (policy:publish). The version pages look the id up in the trust first (another trust's id
     # is a 404 for everyone), then check the capability (403). TKAT's only version is already published, so
     # publishing it again is the idempotent redirect; tests/policies/test_versions_views.py publishes a real draft.

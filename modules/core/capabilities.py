@@ -24,6 +24,7 @@ CAPABILITIES: dict[str, str] = {
     "trust:admin": "administer the trust's settings",
     "consent:view": "see staff's monitoring-consent decisions (given, declined, withdrawn) and be told of them",
     "settings:view": "see the trust's settings and rules, read-only (with notes for the DPO)",
+    "personal-data:erase": "erase a leaver's personal data on a lawful request, and place or lift legal holds",
 }
 
 #: Granted to anyone who is someone's line manager; line management is a relation, not a role.

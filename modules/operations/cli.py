@@ -1,5 +1,6 @@
 """`flask backup OUT`, `flask restore IN [--force]`, `flask restore-drill IN --checkpoint FILE [--public-key PEM]`,
-`flask check --deploy`, `flask sar EMAIL --out FILE.zip`."""
+`flask check --deploy`, `flask sar EMAIL --out FILE.zip`, `flask erase EMAIL --reason TEXT`,
+`flask retention run [--trust SLUG]`, `flask legal-hold place|lift EMAIL --reason TEXT`."""
 
 import json
 import secrets
@@ -14,9 +15,9 @@ from sqlalchemy import func, select
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.evidence import ledger, signing
-from modules.operations import export, queries
+from modules.operations import erasure, export, queries
 from modules.operations import services as backups
-from modules.people.models import User
+from modules.people.models import Trust, User
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -144,10 +145,91 @@ def check_command(deploy: bool, checkpoint_days: int) -> None:
               help="The ZIP file to write (JSON per table and summary.txt).")
 def sar_command(email: str, out: Path) -> None:
     """Write everything held about the person with EMAIL (every table referring to them) to a ZIP."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None:
-        _fail(f"No person with email {email!r}.", code=2)
+    user = _person(email)
     if out.exists():
         _fail(f"{out} already exists; choose a new file.")
     out.write_bytes(export.subject_access_zip(user, now=utcnow()))
     click.echo(f"Subject-access export for {user.email} written to {out}")
+
+
+def _person(email: str) -> User:
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        _fail(f"No person with email {email!r}.", code=2)
+    return user
+
+
+@click.command("erase")
+@click.argument("email")
+@click.option("--reason", required=True, help="The lawful request this erasure answers (recorded).")
+def erase_command(email: str, reason: str) -> None:
+    """Erase a leaver's personal data on a lawful request; refused (and logged) under a legal hold."""
+    user = _person(email)
+    try:
+        result = erasure.erase_person(user, actor=None, basis="request", reason=reason, now=utcnow())
+    except erasure.HoldRefusal as refused:
+        db.session.commit()  # the refusal's security log entry
+        _fail(refused.message, code=3)
+    except erasure.ErasureError as exc:
+        db.session.rollback()
+        _fail(f"Refused: {exc.message}. Nothing was changed.", code=2)
+    db.session.commit()
+    tables = ", ".join(f"{name} {count}" for name, count in sorted(result.counts.items())) or "nothing else held"
+    click.echo(f"Erased the personal data of {email}; they are now {result.pseudonym} ({tables})")
+
+
+@click.group("retention")
+def retention_cli() -> None:
+    """Erase leavers' personal data once each trust's retention period has ended."""
+
+
+@retention_cli.command("run")
+@click.option("--trust", "slug", help="Only this trust (its slug).")
+def retention_run_command(slug: str | None) -> None:
+    """Erase every leaver past their trust's retention period, except those under a legal hold."""
+    query = select(Trust).order_by(Trust.slug)
+    trusts = list(db.session.scalars(query.where(Trust.slug == slug) if slug else query))
+    if slug and not trusts:
+        _fail(f"No trust {slug!r}.", code=2)
+    now = utcnow()
+    for trust in trusts:
+        report = erasure.run_retention(trust, today=erasure.london_today(now), now=now)
+        db.session.commit()
+        months = trust.rules.retention_months_after_leaving
+        click.echo(f"{trust.slug}: retention {months} months after leaving; {len(report.erased)} erased, "
+                   f"{len(report.held)} kept under a legal hold")
+        for refused in report.held:
+            click.echo(f"  {refused.message}")
+
+
+@click.group("legal-hold")
+def legal_hold_cli() -> None:
+    """Place or lift a legal hold on a person's data (erasure is refused while one is in place)."""
+
+
+@legal_hold_cli.command("place")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why the data must be kept (shown when an erasure is refused).")
+def hold_place_command(email: str, reason: str) -> None:
+    """Place a legal hold on the person with EMAIL."""
+    user = _person(email)
+    try:
+        erasure.place_hold(user, actor=None, reason=reason, now=utcnow())
+    except erasure.ErasureError as exc:
+        _fail(f"Refused: {exc.message}", code=2)
+    db.session.commit()
+    click.echo(f"Legal hold placed on {user.email}")
+
+
+@legal_hold_cli.command("lift")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why the hold no longer applies.")
+def hold_lift_command(email: str, reason: str) -> None:
+    """Lift the legal hold on the person with EMAIL."""
+    user = _person(email)
+    try:
+        erasure.lift_hold(user, actor=None, reason=reason, now=utcnow())
+    except erasure.ErasureError as exc:
+        _fail(f"Refused: {exc.message}", code=2)
+    db.session.commit()
+    click.echo(f"Legal hold lifted from {user.email}")

@@ -7,9 +7,11 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, or_, select, union
 
 from modules.core.extensions import db
+from modules.evidence.records import declared_records
+from modules.notifications.models import OutboxAttachment, OutboxMessage
 from modules.people.models import User
 
 
@@ -39,14 +41,56 @@ def _rows(table: Table, columns: list[str], user_id: int) -> list[dict]:
     return [{key: _plain(value) for key, value in row._mapping.items()} for row in db.session.execute(query)]
 
 
+def _owned_ids(table: Table, user_id: int):
+    """A select of the ids of an evidence table's rows that are the person's: by its user_id, or by a foreign
+    key to a row of another table whose user_id is the person's (a revocation of their certificate)."""
+    queries = []
+    if "user_id" in table.c:
+        queries.append(select(table.c.id).where(table.c.user_id == user_id))
+    for fk in table.foreign_keys:
+        parent = fk.column.table
+        if parent is not table and parent.name != User.__tablename__ and "user_id" in parent.c \
+                and fk.column.name == "id":
+            queries.append(select(table.c.id).join(parent, fk.parent == parent.c.id)
+                           .where(parent.c.user_id == user_id))
+    return union(*queries) if len(queries) > 1 else queries[0] if queries else None
+
+
+def personal_sections(user: User) -> dict[str, tuple[str, list[dict]]]:
+    """The rows that hold the person's data but refer to a record of theirs rather than to user: the personal
+    rows of their evidence (name, email, IP address, user agent, certificate PDF) and their messages'
+    attachments. Table name → (how they were found, rows)."""
+    found: dict[str, tuple[str, list[dict]]] = {}
+    for spec in declared_records():
+        if spec.personal is None:
+            continue
+        owned = _owned_ids(spec.model.__table__, user.id)
+        if owned is None:
+            continue
+        table = spec.personal.model.__table__
+        query = select(table).where(table.c[spec.personal.key].in_(owned)).order_by(*table.primary_key.columns)
+        rows = [{k: _plain(v) for k, v in row._mapping.items()} for row in db.session.execute(query)]
+        found[table.name] = (f"{spec.personal.key}, of their {spec.table} rows", rows)
+    attachments = OutboxAttachment.__table__
+    query = select(attachments).where(attachments.c.message_id.in_(
+        select(OutboxMessage.id).where(OutboxMessage.user_id == user.id))).order_by(attachments.c.id)
+    found[attachments.name] = ("message_id, of their outbox_message rows",
+                               [{k: _plain(v) for k, v in row._mapping.items()} for row in db.session.execute(query)])
+    return found
+
+
 def subject_access_zip(user: User, *, now: datetime) -> bytes:
-    """The ZIP: user.json, one JSON file per user-referencing table (empty list when none) and summary.txt."""
+    """The ZIP: user.json, one JSON file per user-referencing table (empty list when none), the personal rows
+    of their evidence and their messages' attachments, and summary.txt."""
     tables = db.metadata.tables
     sections = {User.__tablename__: _rows(tables[User.__tablename__], ["id"], user.id)}
     references = user_references()
     for name, columns in references.items():
         if name != User.__tablename__:
             sections[name] = _rows(tables[name], columns, user.id)
+    extra = personal_sections(user)
+    for name, (_how, rows) in extra.items():
+        sections[name] = rows
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, rows in sections.items():
@@ -55,7 +99,8 @@ def subject_access_zip(user: User, *, now: datetime) -> bytes:
                  f"Made on {now:%-d %B %Y} at {now:%H:%M} UTC.", "",
                  "Each file holds the rows that refer to this person; the columns searched are listed.", ""]
         for name, rows in sections.items():
-            columns = ", ".join(references.get(name, ["id"])) if name != User.__tablename__ else "id"
+            columns = extra[name][0] if name in extra else ", ".join(references.get(name, ["id"])) \
+                if name != User.__tablename__ else "id"
             lines.append(f"{name}.json: {len(rows)} row(s) (by {columns})")
         archive.writestr("summary.txt", "\n".join(lines) + "\n")
     return buffer.getvalue()

@@ -1,4 +1,4 @@
-"""Read-only checks: `flask check --deploy`'s list of insecure production settings."""
+"""Read-only queries: `flask check --deploy`'s list of insecure production settings; the DPO's personal data page."""
 
 import os
 import stat
@@ -10,7 +10,8 @@ from sqlalchemy.engine import make_url
 
 from modules.core.extensions import db
 from modules.evidence import signing
-from modules.people.models import User
+from modules.operations.models import Erasure, LegalHold
+from modules.people.models import SecurityEvent, User
 
 #: The demo cast's email domain (demo/cast.py DEMO_DOMAIN; operations never imports demo/, a test pins it).
 DEMO_DOMAIN = "demo.policypass.uk"
@@ -81,3 +82,45 @@ def deploy_problems(config, *, now: datetime, environ=os.environ, checkpoint_day
         problems.append(f"the last ledger checkpoint was written on {last:%-d %B %Y}, more than {checkpoint_days} "
                         "days ago (run `flask ledger checkpoint` regularly)")
     return problems
+
+
+# ---- the DPO's personal data page --------------------------------------------------------------------------
+
+def holds_in_place(trust_id: int) -> list:
+    """The trust's legal holds still in place, oldest first."""
+    return list(db.session.scalars(select(LegalHold).where(LegalHold.trust_id == trust_id,
+                                                           LegalHold.lifted_at.is_(None))
+                                   .order_by(LegalHold.placed_at)))
+
+
+def erasures(trust_id: int, limit: int = 50) -> list:
+    """The trust's most recent erasures, newest first."""
+    return list(db.session.scalars(select(Erasure).where(Erasure.trust_id == trust_id)
+                                   .order_by(Erasure.erased_at.desc(), Erasure.id.desc()).limit(limit)))
+
+
+def refused_erasures(trust_id: int, user_id: int | None = None, limit: int = 50) -> list[SecurityEvent]:
+    """Erasures refused (a legal hold), newest first, for the trust or one person."""
+    query = select(SecurityEvent).where(SecurityEvent.trust_id == trust_id, SecurityEvent.kind == "erasure",
+                                        SecurityEvent.outcome == "refused")
+    if user_id is not None:
+        query = query.where(SecurityEvent.target_user_id == user_id)
+    return list(db.session.scalars(query.order_by(SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc())
+                                   .limit(limit)))
+
+
+def past_retention(trust_id: int, cutoff) -> list[User]:
+    """Leavers of the trust who left on or before the cutoff and are not yet erased (the next run's work)."""
+    return list(db.session.scalars(select(User).where(
+        User.trust_id == trust_id, User.active.is_(False), User.left_on.is_not(None), User.left_on <= cutoff,
+        User.id.not_in(select(Erasure.user_id))).order_by(User.left_on, User.id)))
+
+
+def person_in_trust(trust_id: int, *, email: str | None = None, user_id: int | None = None) -> User | None:
+    """A person of the trust by email (any case) or id; None for anyone else."""
+    query = select(User).where(User.trust_id == trust_id)
+    if email is not None:
+        query = query.where(func.lower(User.email) == email.strip().lower())
+    else:
+        query = query.where(User.id == user_id)
+    return db.session.scalar(query)

@@ -376,6 +376,14 @@ class TrustRules:
     session_idle_minutes: int = 30
     #: The shorter limit for people who can manage staff (HR, trust administrators) (a trust setting).
     session_idle_minutes_staff_manage: int = 15
+    #: After this many refused sign-ins for one account within `sign_in_lockout_minutes`, signing in to that
+    #: account is refused until the window has passed, whatever password is given (a trust setting).
+    sign_in_lockout_attempts: int = 10
+    sign_in_lockout_minutes: int = 15
+    #: A leaver's personal data is erased this many months after the day they left (by the daily run, or
+    #: `flask retention run`), unless a legal hold is in place. Default: six years, as schools commonly keep
+    #: staff records after employment ends (a trust setting).
+    retention_months_after_leaving: int = 72
     #: True: appendices that are blank forms or templates must be read too (otherwise optional reading).
     form_appendices_compulsory: bool = False
     #: The statements' wording (defaults above; a trust may reword them).
@@ -443,7 +451,8 @@ class TrustRules:
         _at_least("quiz_questions", self.quiz_questions, 1)
         _at_least("pass_mark", self.pass_mark, 0, 100)
         for name in ("reauth_minutes", "certificate_validity_months", "induction_days", "session_idle_minutes",
-                     "session_idle_minutes_staff_manage"):
+                     "session_idle_minutes_staff_manage", "sign_in_lockout_attempts", "sign_in_lockout_minutes",
+                     "retention_months_after_leaving"):
             _at_least(name, getattr(self, name), 1)
         for name in ("supersede_grace_days", "reminder_days_before", "minimum_administrators",
                      "minimum_moderators", "register_warning_days"):

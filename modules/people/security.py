@@ -36,7 +36,8 @@ EVENT_KINDS: dict[str, str] = {
     "role-changed": "Roles changed",
     "export": "Export downloaded",
     "evidence-pack": "Evidence pack downloaded",
-    "erasure": "Personal data erased",
+    "erasure": "Personal data erased (or erasure refused)",
+    "legal-hold": "Legal hold placed or lifted",
 }
 
 #: Outcomes the log page can filter on.

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, current_app
 from huey import crontab
 from sqlalchemy import select
 
@@ -24,6 +24,19 @@ from modules.tracking.reminders import queue_escalations, queue_reminders, queue
 from modules.tracking.services import ensure_assignments
 
 log = logging.getLogger(__name__)
+
+#: Where the app keeps the daily run's extra steps (see use_daily_step).
+DAILY_STEPS = "policypass_daily_steps"
+#: A later package's part of the daily run, for one trust: it adds and flushes, and returns lines for the report.
+DailyStep = Callable[..., list[str]]
+
+
+def use_daily_step(app: Flask, step: DailyStep) -> None:
+    """Run `step(trust, now=now)` for every trust in the app's daily run (modules/wiring.py passes it in: a later
+    package, such as operations' retention, may not be imported here). Passing the same step again adds nothing."""
+    steps = app.extensions.setdefault(DAILY_STEPS, [])
+    if step not in steps:
+        steps.append(step)
 
 
 @dataclass
@@ -44,7 +57,8 @@ def trusts(slug: str | None = None) -> list[Trust]:
 
 
 def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
-    """Assign what is due, write today's reminders, record lapsed access, and queue delivery of every email."""
+    """Assign what is due, write today's reminders, record lapsed access, run the steps passed in (erasing leavers
+    past the retention period), and queue delivery of every email."""
     report = DailyReport()
     for trust in trusts(slug):
         ensure_assignments(trust, now=now)
@@ -52,6 +66,7 @@ def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
         escalations = queue_escalations(trust, now=now)
         reviews = queue_review_reminders(trust, now=now)
         lapses = sweep(now=now, trust=trust)
+        extra = [line for step in current_app.extensions.get(DAILY_STEPS, []) for line in step(trust, now=now)]
         db.session.commit()  # the outbox rows and ledger events exist before anything is sent
         if reminders.enabled:
             counts = ", ".join(f"{kind} {count}" for kind, count in reminders.counts.items())
@@ -65,6 +80,7 @@ def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
         if lapses.observed:
             report.lines.append(f"{trust.slug}: {len(lapses.observed)} access lapse(s) newly observed, "
                                 f"{lapses.emails} email(s) to approvers")
+        report.lines.extend(f"{trust.slug}: {line}" for line in extra)
     waiting = pending_ids(now=now)
     db.session.commit()
     report.queued_messages = len(waiting)
