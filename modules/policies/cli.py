@@ -39,7 +39,7 @@ def sync_command():
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the structure as JSON.")
 def parse_command(path: Path, as_json: bool):
-    """Parse a policy file without touching the database."""
+    """Parse a policy file (.docx, .pdf, .txt, .md) without touching the database; warnings go to stderr."""
     try:
         parsed = parse_file(path)
     except (PolicyParseError, OSError) as exc:
@@ -50,4 +50,7 @@ def parse_command(path: Path, as_json: bool):
         return
     click.echo(parsed.title)
     for section in parsed.sections:
-        click.echo(f"  {section.number}  {section.title}  ({len(section.clauses)} clauses)")
+        click.echo(f"  {section.number}  {section.title}  ({len(section.clauses)} clauses, {section.confidence} "
+                   "confidence)")
+    for warning in parsed.warnings:
+        click.echo(f"Warning: {warning}", err=True)

@@ -236,14 +236,15 @@ def test_markdown_headings_and_stray_bracket():
 
 
 def test_to_dict_shape():
-    """to_dict() is the `flask policy parse --json` shape plus dates."""
+    """to_dict() is the `flask policy parse --json` shape plus dates, warnings and each section's confidence."""
     data = parse_policy("Policy\n\nIssued: 3 March 2024\n\n1 Scope\n\n1.1 Staff must read this.\n").to_dict()
     assert data == {
         "title": "Policy",
-        "sections": [{"number": "1", "title": "Scope", "clauses": [
+        "sections": [{"number": "1", "title": "Scope", "confidence": "high", "clauses": [
             {"ref": "1.1", "parent": "1", "text": "Staff must read this.", "modality": "must"},
         ]}],
         "dates": {"issued": "2024-03-03"},
+        "warnings": [],
     }
 
 

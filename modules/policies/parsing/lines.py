@@ -21,6 +21,10 @@ _APPENDIX_REF = re.compile(r"^([A-Z])(\s*\.\s*|\s+)(\d{1,2}(?:\.\d{1,3})*)\.?(?:
 # "1", "2.", "1.1", "1.1.1.", even "1.1.1.Social" with no space; years and times never match.
 _NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,3})*)\.?(?:\s+|(?=[A-Za-z*\"“‘'(]))(.*)$")
 _LETTER = re.compile(r"^\(([a-z])\)\s+(.*)$")
+# "Section 3: Personal use", "PART 2 – STAFF CONDUCT": a word, then the section number, then its title.
+_SECTION_WORD = re.compile(r"^(?:section|part)\s+(\d{1,2})\b\.?\s*(.*)$", re.I)
+# "1.0 PURPOSE": a section heading written as the zeroth clause of its section.
+_POINT_ZERO = re.compile(r"^(\d{1,2})\.0\.?\s+(.*)$")
 # A contents list puts a page number after the title, behind a tab, spaces or dot leaders.
 _PAGE_NUMBER = re.compile(r"(?:\t+|\s{2,}|\.{2,}\s*)\d{1,3}\s*$")
 _TITLE_SEPARATOR = re.compile(r"^[-–—:.]\s*")
@@ -44,6 +48,8 @@ class Line:
     paged: bool = False
     #: True when the numbered item was written as a bullet ("- 2.1. ...")
     bulleted: bool = False
+    #: for TEXT lines: the Markdown heading level the line was marked with (0: none)
+    marked: int = 0
 
 
 def clean_inline(text: str) -> str:
@@ -74,7 +80,9 @@ def text_line(raw: str) -> Line:
     bullet = _BULLET.match(stripped)
     if bullet:
         return Line(TEXT, text="- " + clean_inline(stripped[bullet.end():]), style="bullet")
-    return Line(TEXT, text=clean_inline(_MD_HEADING.sub("", stripped)), style="para")
+    heading = _MD_HEADING.match(stripped)
+    return Line(TEXT, text=clean_inline(_MD_HEADING.sub("", stripped)), style="para",
+                marked=len(heading.group(1)) if heading else 0)
 
 
 def _heading_title(rest: str) -> tuple[str, bool] | None:
@@ -115,6 +123,12 @@ def classify(raw: str) -> Line:
         letter, _, number, text = appendix_ref.groups()
         return Line(CLAUSE, number=f"{letter}.{number}", text=clean_inline(text), bulleted=bool(bullet))
 
+    worded = None if bullet else (_SECTION_WORD.match(probe) or _POINT_ZERO.match(probe))
+    if worded:
+        heading = _heading_title(worded.group(2))
+        if heading is not None and heading[0]:
+            return Line(SECTION, number=str(int(worded.group(1))), text=heading[0], paged=heading[1])
+
     numbered = _NUMBER.match(probe)
     if numbered:
         number, text = numbered.groups()
@@ -129,3 +143,13 @@ def classify(raw: str) -> Line:
     if letter:
         return Line(LETTER, number=letter.group(1), text=clean_inline(letter.group(2)), bulleted=bool(bullet))
     return text_line(raw)
+
+
+def heading_like(line: Line) -> bool:
+    """A plain line that reads as an unnumbered heading: marked as one, or short with no closing stop."""
+    if line.kind != TEXT or line.style != "para" or not line.text:
+        return False
+    text = line.text.strip("*_ ")
+    if not text or len(text) > 80 or text.endswith((".", ":", ";", ",", "?", "!")) or not text[0].isupper():
+        return False
+    return bool(line.marked) or len(text.split()) <= 10
