@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import aliased, joinedload
 
 from modules.core.extensions import db
-from modules.people.models import Role, RoleAssignment, SecurityEvent, User
+from modules.people.models import Role, RoleAssignment, SecurityEvent, Trust, User
 
 #: Events shown per page of the log.
 EVENTS_PER_PAGE = 50
@@ -29,6 +29,24 @@ def recent_failures(user: User, kind: str, *, since: datetime) -> int:
     return db.session.scalar(select(func.count()).select_from(SecurityEvent).where(
         SecurityEvent.target_user_id == user.id, SecurityEvent.kind == kind, SecurityEvent.outcome == "failure",
         SecurityEvent.occurred_at >= since))
+
+
+def sign_in_failures(email: str, user: User | None, *, since: datetime) -> int:
+    """Refused sign-ins since the given time for one account: by the person, or by the address typed when no
+    account has it (so an unknown address locks exactly as a real one does)."""
+    who = SecurityEvent.target_user_id == user.id if user is not None else \
+        func.lower(SecurityEvent.target) == email.strip().lower()
+    return db.session.scalar(select(func.count()).select_from(SecurityEvent).where(
+        SecurityEvent.kind == "sign-in", SecurityEvent.outcome == "failure", SecurityEvent.occurred_at >= since, who))
+
+
+def trust_of_domain(email: str):
+    """The trust of someone whose address has the same domain as this one (e.g. "@tkat.example"), if any."""
+    domain = email.strip().lower().rpartition("@")[2]
+    if not domain:
+        return None
+    holder = select(User.trust_id).where(User.email.like(f"%@{_escape_like(domain)}", escape="\\")).limit(1)
+    return db.session.scalar(select(Trust).where(Trust.id == holder.scalar_subquery()))
 
 
 def _escape_like(text: str) -> str:

@@ -43,6 +43,7 @@ from modules.people.forms import (
     TwoStepSetUpForm,
 )
 from modules.people.models import User
+from modules.people.rules import TrustRules
 
 bp = Blueprint("auth", __name__)
 #: The signed-in person's own account: password and two-step verification.
@@ -59,6 +60,9 @@ nav_item("Import staff", "staff.import_staff", "staff:manage", order=81, group="
 nav_item("Security log", "security.events", "trust:admin", order=95)
 
 BAD_SIGN_IN = "Enter a correct email address and password"
+#: Shown for every address once it has had too many refused sign-ins, whether or not an account has it.
+LOCKED_SIGN_IN = ("There have been too many attempts to sign in with this email address. Wait {minutes} minutes, "
+                  "then try again, or reset your password.")
 #: Set in the (signed) session cookie between the password step and the code step of a sign-in.
 PENDING_KEY = "two_step_pending"
 #: Set in the session while a person sets up their authenticator app (the secret their app is given).
@@ -144,8 +148,12 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data, allow_demo=_demo_sign_in())
-        if user is None:
+        locked = _account_locked(form.email.data)
+        user = None if locked else services.authenticate(form.email.data, form.password.data,
+                                                         allow_demo=_demo_sign_in())
+        if locked:
+            error = locked
+        elif user is None:
             error = BAD_SIGN_IN
             known = services.find_user(form.email.data)
             security.note_event("sign-in", now=utcnow(), target_user=known, target=form.email.data.strip()[:254],
@@ -159,8 +167,27 @@ def sign_in():
             return redirect(url_for("auth.sign_in_code"))
         else:
             return _start(user, method="password", next_url=request.args.get("next"))
-    status = 200 if error is None and not form.errors else 400 if form.errors else 401
+    status = 200 if error is None and not form.errors else 400 if form.errors else 429 if error != BAD_SIGN_IN \
+        else 401
     return render_template("people/sign_in.html", form=form, error=error), status
+
+
+def _account_locked(email: str) -> str | None:
+    """The lockout message when this address has had `sign_in_lockout_attempts` refused sign-ins within
+    `sign_in_lockout_minutes` (trust rules), else None. An address no account has takes the rules of the trust
+    whose people share its domain (the defaults if none), so it locks as a real one would. A locked attempt is
+    logged as a lockout and not counted as a further failure, so the lock ends on time."""
+    known = services.find_user(email)
+    trust = known.trust if known is not None else queries.trust_of_domain(email)
+    rules = trust.rules if trust is not None else TrustRules()
+    now = utcnow()
+    window = timedelta(minutes=rules.sign_in_lockout_minutes)
+    if queries.sign_in_failures(email, known, since=now - window) < rules.sign_in_lockout_attempts:
+        return None
+    security.note_event("sign-in-locked", now=now, target_user=known, target=email.strip()[:254], outcome="failure",
+                        details={"reason": f"{rules.sign_in_lockout_attempts} or more refused sign-ins in "
+                                           f"{rules.sign_in_lockout_minutes} minutes"})
+    return LOCKED_SIGN_IN.format(minutes=rules.sign_in_lockout_minutes)
 
 
 def _pending_user() -> User | None:
