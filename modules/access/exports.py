@@ -6,7 +6,6 @@ status columns always follow.
 
 import io
 
-import xlsxwriter
 from defusedcsv import csv
 
 from modules.access.queries import RegisterRow
@@ -82,6 +81,8 @@ def to_csv(headers: list[str], body: list[list[str]]) -> str:
 def to_xlsx(headers: list[str], body: list[list[str]], *, title: str = "Register") -> bytes:
     """An XLSX workbook whose every cell is written as a string: nothing is ever a formula or a link."""
     out = io.BytesIO()
+    import xlsxwriter  # only exports need it
+
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})
     sheet = book.add_worksheet(sheet_name(title))

@@ -10,17 +10,25 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
-from jsonschema import Draft202012Validator
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, SequenceNode
 
 from modules.assessments import types
 from modules.assessments.schema import bank_schema
 
-_VALIDATOR = Draft202012Validator(bank_schema())
+
+@cache
+def _validator():
+    """The bank schema's validator (jsonschema is imported here: only commands that read banks need it)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(bank_schema())
+
+
 #: Curly and other typographic quote marks, mapped to their plain forms before quotes are compared.
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})
@@ -219,7 +227,7 @@ def _schema_message(error) -> str:
 
 def _schema_problems(data, lines: dict, file: str) -> list[Problem]:
     problems: list[Problem] = []
-    for error in sorted(_VALIDATOR.iter_errors(data), key=lambda e: (_line(lines, e.absolute_path), e.message)):
+    for error in sorted(_validator().iter_errors(data), key=lambda e: (_line(lines, e.absolute_path), e.message)):
         path = list(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             extra = sorted(set(error.instance) - set(error.schema.get("properties", {})), key=str)

@@ -7,17 +7,12 @@ checkpoint is never trusted to check that same checkpoint.
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-    load_pem_private_key,
-    load_pem_public_key,
-)
 from flask import current_app
+
+if TYPE_CHECKING:  # cryptography is imported by the functions that use it, so other commands start faster
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 #: Environment variable naming the key file; config key LEDGER_SIGNING_KEY_FILE wins over it.
 KEY_ENV = "LEDGER_SIGNING_KEY_FILE"
@@ -32,8 +27,16 @@ def key_path() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / DEFAULT_NAME
 
 
-def load_key(create: bool = False) -> Ed25519PrivateKey | None:
+def load_key(create: bool = False) -> "Ed25519PrivateKey | None":
     """The private key; with create=True a new one is written (mode 0600) when there is none."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        load_pem_private_key,
+    )
+
     path = key_path()
     if path.exists():
         key = load_pem_private_key(path.read_bytes(), password=None)
@@ -52,13 +55,18 @@ def load_key(create: bool = False) -> Ed25519PrivateKey | None:
     return key
 
 
-def public_pem(public_key: Ed25519PublicKey) -> bytes:
+def public_pem(public_key: "Ed25519PublicKey") -> bytes:
     """The public key as PEM (SubjectPublicKeyInfo), the form `--public-key FILE` reads."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     return public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
-def load_public_key(path: Path | str) -> Ed25519PublicKey:
+def load_public_key(path: Path | str) -> "Ed25519PublicKey":
     """An Ed25519 public key from a PEM file; ValueError when the file holds anything else."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     try:
         key = load_pem_public_key(Path(path).read_bytes())
     except (ValueError, TypeError) as exc:

@@ -11,12 +11,15 @@ One Huey instance per app, made on first use (nothing is opened at start-up). Ru
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
 
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
+
+if TYPE_CHECKING:  # Huey (and through it redis and psycopg) is imported when a queue is first made
+    from huey import Huey
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +29,7 @@ BATCH = 100
 EXTENSION = "policypass_huey"
 
 
-def get_queue(app: Flask | None = None) -> Huey:
+def get_queue(app: Flask | None = None) -> "Huey":
     """The app's Huey instance, made (with its tasks) on first use."""
     app = app or current_app._get_current_object()
     huey = app.extensions.get(EXTENSION)
@@ -36,7 +39,9 @@ def get_queue(app: Flask | None = None) -> Huey:
     return huey
 
 
-def _make(app: Flask) -> Huey:
+def _make(app: Flask) -> "Huey":
+    from huey import RedisHuey, SqliteHuey
+
     config = app.config
     immediate = bool(config.get("HUEY_IMMEDIATE"))
     if config.get("REDIS_URL"):

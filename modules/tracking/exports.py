@@ -9,7 +9,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import xlsxwriter
 from defusedcsv import csv
 
 from modules.core.sheets import sheet_name
@@ -143,6 +142,8 @@ def to_csv(table: Table) -> bytes:
 def to_xlsx(table: Table) -> bytes:
     """An XLSX workbook of one sheet; every cell is written as a string, never a formula."""
     out = io.BytesIO()
+    import xlsxwriter  # only exports need it
+
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})
     sheet = book.add_worksheet(sheet_name(table.title))

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask, current_app
-from huey import crontab
 from sqlalchemy import select
 
 from modules.access.services import sweep
@@ -96,6 +95,8 @@ def schedule_daily(app: Flask) -> Callable[[], object]:
     huey = queue.get_queue(app)
     task = getattr(huey, "policypass_daily", None)
     if task is None:
+        from huey import crontab
+
         hour, minute = _daily_time(app.config.get("DAILY_RUN_AT", "06:00"))
 
         @huey.periodic_task(crontab(minute=str(minute), hour=str(hour)), name="daily_run")
