@@ -120,6 +120,7 @@ def _register_cli(app: Flask) -> None:
         retention_cli,
         sar_command,
     )
+    from modules.people.cli import people_cli
     from modules.policies.cli import content_cli, policy_cli
     from modules.tracking.cli import reminders_cli, tracking_cli
 
@@ -128,6 +129,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(access_cli)
+    app.cli.add_command(people_cli)
     app.cli.add_command(tracking_cli)
     app.cli.add_command(reminders_cli)
     for command in (backup_command, restore_command, restore_drill_command, check_command, sar_command,

@@ -228,6 +228,10 @@ MATRIX: dict[str, Route] = {
                                 default=403),
     "staff.import_template": Route("GET", lambda i: "/staff/import/template.csv", {**SIGNED_OUT, **STAFF_MANAGERS},
                                    default=403, contains=lambda i: "Line manager email"),
+    # A person's roles page (staff:manage): HR and the trust administrator; the person is looked up in the trust
+    # first (404). tests/people/test_role_changes.py and the browser walk check who may give what.
+    "staff.roles": Route("GET", lambda i: f"/staff/people/{i.user('staff')}/roles", {**SIGNED_OUT, **STAFF_MANAGERS},
+                         default=403, takes_id=True, contains=lambda i: "Sam Taylor"),
     # The set-password link: an unknown or expired token is a 400 for anyone (tests/people/test_import.py).
     "auth.set_password": Route("GET", lambda i: "/set-password/not-a-token", {}, default=400, public=True),
     # Forgotten password, the code step of sign-in and the person's account (tests/people/test_accounts.py and

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovDateInput,
     GovFileInput,
@@ -18,6 +19,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
 )
@@ -195,3 +197,11 @@ class SecurityEventFilterForm(FlaskForm):
     since = OptionalDateField("From", invalid="Enter the start date as a real date, for example 1 11 2026")
     until = OptionalDateField("To", invalid="Enter the end date as a real date, for example 30 11 2026")
     submit = SubmitField("Filter", widget=GovSubmitInput())
+
+
+class RolesForm(FlaskForm):
+    """The roles a person holds (choices are the trust's roles, set by the view)."""
+
+    roles = SelectMultipleField("Roles", widget=GovCheckboxesInput(), validate_choice=True,
+                                description="Academy roles are held at the person's own academy.")
+    submit = SubmitField("Save roles", widget=GovSubmitInput())

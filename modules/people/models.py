@@ -279,7 +279,7 @@ class RoleChange(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     #: Who changed them; null for the command line run by the operator without naming anyone.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: Where the change was made: "import", "cli".
+    #: Where the change was made: "import", "ui" (a person's roles page), "cli", "erasure".
     source: Mapped[str] = mapped_column(String(20))
     #: Roles held before, sorted and space-separated: "key" for trust-wide, "key@academy-slug" for one academy.
     before: Mapped[str] = mapped_column(String(2000))

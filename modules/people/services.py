@@ -486,3 +486,46 @@ def revoke_role(user: User, role_key: str, academy: Academy | None = None) -> bo
             db.session.flush()
             return True
     return False
+
+
+def change_roles(actor: User, user: User, role_keys_wanted: list[str], *, source: str,
+                 now: datetime) -> RoleChange | None:
+    """Give the person exactly these roles (academy roles at their academy), checked as the import checks them:
+    nobody changes their own roles, nor those of someone holding a role they cannot give, nor gives or takes a
+    role they cannot give (`role_refusal`). Recorded and ledgered as a role change; PeopleError (nothing changed)
+    when refused; None when nothing changed."""
+    if user.trust_id != actor.trust_id:
+        raise PeopleError("That person is not in your trust")
+    roles = {r.key: r for r in db.session.scalars(select(Role).where(Role.trust_id == user.trust_id))}
+    unknown = sorted(set(role_keys_wanted) - roles.keys())
+    if unknown:
+        raise PeopleError(f"Your trust has no role “{unknown[0]}”")
+    held = {a.role.key for a in user.role_assignments}
+    wanted = set(role_keys_wanted)
+    changed = sorted(held ^ wanted)
+    if not changed:
+        return None
+
+    def refused(key: str, why: str) -> PeopleError:
+        if key not in wanted:
+            why = why.replace("gives you the role", "takes away your role").replace("gives the role",
+                                                                                   "takes away the role")
+        return PeopleError(f"Refused: this {why}. Nothing was changed.")
+
+    if user.id == actor.id:
+        raise refused(changed[0], role_refusal(actor, roles[changed[0]], user))
+    if not can_manage(actor, user):
+        raise PeopleError(f"You cannot change the roles of {user.name}: they hold a role you cannot give. Ask your "
+                          "trust administrator.")
+    for key in changed:
+        refusal = role_refusal(actor, roles[key], user)
+        if refusal is not None:
+            raise refused(key, refusal)
+    before = role_keys(user)
+    academy = db.session.get(Academy, user.academy_id) if user.academy_id else None
+    for key in sorted(held - wanted):
+        while revoke_role(user, key):  # held for more than one academy: every one goes
+            pass
+    for key in sorted(wanted - held):
+        grant_role(user, key, academy)
+    return record_role_change(user, actor=actor, before=before, source=source, now=now)

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -16,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from modules.core import formview
 from modules.core.capabilities import require
@@ -33,6 +35,7 @@ from modules.people.forms import (
     ReauthenticateForm,
     RecoveryCodesForm,
     ResetPasswordForm,
+    RolesForm,
     SecurityEventFilterForm,
     SetPasswordForm,
     SignInForm,
@@ -42,7 +45,7 @@ from modules.people.forms import (
     TwoStepOffForm,
     TwoStepSetUpForm,
 )
-from modules.people.models import User
+from modules.people.models import Role, User
 from modules.people.rules import TrustRules
 
 bp = Blueprint("auth", __name__)
@@ -552,3 +555,36 @@ def import_template():
     body = ",".join(importer.HEADINGS.values()) + "\r\n"
     return Response("\ufeff" + body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="staff-import-template.csv"'})
+
+
+# ---- a person's roles --------------------------------------------------------------------------------
+
+def _person_to_manage(user_id: int) -> User:
+    """A person of the signed-in manager's trust and academy scope (else 404), if they may manage staff (403)."""
+    user = db.session.get(User, user_id)
+    if user is None or user.trust_id != current_user.trust_id:
+        abort(404)
+    if not current_user.can("staff:manage"):
+        abort(403)
+    scope = current_user.academy_scope("staff:manage")
+    if scope is not None and user.academy_id not in scope:
+        abort(404)
+    return user
+
+
+@staff_bp.route("/people/<int:user_id>/roles", methods=["GET", "POST"])
+@login_required
+def roles(user_id: int):
+    """Change a person's roles, checked as the import checks them (people.services.change_roles)."""
+    user = _person_to_manage(user_id)
+    catalogue = list(db.session.scalars(select(Role).where(Role.trust_id == user.trust_id).order_by(Role.label)))
+    form = RolesForm(data={"roles": [a.role.key for a in user.role_assignments]} if request.method == "GET" else None)
+    form.roles.choices = [(role.key, role.label) for role in catalogue]
+    changed = formview.submit(form, lambda: services.change_roles(current_user, user, form.roles.data or [],
+                                                                  source="ui", now=utcnow()),
+                              refusals=services.PeopleError, show=formview.show_on("roles"))
+    if changed.done:
+        flash(f"{user.name}'s roles were saved" if changed.result else "Nothing was changed", "success")
+        return redirect(url_for("staff.roles", user_id=user.id))
+    cannot = sorted(role.label for role in catalogue if not services.may_assign(current_user, role))
+    return render_template("people/roles.html", person=user, form=form, cannot=cannot), 400 if form.errors else 200

@@ -65,3 +65,31 @@ def test_a_new_account_request_with_a_line_break_in_the_handle_is_refused(app, p
     assert "must be on one line" in summary
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AccessRequest)) == 0
+
+
+def test_tasmat_hr_giving_the_headteacher_role_on_a_persons_page_is_refused(app, page, live_server):
+    """Issue 13 point 1 (the UI): the person's roles page runs the import's check; nothing changes."""
+    hr = _hr()
+    teacher = db.session.scalar(select(User).where(User.email == demo_email("teacher", "tasmat")))
+    before = (role_keys(hr), role_keys(teacher))
+    db.session.rollback()
+
+    sign_in_as(page, live_server, "hr", "tasmat")
+    for person in (teacher, hr):
+        page.goto(f"{live_server}/tracking/people/{person.id}")
+        page.locator("#change-roles").click()
+        assert page.locator("h1").inner_text() == "Roles"
+        page.get_by_label("Headteacher").check()
+        page.get_by_role("button", name="Save roles").click()
+        summary = page.locator(".govuk-error-summary").inner_text()
+        if person is teacher:
+            assert "which you cannot give" in summary
+            assert "approve requests to run official social media accounts" in summary
+        else:
+            assert "nobody can change their own roles" in summary
+        assert "Nothing was changed" in summary
+        assert_accessible(page)
+
+    db.session.rollback()
+    assert (role_keys(_hr()), role_keys(db.session.get(User, teacher.id))) == before
+    assert db.session.scalar(select(func.count()).select_from(RoleChange)) == 0
