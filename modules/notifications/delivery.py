@@ -56,9 +56,20 @@ def _address(text: str) -> Address:
     if not addr_spec or has_control_characters(text):
         raise UnsendableMessage(f"not a valid email address: {text!r}")
     try:
-        return Address(display_name=name, addr_spec=addr_spec)
+        return Address(display_name=_no_encoded_words(name), addr_spec=addr_spec)  # see _subject
     except (ValueError, IndexError) as exc:  # the header parser's defects are ValueErrors
         raise UnsendableMessage(f"not a valid email address: {text!r} ({exc})") from exc
+
+
+def _subject(text: str) -> str:
+    """The subject on one line, with any RFC 2047 marker broken: the email library decodes encoded words
+    ("=?utf-8?q?…?=") in a header it is given and writes what they decode to, a line break included, onto the
+    wire (Python before 3.11.10). People never type encoded words, so the subject reads the same."""
+    return _no_encoded_words(one_line(text))
+
+
+def _no_encoded_words(text: str) -> str:
+    return text.replace("=?", "=\u2060?")  # a word joiner: invisible, and no encoded word starts any more
 
 
 def build_message(message: OutboxMessage, *, sender: str) -> EmailMessage:
@@ -71,7 +82,7 @@ def build_message(message: OutboxMessage, *, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = _address(sender)
     email["To"] = _address(message.recipient)
-    email["Subject"] = one_line(message.subject)
+    email["Subject"] = _subject(message.subject)
     email["Date"] = email_date(message.created_at.replace(tzinfo=UTC))
     email["Message-ID"] = message.message_id or make_msgid(domain=_domain(sender))
     email.set_content(message.body)

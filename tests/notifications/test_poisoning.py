@@ -112,6 +112,31 @@ def test_a_line_break_in_a_subject_cannot_add_a_header(empty_app, now, smtp_sink
     assert "\n" not in email["Subject"] and "North" in email["Subject"] and "Park" in email["Subject"]
 
 
+def test_an_encoded_word_in_a_subject_cannot_add_a_header(empty_app, now, smtp_sink):  # noqa: F811
+    """A name typed as an RFC 2047 encoded word holding CR LF (no control character as typed) is not decoded into
+    a line break on the wire: the email library decodes encoded words it is given (found by scripts/assurance.py)."""
+    empty_app.config.update(mail_config(smtp_sink))
+    message = _queue(now, 1)
+    db.session.commit()
+    _poison(message.id, subject="Request waiting for your decision: =?utf-8?q?Sam=0D=0ABcc:_everyone@example.org?=")
+    assert send_pending(now=now).sent == [message.id]
+    [email] = smtp_sink.messages
+    assert email["Bcc"] is None and smtp_sink.envelopes[0][1] == ["person1@example.org"]
+    assert "\n" not in email["Subject"] and "Sam" in email["Subject"]
+
+
+def test_an_encoded_word_in_a_recipient_name_cannot_add_a_header(empty_app, now, smtp_sink):  # noqa: F811
+    """A recipient display name holding an encoded word of CR LF is not decoded into a line break on the wire."""
+    empty_app.config.update(mail_config(smtp_sink))
+    message = _queue(now, 1)
+    db.session.commit()
+    _poison(message.id, recipient='"=?utf-8?q?Sam=0D=0AX-Injected:_1?=" <person1@example.org>')
+    assert send_pending(now=now).sent == [message.id]
+    [email] = smtp_sink.messages
+    assert email["X-Injected"] is None and "\n" not in email["To"] and smtp_sink.envelopes[0][1] == [
+        "person1@example.org"]
+
+
 def test_one_message_that_cannot_be_sent_is_failed_and_the_rest_are_delivered(empty_app, now, smtp_sink):  # noqa: F811
     empty_app.config.update(mail_config(smtp_sink))
     first, bad, last = (_queue(now, n) for n in (1, 2, 3))
