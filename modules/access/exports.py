@@ -6,12 +6,10 @@ status columns always follow.
 
 import io
 
-from defusedcsv import csv
-
 from modules.access.queries import RegisterRow
 from modules.access.services import REVOCATION_REASONS
 from modules.access.status import LAPSED, REASON_TEXT
-from modules.core.sheets import sheet_name
+from modules.core.sheets import csv_writer, sheet_name
 from modules.core.timeutil import format_date
 from modules.people.rules import TrustRules
 
@@ -72,7 +70,7 @@ def register_table(rows: list[RegisterRow], rules: TrustRules) -> tuple[list[str
 def to_csv(headers: list[str], body: list[list[str]]) -> str:
     """CSV text; defusedcsv escapes cells starting with = + - @ (and tab/CR) so no spreadsheet runs them."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(headers)
     writer.writerows(body)
     return out.getvalue()

@@ -13,7 +13,6 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
-from defusedcsv import csv
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +21,7 @@ from modules.attestation.statements import asks_consent
 from modules.certificates.models import Certificate
 from modules.certificates.status import certificate_status
 from modules.core.extensions import db
+from modules.core.sheets import csv_writer
 from modules.evidence.ledger import GENESIS, last_entry
 from modules.evidence.models import LedgerEntry
 from modules.people.models import Academy, Trust, User
@@ -44,7 +44,7 @@ class Pack:
 
 def _csv(headers: list[str], rows) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(headers)
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")

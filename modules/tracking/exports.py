@@ -9,9 +9,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from defusedcsv import csv
-
-from modules.core.sheets import sheet_name
+from modules.core.sheets import csv_writer, sheet_name
 from modules.core.timeutil import format_date, format_datetime
 from modules.tracking import queries
 from modules.tracking.filters import GROUPS, STATUSES, Filters
@@ -132,7 +130,7 @@ def _outcome(assignment, today: date) -> str:
 def to_csv(table: Table) -> bytes:
     """UTF-8 CSV with a byte-order mark (so Excel reads the accents), formula-like cells defused."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(table.headers)
     for row in table.rows:
         writer.writerow([_text(v) for v in row])
