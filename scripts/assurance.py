@@ -24,19 +24,34 @@ sys.path.insert(0, str(ROOT))
 SIZES = {
     "smoke": {"matrix": {"homes": ["tkat", "e-act"], "people": ["anonymous", "staff", "hr", "admin"], "others": 1},
               "sinks": {"people": ["staff", "hr", "admin"]}, "inputs": {"people": ["hr"]},
-              "burst": {"people": 12, "kill_after": (3, 7)}},
+              "burst": {"people": 8, "kill_after": (2, 5)}},
     "ci": {"matrix": {"people": ["anonymous", "staff", "manager", "hr", "admin"], "others": 1},
            "sinks": {"people": ["staff", "manager", "hr", "comms", "admin"]}, "inputs": {"people": ["hr", "admin"]},
            "burst": {"people": 60, "kill_after": (15, 35)}},
     "full": {"matrix": {}, "sinks": {}, "inputs": {}, "burst": {"people": 200, "kill_after": (50, 120)}},
 }
-PARTS = ["matrix"]
+PARTS = ["matrix", "sinks", "burst"]
 NOTES = {
     "Routes × roles × trusts": (
         "Every route with an id in the access matrix (`tests/test_access_matrix.py`), requested by every demo "
         "person of each trust with ids that belong to other trusts. A leak is an answer below 400 (signed out: "
         "anything but the redirect to sign in) or a page that names the other trust or one of its people. Row "
         "counts of every table (but the session and security-log tables) are compared before and after."),
+    "Payloads per sink": (
+        "Script, formula and header payloads written onto TKAT's rows (names, job titles, departments, an "
+        "official account's handle and purpose, an access request's reason), then every GET page of the access "
+        "matrix and every export rendered as each person; certificates rendered with payload names and hostile "
+        "documents given to WeasyPrint beside a local HTTP listener; messages with control characters and encoded "
+        "words in subjects and recipient names sent through the real delivery to a real SMTP server. Details in "
+        "`tests/assurance/sinks.py`."),
+    "Concurrent acknowledgements, kill -9 and restart": (
+        "A real gunicorn (2 sync workers, `gunicorn.conf.py`) on a fresh database. Every person signs in and "
+        "loads the acknowledgement form, then all post at the same moment (one thread each). After the first "
+        "quarter of the replies one worker gets `kill -9`; a little after half, the master does. The server is "
+        "started again on the same port and everyone without a receipt sends the identical submission (same "
+        "idempotency key) until they get one. Then the rows are counted against the receipts the clients saw, "
+        "and `flask ledger verify` runs. The full run (this document) uses 200 people on each database; `.ci/run` "
+        "uses 60 and the normal suite's smoke run 8."),
 }
 
 

@@ -44,6 +44,10 @@ class Run:
     load_before: tuple[float, float, float] = field(default_factory=os.getloadavg)
     finished: datetime | None = None
     load_after: tuple[float, float, float] | None = None
+    #: The code that ran, noted at the start (a later edit to the tree does not change what ran).
+    commit: str = field(default_factory=lambda: _git("rev-parse", "--short", "HEAD"))
+    subject: str = field(default_factory=lambda: _git("log", "-1", "--format=%s")[:90])
+    dirty: bool = field(default_factory=lambda: bool(_git("status", "--porcelain", "--untracked-files=no")))
 
     def finish(self) -> None:
         """Note the end time and load."""
@@ -51,11 +55,9 @@ class Run:
 
     def machine(self) -> list[str]:
         """Lines describing the machine, the code and the databases."""
-        dirty = _git("status", "--porcelain", "--untracked-files=no")
-        commit = _git("rev-parse", "--short", "HEAD")
-        subject = _git("log", "-1", "--format=%s")[:90]
         lines = [
-            f"- Commit: `{commit}` ({subject}){' with uncommitted changes' if dirty else ', clean working tree'}.",
+            f"- Commit: `{self.commit}` ({self.subject}…)"
+            f"{' with uncommitted changes' if self.dirty else ', clean working tree'}.",
             f"- Machine: `{socket.gethostname()}`, {os.cpu_count()} cores, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
             + (f", PostgreSQL {v}" if (v := _postgres_version(self.postgres_url)) else "") + ".",
