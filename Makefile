@@ -10,7 +10,7 @@ PORT ?= 5000
 APT_PACKAGES := chromium fonts-dejavu-core fonts-liberation2 libpango-1.0-0 libpangoft2-1.0-0 python3-venv
 export FLASK_APP := app:create_app
 
-.PHONY: setup run test db assets lint clean-stamps
+.PHONY: setup run test assurance db assets lint clean-stamps
 
 setup: $(STAMPS)/apt $(STAMPS)/venv $(STAMPS)/npm assets db
 
@@ -54,6 +54,11 @@ run: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The assurance battery at CI size (pytest -m assurance; `make test` deselects it). The full size writes the doc:
+# $(PY) scripts/assurance.py  (see docs/assurance.md)
+assurance: setup
+	$(PY) -m pytest -q -m assurance tests/assurance
 
 lint: $(STAMPS)/venv
 	$(VENV)/bin/ruff check .

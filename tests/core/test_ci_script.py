@@ -37,4 +37,4 @@ def test_ci_fails_when_lint_fails_and_runs_no_tests(tmp_path):
 def test_ci_runs_lint_then_tests(tmp_path):
     result = _run_ci(_stubs(tmp_path, lint_exit=0))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "make.log").read_text().splitlines() == ["lint", "test PYTEST_ARGS=-q -n 2"]
+    assert (tmp_path / "make.log").read_text().splitlines() == ["lint", "test PYTEST_ARGS=-q -n 2", "assurance"]
