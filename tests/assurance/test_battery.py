@@ -94,6 +94,7 @@ def test_burst_counts_a_lost_receipt_and_a_ledger_entry_without_its_record(app, 
     assert counts["people with more than one \"acknowledged\" record"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.assurance
 def test_ci_size_run_finds_nothing(tmp_path):
     """The CI-size battery (`.ci/run` runs it with -m assurance): every count 0 on every database."""
