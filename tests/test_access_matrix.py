@@ -241,6 +241,13 @@ MATRIX: dict[str, Route] = {
     "auth.forgot_password": Route("GET", lambda i: "/forgot-password", {}, public=True,
                                   contains=lambda i: "Reset your password"),
     "auth.reset_password": Route("GET", lambda i: "/reset-password/not-a-token", {}, default=400, public=True),
+    # Single sign-on: a trust without the `sso` rule (none here) has no such pages, for anyone; with a provider
+    # configured, tests/people/test_sso.py and tests/browser/test_sso.py walk them.
+    "auth.sso_start": Route("GET", lambda i: f"/sign-in/sso/{i.slug}", {}, default=404, public=True),
+    "auth.sso_callback": Route("GET", lambda i: f"/sign-in/sso/{i.slug}/callback?code=x&state=y", {},
+                               default=404, public=True),
+    "auth.sso_signed_out": Route("GET", lambda i: f"/sign-in/sso/{i.slug}/signed-out", {}, default=404,
+                                 public=True),
     "account.overview": Route("GET", lambda i: "/account", SIGNED_OUT, contains=lambda i: i.trust().name),
     "account.change_password": Route("GET", lambda i: "/account/password", SIGNED_OUT,
                                      contains=lambda i: "Change your password"),

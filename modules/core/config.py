@@ -134,6 +134,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Forgotten passwords: how long an emailed reset link works, and how often one client may ask.
         "PASSWORD_RESET_MAX_AGE_MINUTES": int(os.environ.get("PASSWORD_RESET_MAX_AGE_MINUTES", "60")),
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per 15 minutes"),
+        # Single sign-on: a JSON file of client secrets by trust slug ({"e-act": "…"}), read when an
+        # SSO_CLIENT_SECRET_<SLUG> environment variable is not set (modules/people/sso.py). Never in the database.
+        "SSO_SECRETS_FILE": os.environ.get("SSO_SECRETS_FILE") or None,
         # Two-step verification: people whose trust requires it (trust rule mfa_required_capabilities) must set it
         # up before using the app. Always on in production; the test suite turns it off except where it tests it.
         "MFA_ENFORCE": os.environ.get("MFA_ENFORCE", "1") == "1",

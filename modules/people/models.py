@@ -287,3 +287,24 @@ class RoleChange(db.Model):
     after: Mapped[str] = mapped_column(String(2000))
     #: When, UTC.
     created_at: Mapped[datetime]
+
+
+class SsoIdentity(db.Model):
+    """A person's account at their trust's identity provider: the stable subject id (`sub`) the provider gave on
+    their first single sign-on, so later sign-ins match on it and never on an email address."""
+
+    __table_args__ = (UniqueConstraint("trust_id", "issuer", "subject"), UniqueConstraint("user_id", "issuer"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose account it is.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: The trust whose provider vouches for it (the person's trust).
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: The provider's issuer, exactly as in its ID tokens.
+    issuer: Mapped[str] = mapped_column(String(300))
+    #: The provider's subject id for the person (`sub`): stable, never reassigned.
+    subject: Mapped[str] = mapped_column(String(255))
+    #: When it was linked (the first single sign-on), UTC.
+    created_at: Mapped[datetime]
+    #: The latest sign-in through it, UTC.
+    last_used_at: Mapped[datetime | None]

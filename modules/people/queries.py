@@ -107,3 +107,13 @@ def count_demo_accounts() -> int:
     except (OperationalError, ProgrammingError):  # not migrated yet: `flask db upgrade` must still run
         db.session.rollback()
         return 0
+
+
+def sso_trusts() -> list[Trust]:
+    """Trusts whose staff can sign in through their own identity provider (trust rule `sso`), by name."""
+    return [trust for trust in db.session.scalars(select(Trust).order_by(Trust.name)) if trust.rules.sso]
+
+
+def trust_by_slug(slug: str) -> Trust | None:
+    """The trust with this slug, if any."""
+    return db.session.scalar(select(Trust).where(Trust.slug == slug))

@@ -12,11 +12,13 @@ it: a step's or a note's `clauses`, `monitoring.clauses`, and `sources` for plai
 """
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Literal, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
 from modules.core.capabilities import CAPABILITIES
 
@@ -345,6 +347,113 @@ class Statements:
                                  f"{', '.join('{' + p + '}' for p in STATEMENT_PLACEHOLDERS)})") from None
 
 
+#: Entra ID's shared endpoints: users of any tenant come through them, and their metadata names no single issuer
+#: (it says "{tenantid}"), so issuer validation cannot work. A trust gives its own tenant's id instead.
+ENTRA_SHARED_TENANTS = ("common", "organizations", "consumers")
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+#: Issuers that may use plain http: a provider on this machine (development and tests).
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_domains(key: str, domains: tuple[str, ...]) -> None:
+    for i, domain in enumerate(domains):
+        if domain != domain.lower() or not _DOMAIN.match(domain):
+            raise RulesError(f"{key}[{i}]", f"must be a lower-case domain such as \"example.sch.uk\", not {domain!r}")
+
+
+@dataclass(frozen=True)
+class SingleSignOn:
+    """Sign-in through the trust's identity provider (OpenID Connect): Entra ID, Google Workspace or any
+    standards provider. The client secret is never here: it comes from the environment or a secrets file
+    (modules/people/sso.py)."""
+
+    #: "entra" (Microsoft Entra ID, one tenant), "google" (Google Workspace, hosted domains) or "oidc".
+    kind: Literal["entra", "google", "oidc"]
+    #: The client (application) id the provider gave PolicyPass.
+    client_id: str
+    #: entra: the directory (tenant) id, a GUID. Its users' tokens must carry it (`tid`).
+    tenant_id: str | None = None
+    #: google: the Workspace domains whose accounts may sign in (the token's `hd` claim must be one).
+    hosted_domains: tuple[str, ...] = ()
+    #: The provider's issuer. Required for "oidc"; entra and google derive it (set it only for a test provider).
+    issuer: str | None = None
+    #: A first sign-in links to an invited account by email only for a verified address in one of these
+    #: domains (default for google: its hosted domains).
+    allowed_domains: tuple[str, ...] = ()
+    #: The button's words after "Sign in with", e.g. "your E-ACT Microsoft account".
+    label: str = ""
+    #: True: staff sign in only through the provider; passwords work only for break-glass holders of
+    #: `password_capabilities` (a trust setting).
+    required_for_staff: bool = False
+    #: Break-glass: people holding any of these capabilities may still sign in with a password (and two-step
+    #: verification), so the trust can get in when the provider is down or misconfigured.
+    password_capabilities: tuple[str, ...] = ("trust:admin",)
+
+    def __post_init__(self):
+        if not self.client_id.strip():
+            raise RulesError("client_id", "is required")
+        if self.kind == "entra":
+            tenant = (self.tenant_id or "").strip().lower()
+            if tenant in ENTRA_SHARED_TENANTS:
+                raise RulesError("tenant_id", f"the shared '/{tenant}' endpoint cannot be used: it lets users of "
+                                 "any tenant in and breaks issuer validation. Give your own tenant's id (a GUID, "
+                                 "Entra admin centre → Overview → Tenant ID)")
+            if not _GUID.match(tenant):
+                raise RulesError("tenant_id", "must be your Entra tenant id, a GUID such as "
+                                 f"\"00000000-0000-0000-0000-000000000000\", not {self.tenant_id!r}")
+            object.__setattr__(self, "tenant_id", tenant)
+        elif self.tenant_id is not None:
+            raise RulesError("tenant_id", "is only for kind entra")
+        if self.kind == "google":
+            if not self.hosted_domains:
+                raise RulesError("hosted_domains", "Google Workspace sign-in needs the trust's domains, or any "
+                                 "Google account could sign in")
+            _check_domains("hosted_domains", self.hosted_domains)
+        elif self.hosted_domains:
+            raise RulesError("hosted_domains", "is only for kind google")
+        if self.kind == "oidc" and not self.issuer:
+            raise RulesError("issuer", "is required for kind oidc")
+        if self.issuer is not None:
+            parts = urlsplit(self.issuer)
+            if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS):
+                raise RulesError("issuer", f"must be an https address, not {self.issuer!r}")
+            lowered = self.issuer.lower()
+            if any(f"/{shared}/" in lowered + "/" for shared in ENTRA_SHARED_TENANTS) or "{tenantid}" in lowered:
+                raise RulesError("issuer", "a shared multi-tenant endpoint breaks issuer validation: use your "
+                                 "tenant's own issuer")
+            if parts.query or parts.fragment:
+                raise RulesError("issuer", f"must be a plain address, not {self.issuer!r}")
+        _check_domains("allowed_domains", self.allowed_domains)
+        if not self.email_domains:
+            raise RulesError("allowed_domains", "give the email domains whose invited accounts may be linked "
+                             "on their first sign-in")
+        unknown = sorted(set(self.password_capabilities) - CAPABILITIES.keys())
+        if unknown:
+            raise RulesError("password_capabilities", f"unknown capabilities: {', '.join(unknown)}")
+
+    @property
+    def expected_issuer(self) -> str:
+        """The issuer every ID token (and the provider's metadata) must name exactly."""
+        if self.issuer:
+            return self.issuer  # compared exactly, trailing slash and all (OpenID Connect Discovery 4.3)
+        if self.kind == "entra":
+            return f"https://login.microsoftonline.com/{self.tenant_id}/v2.0"
+        return "https://accounts.google.com"
+
+    @property
+    def email_domains(self) -> tuple[str, ...]:
+        """Domains whose verified addresses may link an invited account on a first sign-in."""
+        return self.allowed_domains or self.hosted_domains
+
+    def button_label(self, trust_short_name: str) -> str:
+        """What the sign-in button says after "Sign in with", e.g. "your E-ACT Microsoft account"."""
+        if self.label:
+            return self.label
+        provider = {"entra": " Microsoft", "google": " Google"}.get(self.kind, "")
+        return f"your {trust_short_name}{provider} account"
+
+
 _PLATFORMS = (
     Platform("facebook", "Facebook"), Platform("x", "X (Twitter)"), Platform("instagram", "Instagram"),
     Platform("linkedin", "LinkedIn"), Platform("youtube", "YouTube"), Platform("tiktok", "TikTok"),
@@ -443,6 +552,10 @@ class TrustRules:
     account_platforms: tuple[Platform, ...] = _PLATFORMS
     #: Shown on every account form instead of ever asking for a password.
     credentials_note: Note = _CREDENTIALS_NOTE
+
+    # Signing in
+    #: Single sign-on through the trust's identity provider; none means email and password only.
+    sso: SingleSignOn | None = None
 
     #: The clauses that state a plain rule, by rule name (e.g. {"minimum_administrators": ("A.5.4",)}).
     sources: dict[str, Clauses] = field(default_factory=dict)

@@ -25,6 +25,7 @@ EVENT_KINDS: dict[str, str] = {
     "sign-in": "Sign-in",
     "sign-in-locked": "Sign-in locked (too many attempts)",
     "sign-out": "Sign-out",
+    "sso-linked": "Single sign-on linked to an account",
     "two-step-check": "Two-step verification code at sign-in",
     "two-step-enrolled": "Two-step verification set up",
     "two-step-disabled": "Two-step verification turned off",

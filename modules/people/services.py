@@ -186,6 +186,16 @@ def authenticate(email: str, password: str, *, allow_demo: bool = True) -> User 
     return user
 
 
+def password_allowed(user: User) -> bool:
+    """Whether the person may sign in with a password: always, unless their trust makes single sign-on the only
+    way in for staff (trust rule `sso.required_for_staff`) and they hold no break-glass capability
+    (`sso.password_capabilities`, by default trust administrators)."""
+    sso = user.trust.rules.sso
+    if sso is None or not sso.required_for_staff:
+        return True
+    return any(user.can(capability) for capability in sso.password_capabilities)
+
+
 def find_user(email: str) -> User | None:
     """The person with this email address, if any (active or not)."""
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
@@ -276,6 +286,10 @@ def request_password_reset(email: str, *, now: datetime, max_age: timedelta) -> 
     """
     user = find_user(email)
     if user is None or not user.active:
+        return None
+    if not password_allowed(user):
+        record_event("password-reset-requested", now=now, target_user=user, outcome="failure",
+                     details={"reason": "the trust signs staff in with single sign-on only"})
         return None
     recent = db.session.scalar(select(func.count()).select_from(PasswordReset).where(
         PasswordReset.user_id == user.id, PasswordReset.created_at > now - timedelta(hours=1)))

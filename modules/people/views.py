@@ -24,10 +24,11 @@ from modules.core.capabilities import require
 from modules.core.database import writing
 from modules.core.extensions import db, limiter
 from modules.core.inputs import safe_next
+from modules.core.links import absolute
 from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import LONDON, utcnow
 from modules.core.web import bad_request
-from modules.people import importer, mfa, queries, security, services
+from modules.people import importer, mfa, queries, security, services, sso, sso_accounts
 from modules.people.auth import SEEN_KEY, SESSION_KEY, TOUCH_EVERY, current_login_session, last_seen
 from modules.people.forms import (
     ChangePasswordForm,
@@ -66,6 +67,10 @@ BAD_SIGN_IN = "Enter a correct email address and password"
 #: Shown for every address once it has had too many refused sign-ins, whether or not an account has it.
 LOCKED_SIGN_IN = ("There have been too many attempts to sign in with this email address. Wait {minutes} minutes, "
                   "then try again, or reset your password.")
+SSO_ONLY = ("Your trust signs staff in with single sign-on, not a password: use the button "
+            "“Sign in with {label}” below")
+#: Kept in the session between the start of a single sign-on and the provider's answer.
+SSO_NEXT_KEY, SSO_AGAIN_KEY = "sso_next", "sso_again"
 #: Set in the (signed) session cookie between the password step and the code step of a sign-in.
 PENDING_KEY = "two_step_pending"
 #: Set in the session while a person sets up their authenticator app (the secret their app is given).
@@ -149,7 +154,7 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("training.home"))
     form = SignInForm()
-    error = None
+    error = locked = None
     if form.validate_on_submit():
         locked = _account_locked(form.email.data)
         user = None if locked else services.authenticate(form.email.data, form.password.data,
@@ -163,6 +168,12 @@ def sign_in():
                                 outcome="failure",
                                 details={"reason": "leaver or disabled" if known is not None and not known.active
                                          else "wrong password" if known is not None else "unknown address"})
+        elif not services.password_allowed(user):
+            db.session.rollback()
+            error = SSO_ONLY.format(label=user.trust.rules.sso.button_label(user.trust.short_name))
+            security.note_event("sign-in", now=utcnow(), target_user=user, target=user.email, outcome="failure",
+                                details={"method": "password", "reason": "the trust signs staff in with single "
+                                         "sign-on only"})
         elif services.has_two_step(user):
             db.session.commit()  # an upgraded password hash
             session.clear()
@@ -170,9 +181,9 @@ def sign_in():
             return redirect(url_for("auth.sign_in_code"))
         else:
             return _start(user, method="password", next_url=request.args.get("next"))
-    status = 200 if error is None and not form.errors else 400 if form.errors else 429 if error != BAD_SIGN_IN \
+    status = 200 if error is None and not form.errors else 400 if form.errors else 429 if error == locked \
         else 401
-    return render_template("people/sign_in.html", form=form, error=error), status
+    return render_template("people/sign_in.html", form=form, error=error, sso_trusts=queries.sso_trusts()), status
 
 
 def _account_locked(email: str) -> str | None:
@@ -243,12 +254,18 @@ def sign_in_code():
 @bp.post("/sign-out")
 def logout():
     """End the server-side session, so a copy of the cookie stops working too."""
+    live = current_login_session()
+    sso_slug = None
     if current_user.is_authenticated:
         security.record_event("sign-out", now=utcnow(), actor=current_user, target_user=current_user)
+        if live is not None and live.method == "sso" and current_user.trust.rules.sso:
+            sso_slug = current_user.trust.slug
     services.end_session(session.get(SESSION_KEY))
     db.session.commit()
     logout_user()
     session.clear()
+    if sso_slug:
+        return redirect(url_for("auth.sso_signed_out", slug=sso_slug))
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))
 
@@ -262,6 +279,9 @@ def require_two_step():
     if not current_user.is_authenticated or not services.two_step_required(current_user) \
             or services.has_two_step(current_user):
         return None
+    live = current_login_session()
+    if live is not None and live.method == "sso":
+        return None  # signed in through the trust's provider, which does its own multi-factor checks
     flash("Your trust requires two-step verification for your role. Set it up to continue.", "info")
     return redirect(url_for("account.two_step_setup"))
 
@@ -270,7 +290,15 @@ def require_two_step():
 @login_required
 @limiter.limit(_login_limit, methods=["POST"], on_breach=_locked_out)
 def reauthenticate():
-    """Ask for the password again before a step that needs a recent sign-in."""
+    """Ask for the password again before a step that needs a recent sign-in (or, for people who signed in
+    through their trust's provider, send them to it again)."""
+    live = current_login_session()
+    sso_rules = current_user.trust.rules.sso
+    if sso_rules and ((live is not None and live.method == "sso") or not services.password_allowed(current_user)
+                      or not current_user.password_hash):
+        return render_template("people/reauthenticate_sso.html", label=sso_rules.button_label(current_user.trust.short_name),
+                               start=url_for("auth.sso_start", slug=current_user.trust.slug, again=1,
+                                             next=safe_next(request.args.get("next"))))
     form = ReauthenticateForm()
     error = None
     if form.validate_on_submit():
@@ -346,6 +374,80 @@ def reset_password(token: str):
         flash("Your password has been reset. Sign in with your new password.", "success")
         return redirect(url_for("auth.sign_in"))
     return render_template("people/reset_password.html", form=form, user=user), 400 if form.errors else 200
+
+
+# ---- single sign-on through the trust's provider ---------------------------------------------------------
+
+def _sso_trust(slug: str):
+    """The trust with this slug and its single sign-on rules, else 404."""
+    trust = queries.trust_by_slug(slug)
+    if trust is None or trust.rules.sso is None:
+        abort(404)
+    return trust, trust.rules.sso
+
+
+def _sso_refused(trust, failure: sso.SsoFailure, *, now: datetime):
+    """Log a refused single sign-on and show the person what to do; nothing was changed."""
+    db.session.rollback()
+    security.note_event("sign-in", now=now, trust_id=trust.id, outcome="failure",
+                        target_user=current_user if current_user.is_authenticated else None,
+                        details={"method": "sso", "reason": failure.reason[:300]})
+    return render_template("people/sso_refused.html", trust=trust, message=failure.message,
+                           status=failure.status), failure.status
+
+
+@bp.get("/sign-in/sso/<slug>")
+def sso_start(slug: str):
+    """Send the person to their trust's identity provider (authorization code flow with PKCE)."""
+    trust, rules = _sso_trust(slug)
+    again = request.args.get("again") == "1" and current_user.is_authenticated
+    if current_user.is_authenticated and not again:
+        return redirect(url_for("training.home"))
+    try:
+        client = sso.client(trust.slug, rules)
+        response = sso.authorize_redirect(client, rules, absolute("auth.sso_callback", slug=trust.slug),
+                                          again=again)
+    except sso.SsoFailure as failure:
+        return _sso_refused(trust, failure, now=utcnow())
+    session[SSO_NEXT_KEY] = safe_next(request.args.get("next"))
+    session[SSO_AGAIN_KEY] = again
+    return response
+
+
+@bp.get("/sign-in/sso/<slug>/callback")
+@limiter.limit(_login_limit)
+def sso_callback(slug: str):
+    """The provider's answer: check it, find (or, the first time, link) the person, and sign them in."""
+    trust, rules = _sso_trust(slug)
+    now = utcnow()
+    next_url, again = session.get(SSO_NEXT_KEY), session.get(SSO_AGAIN_KEY)
+    try:
+        identity = sso.finish(sso.client(trust.slug, rules), rules)  # network only: no write lock held
+        db.session.rollback()
+        with writing():
+            user = sso_accounts.sso_user(trust, identity, now=now, allow_demo=_demo_sign_in())
+            if again and current_user.is_authenticated:
+                if user.id != current_user.id:
+                    raise sso.SsoFailure("another person confirmed", "You confirmed with a different account "
+                                         "from the one signed in to PolicyPass. Use your own account.", 403)
+                services.reauthenticate(current_login_session(), now=now)
+                db.session.commit()
+                return redirect(_safe_next(next_url))
+            return _start(user, method="sso", next_url=next_url)
+    except sso.SsoFailure as failure:
+        return _sso_refused(trust, failure, now=now)
+
+
+@bp.get("/sign-in/sso/<slug>/signed-out")
+def sso_signed_out(slug: str):
+    """After signing out of PolicyPass: offer to sign out at the trust's provider too."""
+    trust, rules = _sso_trust(slug)
+    end_url = None
+    try:
+        end_url = sso.end_session_url(sso.client(trust.slug, rules), rules, absolute("auth.sign_in"))
+    except sso.SsoFailure:
+        pass
+    return render_template("people/sso_signed_out.html", trust=trust, label=rules.button_label(trust.short_name), end_url=end_url)
 
 
 # ---- the person's account ------------------------------------------------------------------------------
