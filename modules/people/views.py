@@ -296,9 +296,10 @@ def reauthenticate():
     sso_rules = current_user.trust.rules.sso
     if sso_rules and ((live is not None and live.method == "sso") or not services.password_allowed(current_user)
                       or not current_user.password_hash):
-        return render_template("people/reauthenticate_sso.html", label=sso_rules.button_label(current_user.trust.short_name),
-                               start=url_for("auth.sso_start", slug=current_user.trust.slug, again=1,
-                                             next=safe_next(request.args.get("next"))))
+        start = url_for("auth.sso_start", slug=current_user.trust.slug, again=1,
+                        next=safe_next(request.args.get("next")))
+        return render_template("people/reauthenticate_sso.html",
+                               label=sso_rules.button_label(current_user.trust.short_name), start=start)
     form = ReauthenticateForm()
     error = None
     if form.validate_on_submit():
@@ -433,6 +434,7 @@ def sso_callback(slug: str):
                 services.reauthenticate(current_login_session(), now=now)
                 db.session.commit()
                 return redirect(_safe_next(next_url))
+            services.end_session(session.get(SESSION_KEY))  # someone already signed in here is replaced
             return _start(user, method="sso", next_url=next_url)
     except sso.SsoFailure as failure:
         return _sso_refused(trust, failure, now=now)
@@ -447,7 +449,8 @@ def sso_signed_out(slug: str):
         end_url = sso.end_session_url(sso.client(trust.slug, rules), rules, absolute("auth.sign_in"))
     except sso.SsoFailure:
         pass
-    return render_template("people/sso_signed_out.html", trust=trust, label=rules.button_label(trust.short_name), end_url=end_url)
+    return render_template("people/sso_signed_out.html", trust=trust, label=rules.button_label(trust.short_name),
+                           end_url=end_url)
 
 
 # ---- the person's account ------------------------------------------------------------------------------

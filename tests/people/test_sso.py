@@ -307,3 +307,11 @@ def test_google_workspace_checks_the_hosted_domain(app, client, provider, sso_se
     assert parse_qs(urlsplit(started.location).query)["hd"] == [E_ACT_DOMAIN]
     assert client.get(provider_sign_in(client, START, "workspace-user")).status_code == 302
     assert "Gee Suite" in (signed_in_name(client) or "")
+
+
+def test_entra_links_on_xms_edov_when_it_sends_no_email_verified(app, client, provider, e_act, now):  # noqa: F811
+    """Entra ID never sends email_verified; its optional claim xms_edov (domain owner verified) stands in."""
+    user = invite(f"ed.ov@{E_ACT_DOMAIN}", "Ed Ov", now)
+    provider.put_user("edov", email=f"ed.ov@{E_ACT_DOMAIN}", xms_edov=True, tid=E_ACT_TENANT)
+    assert client.get(provider_sign_in(client, START, "edov")).status_code == 302
+    assert db.session.scalar(select(SsoIdentity.user_id).where(SsoIdentity.subject == "edov")) == user.id
