@@ -28,6 +28,7 @@ from modules.people.models import (
     PasswordReset,
     RecoveryCode,
     SecurityEvent,
+    SsoIdentity,
     TotpCredential,
     User,
 )
@@ -56,6 +57,7 @@ PLAN: dict[str, str] = {
     "password_reset": "deleted",
     "totp_credential": "deleted",
     "recovery_code": "deleted",
+    "sso_identity": "deleted (the identity provider's subject id for the person)",
     "security_event": "kept for the log, with the IP address removed and the name or email replaced by the "
                       "pseudonym",
     "outbox_message": "messages to the person deleted; the name or email in messages to others replaced by the "
@@ -222,7 +224,7 @@ def erase_person(user: User, *, actor: User | None, basis: str, reason: str, now
         db.session.flush()
         record_role_change(user, actor=actor, before=before, source="erasure", now=now)
         counts["role_assignment"] = len(before)
-    for model in (LoginSession, PasswordReset, TotpCredential, RecoveryCode):
+    for model in (LoginSession, PasswordReset, TotpCredential, RecoveryCode, SsoIdentity):
         deleted = db.session.execute(delete(model).where(model.user_id == user.id)).rowcount
         if deleted:
             counts[model.__tablename__] = deleted

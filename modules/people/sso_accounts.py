@@ -36,7 +36,7 @@ def sso_user(trust: Trust, identity: Identity, *, now: datetime, allow_demo: boo
                                subject=identity.subject, created_at=now, last_used_at=now))
     db.session.flush()
     record_event("sso-linked", now=now, actor=user, target_user=user,
-                 details={"issuer": identity.issuer, "subject": identity.subject})
+                 details={"issuer": identity.issuer})
     return user
 
 

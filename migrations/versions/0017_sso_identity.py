@@ -1,16 +1,16 @@
 """sso identity: the stable subject id a trust's identity provider gives a person, stored on their first single
 sign-on (modules/people/models.py SsoIdentity).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016'
-down_revision = '0015'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
