@@ -115,6 +115,27 @@ def _today_boxes() -> list[str]:
 
 
 POLICY_PUBLISHERS = {"hr": 200, "admin": 200}
+#: Who may upload a policy and correct how it was read (policies:manage).
+POLICY_MANAGERS = {"hr": 200, "admin": 200}
+
+
+def _upload(ids: Ids) -> int:
+    """An uploaded policy file of the trust (made once per database), for the upload preview routes."""
+    from modules.core.timeutil import utcnow
+    from modules.policies.models import PolicySource
+    from modules.policies.services import upload_source
+
+    trust = ids.trust()
+    found = db.session.scalar(select(PolicySource.id).where(PolicySource.trust_id == trust.id))
+    if found is None:
+        from modules.people.models import User
+
+        admin = db.session.scalar(select(User).where(User.email == demo_email("admin", ids.slug)))
+        text = f"{trust.name} upload.txt"
+        found = upload_source(trust, admin, filename=text, now=utcnow(),
+                              data=b"Staff Social Media Policy\n\n1 Scope\n\n1.1 Applies to all staff.\n").id
+        db.session.commit()
+    return found
 
 
 MATRIX: dict[str, Route] = {
@@ -283,6 +304,22 @@ MATRIX: dict[str, Route] = {
     "policies.next_review": Route("POST", lambda i: f"/hr/policy/versions/{_version(i)}/next-review",
                                   {**SIGNED_OUT, "hr": 302, "admin": 302}, default=403, takes_id=True,
                                   data={"next_review_on": ["31", "12", "2027"]}),
+    # Uploading a policy (policies:manage; tests/policies/test_uploads.py and tests/browser/test_policy_upload.py
+    # walk it). An upload is looked up in the trust first (another trust's id is a 404), then capability-checked.
+    # The forms posted here are incomplete, so they are refused with a 400 and change nothing.
+    "policies.upload": Route("GET", lambda i: "/hr/policy/upload", {**SIGNED_OUT, **POLICY_MANAGERS}, default=403,
+                             contains=lambda i: i.trust().name),
+    "policies.preview": Route("GET", lambda i: f"/hr/policy/uploads/{_upload(i)}", {**SIGNED_OUT, **POLICY_MANAGERS},
+                              default=403, takes_id=True, contains=lambda i: f"{i.trust().name} upload.txt"),
+    "policies.source_file": Route("GET", lambda i: f"/hr/policy/uploads/{_upload(i)}/file",
+                                  {**SIGNED_OUT, **POLICY_MANAGERS}, default=403, takes_id=True,
+                                  contains=lambda i: "1.1 Applies to all staff."),
+    "policies.correct": Route("POST", lambda i: f"/hr/policy/uploads/{_upload(i)}/corrections",
+                              {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True, data={"line": "1"}),
+    "policies.remove_correction": Route("POST", lambda i: f"/hr/policy/uploads/{_upload(i)}/corrections/9/remove",
+                                        {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
+    "policies.save_draft": Route("POST", lambda i: f"/hr/policy/uploads/{_upload(i)}/save",
+                                 {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
     # Access register (tests/access/ checks the data in depth). A grant's revoke page, an account's status and
     # a decision are looked up in the trust first (another trust's id is a 404), then capability-checked (403).
     "access.accounts": Route("GET", _made("account", "/access/accounts"), SIGNED_OUT,

@@ -18,6 +18,7 @@ CAPABILITIES: dict[str, str] = {
     "attestation:record": "record an acknowledgement on someone's behalf from a paper form",
     "certificates:revoke": "revoke a certificate with a reason",
     "policy:publish": "review and publish new policy versions",
+    "policies:manage": "upload a policy document, check and correct how it was read, and save it as a draft version",
     "accounts:approve": "approve requests to run official social media accounts",
     "register:view": "see the authorised-user register",
     "register:manage": "register official accounts and keep the authorised-user register",

@@ -52,6 +52,7 @@ PLAN: dict[str, str] = {
                    "revocation's reason; the code, dates and PDF hash stay",
     "certificate_revocation": "kept when the person revoked someone's certificate (ids only)",
     "role_assignment": "deleted; the change is a ledgered role change",
+    "policy_source": "kept: the uploaded policy document and HR's corrections (the uploader's id only)",
     "role_change": "kept: append-only ledgered evidence holding ids and role keys only",
     "login_session": "deleted (IP address, user agent)",
     "password_reset": "deleted",

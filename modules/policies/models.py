@@ -1,4 +1,5 @@
-"""PolicyVersion, Section and Clause: a trust's policy as parsed from its source file."""
+"""PolicyVersion, Section and Clause: a trust's policy as parsed from its source file; PolicySource: an uploaded
+file and HR's corrections to how it was read."""
 
 from datetime import date, datetime
 
@@ -24,7 +25,8 @@ class PolicyVersion(db.Model):
     source_file: Mapped[str] = mapped_column(String(300))
     #: sha256 of the exact source bytes.
     source_sha256: Mapped[str] = mapped_column(String(64))
-    #: The source text exactly as received.
+    #: The source text exactly as received (for an upload: the text read from the file with HR's corrections
+    #: applied, which its structure was parsed from; the file's bytes are in its PolicySource).
     source_text: Mapped[str] = mapped_column(Text)
     #: "draft" until HR publishes it, then "published"; a later published version makes it "superseded".
     status: Mapped[str] = mapped_column(String(20), default="draft")
@@ -116,3 +118,33 @@ class Clause(db.Model):
 
     section: Mapped[Section] = relationship(back_populates="clauses")
     version: Mapped[PolicyVersion] = relationship()
+
+
+class PolicySource(db.Model):
+    """An uploaded policy file, byte-identical, with HR's structure corrections stored beside it (never in it).
+
+    One row per trust and file content: uploading the same bytes again finds this row, so its corrections are
+    applied again. The version saved from it has the same (trust_id, sha256) as `PolicyVersion.source_sha256`.
+    """
+
+    __table_args__ = (UniqueConstraint("trust_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust that uploaded it.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: sha256 of `data`.
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: The file's name as uploaded (shown only; the type comes from the bytes).
+    filename: Mapped[str] = mapped_column(String(255))
+    #: "docx", "pdf" or "text", from the file's first bytes.
+    kind: Mapped[str] = mapped_column(String(10))
+    #: The uploaded bytes, exactly as received.
+    data: Mapped[bytes] = mapped_column(db.LargeBinary)
+    #: HR's corrections, in order: [{"op", "line", "text", "to"?, "ref"?}] on the lines of the text read.
+    overlay: Mapped[list] = mapped_column(db.JSON, default=list)
+    #: Who uploaded it first.
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: When it was first uploaded, UTC.
+    created_at: Mapped[datetime]
+    #: When it was last uploaded or corrected, UTC.
+    updated_at: Mapped[datetime]

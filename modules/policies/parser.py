@@ -126,6 +126,8 @@ class _DraftSection:
     implicit: bool = False
     #: what the parser was unsure of in this section
     doubts: list[str] = field(default_factory=list)
+    #: True when a person marked its heading (a structure correction)
+    forced: bool = False
 
 
 def _sentence_case(title: str) -> str:
@@ -314,6 +316,13 @@ class _Builder:
 
     def _section(self, line: Line) -> bool:
         """A lone number opens a section if it follows on from the last one (outside appendices)."""
+        if line.number == "+":
+            # A person said this line is a heading: it opens the next section, whatever its clauses' numbers.
+            self.section_no += 1
+            self._open_section(str(self.section_no), line.text, (SECTION, "+"))
+            self.sections[-1].forced = True
+            self.in_appendix = False
+            return True
         number = int(line.number)
         if self.in_appendix or not self.section_no < number <= self.section_no + _MAX_SECTION_GAP:
             return False
@@ -343,6 +352,12 @@ class _Builder:
                 return False
         elif not self.in_appendix:
             first = int(ref.split(".")[0])
+            if first < self.section_no and self.sections[-1].forced:
+                # Clauses after a heading a person added keep the numbers the document prints.
+                self._add_clause(ref, line.text)
+                self.numbered = self.draft
+                self.last_letter = None
+                return True
             if first != self.section_no:
                 # A clause numbered into the next section when that section's heading is missing.
                 if not self.section_no < first <= self.section_no + _MAX_SECTION_GAP:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from modules.core.extensions import db
 from modules.policies.diff import Comparison, compare
-from modules.policies.models import PolicyVersion
+from modules.policies.models import PolicySource, PolicyVersion
 
 #: HR is reminded this many days before a version's next review date.
 REVIEW_REMINDER_DAYS = 60
@@ -115,3 +115,15 @@ def past_review(trust_id: int, today: date) -> PolicyVersion | None:
     """The trust's current version if it is past its review date (for dashboards), else None."""
     version = published_version(trust_id)
     return version if version is not None and policy_past_review(version, today) else None
+
+
+def source_in_trust(trust_id: int, source_id: int, *, lock: bool = False) -> PolicySource | None:
+    """An uploaded policy source of this trust (None for another trust's id)."""
+    query = select(PolicySource).where(PolicySource.id == source_id, PolicySource.trust_id == trust_id)
+    return db.session.scalar(query.with_for_update() if lock else query)
+
+
+def version_from_source(source: PolicySource) -> PolicyVersion | None:
+    """The version an upload was saved as, if it has been."""
+    return db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == source.trust_id,
+                                                         PolicyVersion.source_sha256 == source.sha256))

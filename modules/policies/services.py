@@ -14,10 +14,12 @@ from modules.core.timeutil import LONDON
 from modules.people.models import Trust
 from modules.people.rules import RulesError, TrustRules
 from modules.people.services import PeopleError, sync_trust, trust_roles
-from modules.policies.models import Clause, PolicyVersion, Section
-from modules.policies.parser import PolicyParseError, parse_policy
+from modules.policies import overlay as overlays
+from modules.policies.models import Clause, PolicySource, PolicyVersion, Section
+from modules.policies.parser import ParsedPolicy, PolicyParseError, parse_policy
 from modules.policies.rendering import reading_minutes, render_section, section_kind
 from modules.policies.signals import content_synced, version_published
+from modules.policies.sources import SourceError, read_source
 
 OBLIGATIONS = ("must", "must_not")
 
@@ -120,12 +122,23 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime)
         parsed = parse_policy(text)
     except PolicyParseError as exc:
         raise ContentError(f"{source_file}: {exc}") from exc
-    number = (db.session.scalar(select(func.max(PolicyVersion.number)).where(PolicyVersion.trust_id == trust.id))
-              or 0) + 1
+    version = _add_version(trust, parsed, source_file=source_file, sha256=hashlib.sha256(raw).hexdigest(),
+                           text=text, now=now)
     has_published = db.session.scalar(select(func.count()).select_from(PolicyVersion).where(
         PolicyVersion.trust_id == trust.id, PolicyVersion.status == "published"))
+    db.session.flush()
+    if not has_published:
+        publish_version(version, now=now)
+    return version
+
+
+def _add_version(trust: Trust, parsed: ParsedPolicy, *, source_file: str, sha256: str, text: str,
+                 now: datetime) -> PolicyVersion:
+    """Add a parsed policy as the trust's next version, a draft, with its sections and clauses."""
+    number = (db.session.scalar(select(func.max(PolicyVersion.number)).where(PolicyVersion.trust_id == trust.id))
+              or 0) + 1
     version = PolicyVersion(trust_id=trust.id, number=number, title=parsed.title, source_file=source_file,
-                            source_sha256=hashlib.sha256(raw).hexdigest(), source_text=text,
+                            source_sha256=sha256, source_text=text,
                             status="draft", stated_dates=dict(parsed.dates),
                             next_review_on=review_due(parsed.dates.get("next_review")), created_at=now)
     db.session.add(version)
@@ -145,8 +158,6 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime)
                                           parent_ref=clause["parent"], text=clause["text"],
                                           modality=clause["modality"]))
     db.session.flush()
-    if not has_published:
-        publish_version(version, now=now)
     return version
 
 
@@ -278,3 +289,109 @@ def sync_content(content_dir: Path, *, now: datetime, app=None,
         check_clauses(path, trust.slug, checked[trust.slug], versions)
     content_synced.send(app, content_dir=content_dir, now=now)
     return report
+
+
+# -- uploads: a file read, checked and corrected by HR, then saved as a draft ------------------------------
+
+
+class UploadError(ValueError):
+    """An upload, correction or save was refused; the message says what to fix and names the field, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+@dataclass
+class Preview:
+    """What HR checks before saving: the lines read, the structure found (or why none), and the warnings."""
+
+    lines: list[str]
+    parsed: ParsedPolicy | None
+    error: str | None
+    warnings: list[str]
+    #: corrections that no longer match their line (left out)
+    stale: list[dict]
+
+
+def upload_source(trust: Trust, user, *, filename: str, data: bytes, now: datetime) -> PolicySource:
+    """Store an uploaded file byte-identical (once per trust and content: the same file finds its corrections)."""
+    try:
+        extracted = read_source(data)
+    except SourceError as exc:
+        raise UploadError(str(exc), field="file") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    source = db.session.scalar(select(PolicySource).where(PolicySource.trust_id == trust.id,
+                                                          PolicySource.sha256 == sha))
+    if source is None:
+        source = PolicySource(trust_id=trust.id, sha256=sha, filename=(filename or "policy")[:255],
+                              kind=extracted.kind, data=data, overlay=[], uploaded_by_id=user.id,
+                              created_at=now, updated_at=now)
+        db.session.add(source)
+    source.updated_at = now
+    db.session.flush()
+    return source
+
+
+def _read(source: PolicySource) -> tuple[str, list[str]]:
+    """The text read from a stored source, and the notes reading it made."""
+    extracted = read_source(source.data)
+    return extracted.text, extracted.notes
+
+
+def preview(source: PolicySource) -> Preview:
+    """Read the source, apply HR's corrections and parse: never raises for an unreadable structure."""
+    text, notes = _read(source)
+    corrected, stale = overlays.apply(text, source.overlay or [])
+    try:
+        parsed = parse_policy(corrected)
+    except PolicyParseError as exc:
+        return Preview(text.splitlines(), None, str(exc), notes, stale)
+    return Preview(text.splitlines(), parsed, None, notes + parsed.warnings, stale)
+
+
+def add_correction(source: PolicySource, *, op: str, line: int | None, to: int | None, ref: str,
+                   now: datetime) -> dict:
+    """Add one structure correction to the source's overlay (the file itself never changes)."""
+    text, _ = _read(source)
+    try:
+        item = overlays.entry(text.splitlines(), op, line, to, ref)
+    except overlays.OverlayError as exc:
+        raise UploadError(exc.message, field=exc.field) from exc
+    if any(existing.get("op") == item["op"] and existing.get("line") == item["line"]
+           for existing in source.overlay or []):
+        raise UploadError(f"That correction to line {item['line']} is already made.", field="line")
+    source.overlay = [*(source.overlay or []), item]
+    source.updated_at = now
+    db.session.flush()
+    return item
+
+
+def remove_correction(source: PolicySource, index: int, *, now: datetime) -> None:
+    """Take one correction out of the overlay."""
+    current = list(source.overlay or [])
+    if not 0 <= index < len(current):
+        raise UploadError("That correction has already been removed.")
+    del current[index]
+    source.overlay = current
+    source.updated_at = now
+    db.session.flush()
+
+
+def save_draft(source: PolicySource, *, now: datetime) -> PolicyVersion:
+    """Save the checked upload as the trust's next version, a draft for HR to publish."""
+    existing = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == source.trust_id,
+                                                             PolicyVersion.source_sha256 == source.sha256))
+    if existing is not None:
+        raise UploadError(f"This file is already {existing.label}; a changed file becomes a new version.")
+    text, _ = _read(source)
+    corrected, _stale = overlays.apply(text, source.overlay or [])
+    try:
+        parsed = parse_policy(corrected)
+    except PolicyParseError as exc:
+        raise UploadError(f"The document cannot be saved until its structure can be read: {exc}") from exc
+    trust = db.session.get(Trust, source.trust_id)
+    # The version keeps the text its structure was read from (with the corrections); the bytes stay in the source.
+    version = _add_version(trust, parsed, source_file=f"upload: {source.filename}"[:300], sha256=source.sha256,
+                           text=corrected, now=now)
+    return version

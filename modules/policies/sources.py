@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 #: largest upload accepted, in bytes
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 #: a .docx may not unpack to more than this (a zip bomb unpacks to gigabytes)
 MAX_UNPACKED_BYTES = 60 * 1024 * 1024
 _MAX_RATIO = 200

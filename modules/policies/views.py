@@ -1,4 +1,5 @@
-"""HR's policy versions: the list with review dates, a draft's review (comparison, quiz bank) and publishing."""
+"""HR's policy versions: the list with review dates, a draft's review (comparison, quiz bank) and publishing; and
+uploading a policy document, checking and correcting how it was read, and saving it as a draft."""
 
 from collections.abc import Callable
 
@@ -6,14 +7,22 @@ from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_
 from flask_login import current_user, login_required
 
 from modules.core.capabilities import require
-from modules.core.formview import show_refusal, submit
+from modules.core.formview import refusal_is_400, show_refusal, submit
 from modules.core.navigation import nav_item
 from modules.core.timeutil import format_date, utcnow
 from modules.core.web import bad_request
 from modules.policies import queries, services
 from modules.policies.diff import Comparison, QuizBankCheck
-from modules.policies.forms import PublishForm, ReviewDateForm
+from modules.policies.forms import (
+    CorrectionForm,
+    PublishForm,
+    RemoveCorrectionForm,
+    ReviewDateForm,
+    SaveDraftForm,
+    UploadForm,
+)
 from modules.policies.models import PolicyVersion
+from modules.policies.overlay import OPS
 
 bp = Blueprint("policies", __name__, url_prefix="/hr/policy")
 PUBLISH = "policy:publish"
@@ -139,3 +148,109 @@ def next_review(version_id: int):
         return _render_version(_version_or_404(version_id), review_form=form, status=400)
     flash(f"The next review of {version.label} is now due on {format_date(form.next_review_on.data)}.", "success")
     return redirect(url_for("policies.version", version_id=version.id))
+
+
+# -- upload, preview and correct (policies:manage) ---------------------------------------------------------
+
+MANAGE = "policies:manage"
+nav_item("Upload a policy", "policies.upload", MANAGE, order=87, group="hr",
+         hint="Upload the policy as Word, PDF or text, check how it was read and save it as a draft version")
+
+
+def _source_or_404(source_id: int, *, lock: bool = False):
+    """The trust's upload (another trust's id is a 404 for everyone), then the capability check (403)."""
+    source = queries.source_in_trust(current_user.trust_id, source_id, lock=lock) or abort(404)
+    if not current_user.can(MANAGE):
+        abort(403)
+    return source
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@require(MANAGE)
+def upload():
+    """Upload a policy document; its type and size are checked on its bytes, then it is read for checking."""
+    form = UploadForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            data = form.file.data.read()
+            outcome = submit(form, lambda: services.upload_source(
+                current_user.trust, current_user, filename=form.file.data.filename or "", data=data, now=utcnow()),
+                refusals=services.UploadError, validated=True)
+            if outcome.done:
+                return redirect(url_for("policies.preview", source_id=outcome.result.id))
+        return render_template("policies/upload.html", form=form, trust=current_user.trust), 400
+    return render_template("policies/upload.html", form=form, trust=current_user.trust)
+
+
+def _render_preview(source, *, correction=None, save_form=None, status: int = 200):
+    if correction is None:
+        correction = CorrectionForm(formdata=None)
+    return render_template(
+        "policies/preview.html", source=source, trust=current_user.trust, found=services.preview(source),
+        saved=queries.version_from_source(source), correction=correction,
+        save_form=save_form or SaveDraftForm(formdata=None), remove_form=RemoveCorrectionForm(formdata=None),
+        ops=OPS,
+    ), status
+
+
+@bp.get("/uploads/<int:source_id>")
+@login_required
+def preview(source_id: int):
+    """The document as read beside the sections and clauses found, warnings first, with corrections."""
+    return _render_preview(_source_or_404(source_id))
+
+
+@bp.get("/uploads/<int:source_id>/file")
+@login_required
+def source_file(source_id: int):
+    """The uploaded file itself, byte-identical."""
+    source = _source_or_404(source_id)
+    types = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "pdf": "application/pdf", "text": "text/plain; charset=utf-8"}
+    return current_app.response_class(source.data, mimetype=types[source.kind], headers={
+        "Content-Disposition": "attachment; filename=policy-" + str(source.id) + {"docx": ".docx", "pdf": ".pdf"}
+        .get(source.kind, ".txt"), "X-Content-Type-Options": "nosniff"})
+
+
+@bp.post("/uploads/<int:source_id>/corrections")
+@login_required
+def correct(source_id: int):
+    """Add one structure correction to the overlay, then show the document read again."""
+    source = _source_or_404(source_id, lock=True)
+    if queries.version_from_source(source) is not None:
+        raise bad_request("This file has been saved as a version, so its structure can no longer be corrected.")
+    form = CorrectionForm()
+    outcome = submit(form, lambda: services.add_correction(
+        source, op=form.op.data, line=form.line.data, to=form.to.data, ref=form.ref.data or "", now=utcnow()),
+        refusals=services.UploadError)
+    if not outcome.done:
+        return _render_preview(_source_or_404(source_id), correction=form, status=400)
+    flash(f"Line {outcome.result['line']} corrected: {OPS[outcome.result['op']].lower()}.", "success")
+    return redirect(url_for("policies.preview", source_id=source.id))
+
+
+@bp.post("/uploads/<int:source_id>/corrections/<int:index>/remove")
+@login_required
+def remove_correction(source_id: int, index: int):
+    """Take one correction out of the overlay."""
+    source = _source_or_404(source_id, lock=True)
+    if queries.version_from_source(source) is not None:
+        raise bad_request("This file has been saved as a version, so its structure can no longer be corrected.")
+    outcome = submit(RemoveCorrectionForm(), lambda: services.remove_correction(source, index, now=utcnow()),
+                     refusals=services.UploadError, show=refusal_is_400)
+    if outcome.done:
+        flash("The correction was removed.", "success")
+    return redirect(url_for("policies.preview", source_id=source.id))
+
+
+@bp.post("/uploads/<int:source_id>/save")
+@login_required
+def save_draft(source_id: int):
+    """Save the checked upload as a draft version (publishing stays a separate, reviewed step)."""
+    source = _source_or_404(source_id, lock=True)
+    form = SaveDraftForm()
+    outcome = submit(form, lambda: services.save_draft(source, now=utcnow()), refusals=services.UploadError)
+    if not outcome.done:
+        return _render_preview(_source_or_404(source_id), save_form=form, status=400)
+    flash(f"The policy is saved as {outcome.result.label}, a draft. Review it here, then publish it.", "success")
+    return redirect(url_for("policies.version", version_id=outcome.result.id))

@@ -4,7 +4,7 @@ grouped entries stand in it as one entry leading to a hub page that lists those 
 import re
 
 HR_TOOLS = ["Import staff", "Evidence pack", "Certificates", "Declines and withdrawals", "Quiz results",
-            "Policy versions"]
+            "Policy versions", "Upload a policy"]
 
 
 def _entries(html: str) -> list[tuple[str, bool]]:
@@ -53,7 +53,7 @@ def test_the_hub_lists_every_hr_tool_with_its_hint(client, login):
     assert all(hint for _, hint in listed), "every tool says what it is for"
     assert dict(listed)["Import staff"] == "Upload a staff list from your MIS: preview, then apply"
     for path in ("/staff/import", "/tracking/evidence", "/certificates/manage", "/hr/acknowledgements",
-                 "/quiz/analytics", "/hr/policy"):
+                 "/quiz/analytics", "/hr/policy", "/hr/policy/upload"):
         assert f'href="{path}"' in response.get_data(as_text=True)
 
 

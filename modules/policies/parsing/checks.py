@@ -96,6 +96,11 @@ def check_structure(sections: list, doubts: dict[str, list[Doubt]], contents_mis
                 f"{_label(section.number)} is implausibly long ({words} of the document's {total} words): a heading "
                 "may have been missed, so check where it ends.")))
         for clause in section.clauses:
+            last = clause.text.split("\n\n")[-1]
+            if clause.text != last and _heading_shaped(last):
+                doubts.setdefault(section.number, []).append(Doubt(MEDIUM, (
+                    f"Clause {clause.ref} ends with \"{last}\", which may be a heading of its own: if it is, "
+                    "mark its line as a section heading.")))
             if len(clause.text.split()) >= _LONG_CLAUSE_WORDS:
                 doubts.setdefault(section.number, []).append(Doubt(LOW, (
                     f"Clause {clause.ref} is implausibly long ({len(clause.text.split())} words): numbered items "
@@ -106,6 +111,14 @@ def check_structure(sections: list, doubts: dict[str, list[Doubt]], contents_mis
         section.confidence = "low" if LOW in levels else "medium" if found else "high"
         warnings.extend(d.message for d in found)
     return warnings
+
+
+def _heading_shaped(paragraph: str) -> bool:
+    """A clause's closing paragraph that reads like a heading someone typed as body text ("Official accounts.")."""
+    words = paragraph.split()
+    return (0 < len(words) <= 5 and "\n" not in paragraph and "\t" not in paragraph and paragraph[0].isupper()
+            and not paragraph.startswith(("-", "*")) and not paragraph.rstrip(".").endswith((":", ";", ",", "?"))
+            and paragraph.count(".") <= 1 and (paragraph.endswith(".") or paragraph[-1].isalnum()))
 
 
 def _label(number: str) -> str:

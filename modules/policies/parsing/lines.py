@@ -31,6 +31,8 @@ _TITLE_SEPARATOR = re.compile(r"^[-–—:.]\s*")
 
 #: longest text that can still be a heading title
 MAX_TITLE = 120
+#: marks a line a person said is a section heading (a structure correction); the parser opens the next section
+FORCED_HEADING = "\x1eheading\x1e "
 
 
 @dataclass
@@ -103,6 +105,8 @@ def classify(raw: str) -> Line:
     stripped = raw.strip()
     if not stripped:
         return Line(BLANK)
+    if raw.startswith(FORCED_HEADING):
+        return Line(SECTION, number="+", text=clean_inline(raw[len(FORCED_HEADING):]))
     if re.fullmatch(r"[-*_=]{3,}", stripped):
         return Line(RULE)
     probe = _MD_HEADING.sub("", stripped)
