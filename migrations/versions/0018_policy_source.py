@@ -4,16 +4,16 @@
 - A version saved from an upload is found by the same (trust_id, sha256) as policy_version's own unique key,
   so policy_version itself is not changed.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
