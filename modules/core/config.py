@@ -68,6 +68,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "POLICYPASS_ENV": environment,
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance),
+        # Key material for encrypting two-step secrets at rest (modules/people/secretbox.py); unset: derived from
+        # SECRET_KEY. Set a long random string in production, kept apart from SECRET_KEY.
+        "TOTP_ENCRYPTION_KEY": os.environ.get("TOTP_ENCRYPTION_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_url(url),
         "CONTENT_DIR": str(ROOT / "content"),
         "QUIZZES_DIR": str(ROOT / "quizzes"),

@@ -50,6 +50,10 @@ def deploy_problems(config, *, now: datetime, environ=os.environ, checkpoint_day
     if secret in KNOWN_SECRET_KEYS or len(secret) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"SECRET_KEY is a default or shorter than {MIN_SECRET_KEY_LENGTH} characters "
                         "(set a long random SECRET_KEY)")
+    if not config.get("TOTP_ENCRYPTION_KEY"):
+        problems.append("TOTP_ENCRYPTION_KEY is not set: two-step secrets are encrypted with a key derived from "
+                        "SECRET_KEY (set a separate long random TOTP_ENCRYPTION_KEY before anyone sets up two-step "
+                        "verification: secrets sealed under another key can no longer be read)")
     workers = _workers(environ)
     if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and workers > 1:
         problems.append(f"the sign-in rate limit is kept in memory but {workers} web workers run, so each counts "

@@ -215,8 +215,8 @@ class TotpCredential(db.Model):
 
     #: Whose authenticator it is (one per person).
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
-    #: The base32 shared secret the authenticator app holds.
-    secret: Mapped[str] = mapped_column(String(64))
+    #: The base32 shared secret the authenticator app holds, encrypted (modules/people/secretbox.py: "enc1:…").
+    secret: Mapped[str] = mapped_column(String(255))
     #: When they turned it on by confirming a code from the app, UTC.
     enabled_at: Mapped[datetime]
     #: The last 30-second time step whose code was accepted, so one code cannot be used twice.

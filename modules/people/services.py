@@ -4,12 +4,13 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from modules.core.capabilities import CAPABILITIES, check_known
 from modules.core.database import reading
 from modules.core.extensions import db
-from modules.people import mfa
+from modules.people import mfa, secretbox
 from modules.people.models import (
     Academy,
     LoginSession,
@@ -364,7 +365,7 @@ def confirm_two_step(user: User, secret: str, code: str, *, now: datetime) -> li
     step = mfa.matching_step(secret, code, now)
     if step is None:
         raise PeopleError("Enter the 6-digit code your authenticator app shows now")
-    db.session.add(TotpCredential(user_id=user.id, secret=secret, enabled_at=now, last_step=step))
+    db.session.add(TotpCredential(user_id=user.id, secret=secretbox.seal(secret), enabled_at=now, last_step=step))
     codes = issue_recovery_codes(user, now=now, event=False)
     record_event("two-step-enrolled", now=now, actor=user, target_user=user)
     return codes
@@ -390,7 +391,12 @@ def check_second_factor(user: User, code: str, *, now: datetime) -> str | None:
     credential = totp_credential(user)
     if credential is None:
         return None
-    step = mfa.matching_step(credential.secret, code, now)
+    try:
+        secret = secretbox.unseal(credential.secret)
+    except secretbox.UnreadableSecret:  # the key changed: only a recovery code can sign them in now
+        current_app.logger.error("two-step secret of person %s cannot be decrypted with the configured key", user.id)
+        secret = None
+    step = mfa.matching_step(secret, code, now) if secret is not None else None
     if step is not None:
         if credential.last_step is not None and step <= credential.last_step:
             return None

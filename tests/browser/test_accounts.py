@@ -77,7 +77,9 @@ def _fresh_code(secret: str, email: str) -> str:
     """The app's code for the step after the last one accepted (a code is never accepted twice)."""
     db.session.rollback()
     user = db.session.scalar(select(User).where(User.email == email))
-    last = db.session.get(TotpCredential, user.id).last_step
+    credential = db.session.get(TotpCredential, user.id)
+    assert secret not in credential.secret and credential.secret.startswith("enc1:"), "stored in clear"
+    last = credential.last_step
     return pyotp.TOTP(secret).generate_otp(max(last + 1, pyotp.TOTP(secret).timecode(utcnow().timestamp())))
 
 

@@ -15,6 +15,7 @@ GOOD = {
     "SECRET_KEY": "k" * 20 + "a-long-random-production-secret",
     "SESSION_COOKIE_SECURE": True,
     "MFA_ENFORCE": True,
+    "TOTP_ENCRYPTION_KEY": "t" * 20 + "another-long-random-secret",
 }
 
 
@@ -28,7 +29,7 @@ def test_the_demo_defaults_fail_with_every_problem_listed(app, monkeypatch):
     assert result.exit_code == 1
     for expected in ("POLICYPASS_ENV is not production", "SECRET_KEY is a default", "rate limit is kept in memory",
                      "PUBLIC_BASE_URL is not set", "SESSION_COOKIE_SECURE is off", "demo account(s)",
-                     "no ledger signing key", "no ledger checkpoint"):
+                     "no ledger signing key", "no ledger checkpoint", "TOTP_ENCRYPTION_KEY is not set"):
         assert expected in result.output, expected
 
 
@@ -98,3 +99,9 @@ def test_a_signing_key_beside_the_sqlite_database_fails(empty_db_url, tmp_path, 
         assert "beside the SQLite database" in result.output
     else:
         assert result.exit_code == 0, result.output
+
+
+def test_no_dedicated_two_step_key_fails(production):
+    production.config["TOTP_ENCRYPTION_KEY"] = None
+    result = _check(production)
+    assert result.exit_code == 1 and "TOTP_ENCRYPTION_KEY is not set" in result.output

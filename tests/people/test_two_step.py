@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
-from modules.people import mfa, services
+from modules.people import mfa, secretbox, services
 from modules.people.models import RecoveryCode, SecurityEvent, TotpCredential, Trust, User
 from tests.conftest import demo_email
 from tests.helpers import csrf_token, sign_in
@@ -64,7 +64,8 @@ def test_staff_sets_up_two_step_then_sign_in_asks_for_the_code(app, client):
     assert "Off" in client.get("/account").get_data(as_text=True)
     secret, codes = _enrol(client)
     credential = db.session.get(TotpCredential, _user(STAFF).id)
-    assert credential is not None and credential.secret == secret
+    assert credential is not None and secret not in credential.secret, "the secret is not stored in clear"
+    assert credential.secret.startswith("enc1:") and secretbox.unseal(credential.secret) == secret
     stored = list(db.session.scalars(select(RecoveryCode.code_hash)))
     assert len(stored) == 10 and not set(codes) & set(stored), "only hashes are kept"
 
