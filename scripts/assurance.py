@@ -26,11 +26,11 @@ SIZES = {
               "sinks": {"people": ["staff", "hr", "admin"]}, "inputs": {"people": ["hr"]},
               "burst": {"people": 8, "kill_after": (2, 5)}},
     "ci": {"matrix": {"people": ["anonymous", "staff", "manager", "hr", "admin"], "others": 1},
-           "sinks": {"people": ["staff", "manager", "hr", "comms", "admin"]}, "inputs": {"people": ["hr", "admin"]},
+           "sinks": {"people": ["staff", "manager", "hr", "comms", "admin"]}, "inputs": {"people": ["staff", "hr"]},
            "burst": {"people": 60, "kill_after": (15, 35)}},
-    "full": {"matrix": {}, "sinks": {}, "inputs": {}, "burst": {"people": 200, "kill_after": (50, 120)}},
+    "full": {"matrix": {}, "sinks": {}, "inputs": {"people": ["staff", "hr", "admin"]}, "burst": {"people": 200, "kill_after": (50, 120)}},
 }
-PARTS = ["matrix", "sinks", "burst"]
+PARTS = ["matrix", "sinks", "inputs", "burst"]
 NOTES = {
     "Routes × roles × trusts": (
         "Every route with an id in the access matrix (`tests/test_access_matrix.py`), requested by every demo "
@@ -44,6 +44,12 @@ NOTES = {
         "documents given to WeasyPrint beside a local HTTP listener; messages with control characters and encoded "
         "words in subjects and recipient names sent through the real delivery to a real SMTP server. Details in "
         "`tests/assurance/sinks.py`."),
+    "Bad inputs": (
+        "Every route with a parameter requested with ids no row has (0, -1, 2^63 - 1, 2^63, 25 digits, leading zeros, "
+        "not numbers) and hostile path text, by GET and POST, signed out and as each person; hostile query strings "
+        "on every GET page; hostile `next=` values; absurd dates in the date forms; broken staff CSV files through "
+        "the import's preview and apply; every field of every form on every page posted with hostile values; and "
+        "every POST route without a CSRF token on an app that checks it. Details in `tests/assurance/inputs.py`."),
     "Concurrent acknowledgements, kill -9 and restart": (
         "A real gunicorn (2 sync workers, `gunicorn.conf.py`) on a fresh database. Every person signs in and "
         "loads the acknowledgement form, then all post at the same moment (one thread each). After the first "

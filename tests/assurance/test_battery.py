@@ -33,7 +33,8 @@ def test_smoke_run_writes_the_document_with_every_count_zero(tmp_path):
     done, doc = _battery(tmp_path, "--smoke", "--backends", "sqlite")  # PostgreSQL: the CI-size run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "**Result: every leak, loss, duplicate and failure count is 0.**" in doc
-    for title in ("Routes × roles × trusts", "Payloads per sink", "Concurrent acknowledgements, kill -9 and restart"):
+    for title in ("Routes × roles × trusts", "Payloads per sink", "Bad inputs",
+                  "Concurrent acknowledgements, kill -9 and restart"):
         assert f"## {title}" in doc
     assert "| sqlite |" in doc
     assert "- Commit: `" in doc and "cores" in doc and "Load average" in doc
@@ -126,3 +127,14 @@ def test_sink_detectors_count_planted_injections():
     sheet.write_string(0, 1, "=ppf8")
     book.close()
     assert sinks._xlsx_injections(out.getvalue()) == (1, ["=1+1"])
+
+
+def test_redirect_check_counts_off_site_and_unsafe_locations():
+    """The `next=` detector: only a path on this site that starts with one / and holds no control characters."""
+    from tests.assurance.inputs import _redirect_problem
+
+    for bad in ("//evil.example", "https://evil.example/", "/\\evil.example", "\t/evil", "/\t/evil.example",
+                "javascript:alert(1)"):
+        assert _redirect_problem(bad), bad
+    for fine in ("/", "/quiz", "/tracking?view=people", None):
+        assert _redirect_problem(fine) is None, fine
