@@ -3,7 +3,7 @@ a key derived with HKDF-SHA256 from TOTP_ENCRYPTION_KEY, or from SECRET_KEY when
 (`flask check --deploy` asks for a dedicated one in production). Stored values start with PREFIX.
 
 Changing the key material makes stored secrets unreadable: those people then sign in with a recovery code and
-set up their app again. Migration 0017 carries a frozen copy of this derivation to encrypt existing secrets.
+set up their app again. Migration 0019 carries a frozen copy of this derivation to encrypt existing secrets.
 `cryptography` is imported only here, when a secret is sealed or opened (so `flask --help` stays fast).
 """
 
@@ -39,7 +39,7 @@ def seal(secret: str, config=None) -> str:
 
 def unseal(stored: str, config=None) -> str:
     """The base32 secret from its stored form; UnreadableSecret when it cannot be decrypted. A value without the
-    prefix (written before encryption, if migration 0017 has not run) is returned as it is."""
+    prefix (written before encryption, if migration 0019 has not run) is returned as it is."""
     if not stored.startswith(PREFIX):
         return stored
     from cryptography.fernet import InvalidToken

@@ -1,4 +1,4 @@
-"""Two-step secrets are encrypted at rest (modules/people/secretbox.py); migration 0017 encrypts the secrets
+"""Two-step secrets are encrypted at rest (modules/people/secretbox.py); migration 0019 encrypts the secrets
 stored before it (and its downgrade decrypts them); a key that cannot open a secret refuses codes, never a 500."""
 
 from datetime import timedelta
@@ -45,12 +45,12 @@ def test_another_key_cannot_read_it_and_codes_are_refused(app, now):
     assert services.check_second_factor(staff, mfa.code_at(secret, later), now=later) is None
 
 
-def test_migration_0017_encrypts_existing_secrets_and_its_downgrade_decrypts(app, now, backend):
+def test_migration_0019_encrypts_existing_secrets_and_its_downgrade_decrypts(app, now, backend):
     staff = demo_user("staff", "tkat")
     secret = _enrol(staff, now)
     staff_id = staff.id
     db.session.remove()
-    downgrade(revision="0016")
+    downgrade(revision="0018")
     clear = db.session.scalar(sa.text("SELECT secret FROM totp_credential WHERE user_id = :id"), {"id": staff_id})
     assert clear == secret
     teacher_id = demo_user("teacher", "tkat").id

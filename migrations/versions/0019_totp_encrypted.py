@@ -4,8 +4,8 @@
   under a key derived with HKDF-SHA256 from TOTP_ENCRYPTION_KEY, else SECRET_KEY, of the app running the upgrade).
   The downgrade decrypts them again.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 """
 import base64
 import os
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0016'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
@@ -33,7 +33,7 @@ def _material() -> bytes:
     except RuntimeError:  # plain alembic, outside `flask db upgrade`
         material = os.environ.get('TOTP_ENCRYPTION_KEY') or os.environ.get('SECRET_KEY')
     if not material:
-        raise RuntimeError('migration 0017 needs TOTP_ENCRYPTION_KEY or SECRET_KEY to encrypt two-step secrets: '
+        raise RuntimeError('migration 0019 needs TOTP_ENCRYPTION_KEY or SECRET_KEY to encrypt two-step secrets: '
                            'run it with `flask db upgrade`')
     return material.encode()
 
