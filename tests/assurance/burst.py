@@ -192,26 +192,38 @@ def _count(sql: str, **params) -> int:
     return db.session.execute(sa.text(sql), params).scalar() or 0
 
 
-def _sweep_renders(app) -> str:
-    """Run the certificate render sweep, if this version of the app renders PDFs after commit."""
-    from modules.certificates import services
-
-    for name in ("render_pending", "render_pending_certificates", "render_missing", "sweep_renders"):
-        sweep = getattr(services, name, None)
-        if callable(sweep):
-            sweep(now=utcnow())
-            db.session.commit()
-            return f"certificates.services.{name}"
-    return ""
-
-
-def _ledger_verify(database: Database) -> tuple[int, str]:
+def _flask(database: Database, *args: str) -> tuple[int, str]:
+    """Run a `flask` command against the database in its own process: (exit code, last line of output)."""
     env = {**os.environ, "DATABASE_URL": database.url, "INSTANCE_PATH": str(database.instance),
            "FLASK_APP": "app:create_app"}
-    done = subprocess.run([str(Path(sys.executable).parent / "flask"), "ledger", "verify"], cwd=ROOT, env=env,
+    done = subprocess.run([str(Path(sys.executable).parent / "flask"), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     lines = (done.stdout + done.stderr).strip().splitlines()
     return done.returncode, lines[-1] if lines else ""
+
+
+def _without_pdf(ack_ids: list[int]) -> int:
+    """Certificates of these acknowledgements whose PDF bytes are not there (yet)."""
+    from modules.certificates.models import Certificate
+
+    db.session.expire_all()
+    certs = db.session.scalars(sa.select(Certificate).where(Certificate.acknowledgement_id.in_(ack_ids))).all()
+    if hasattr(Certificate, "pdf_state"):  # PDFs rendered after commit: "ready", "preparing" or "erased"
+        return sum(1 for cert in certs if cert.pdf_state != "ready")
+    return sum(1 for cert in certs if cert.personal is None or not cert.personal.pdf)
+
+
+def _sweep_renders(app, database: Database) -> str:
+    """Run the certificate render sweep (`flask certificates render-missing`) if this version of the app has it."""
+    group = app.cli.commands.get("certificates")
+    if group is None or "render-missing" not in getattr(group, "commands", {}):
+        return ""
+    code, last = _flask(database, "certificates", "render-missing")
+    return f"`flask certificates render-missing` exit {code}: {last}"
+
+
+def _ledger_verify(database: Database) -> tuple[int, str]:
+    return _flask(database, "ledger", "verify")
 
 
 def _count_rows(part: Part, burst: Burst, database: Database, app) -> None:
@@ -252,7 +264,8 @@ def _count_rows(part: Part, burst: Burst, database: Database, app) -> None:
     part.add("replays answered with a different receipt", sum(len(r) for r in burst.replies.values()), changed,
              "different")
     ack_ids = ",".join(str(a.id) for a in acks) or "0"
-    swept = _sweep_renders(app)
+    preparing = _without_pdf([a.id for a in acknowledged])
+    swept = _sweep_renders(app, database)
     orphans = {
         "acknowledgement records without their ledger entry": _count(
             f"SELECT count(*) FROM acknowledgement a WHERE a.id IN ({ack_ids}) AND NOT EXISTS (SELECT 1 FROM "
@@ -266,9 +279,7 @@ def _count_rows(part: Part, burst: Burst, database: Database, app) -> None:
         "certificate records without their ledger entry": _count(
             f"SELECT count(*) FROM certificate c WHERE c.acknowledgement_id IN ({ack_ids}) AND NOT EXISTS "
             "(SELECT 1 FROM ledger_entry e WHERE e.record_table = 'certificate' AND e.record_id = c.id)"),
-        "certificate records without PDF bytes after the render sweep": _count(
-            f"SELECT count(*) FROM certificate c WHERE c.acknowledgement_id IN ({ack_ids}) AND NOT EXISTS "
-            "(SELECT 1 FROM certificate_personal p WHERE p.certificate_id = c.id AND p.pdf IS NOT NULL)"),
+        "certificate records without PDF bytes after the render sweep": _without_pdf([a.id for a in acknowledged]),
     }
     tables = [t for (t,) in db.session.execute(sa.text("SELECT DISTINCT record_table FROM ledger_entry"))]
     dangling = sum(_count(f"SELECT count(*) FROM ledger_entry e WHERE e.record_table = '{t}' AND NOT EXISTS "
@@ -283,7 +294,9 @@ def _count_rows(part: Part, burst: Burst, database: Database, app) -> None:
     part.add("`flask ledger verify` (exit code)", 1, code, "non-zero", note=last)
     part.notes.append(f"{n} people of {SLUG.upper()}, one ledger chain; rows: {len(acknowledged)} acknowledgements "
                       f"and {len(acks) - len(acknowledged)} consent decisions"
-                      + (f"; render sweep: {swept}" if swept else "; PDFs are rendered inside the transaction"))
+                      + (f"; {preparing} certificates were still being prepared (no PDF yet) before the render "
+                         f"sweep, {swept}" if swept else "; PDFs are rendered inside the acknowledgement's "
+                         "transaction in this version, so there is no render sweep"))
 
 
 def run(database: Database, *, people: int = 200, kill_after: tuple[int, int] = (50, 120)) -> Part:
