@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from modules.attestation.views import bp as attestation_bp
     from modules.certificates.views import bp as certificates_bp
     from modules.core.views import bp as core_bp
+    from modules.lti.views import bp as lti_bp
     from modules.notifications.hooks import bp as notifications_bp
     from modules.operations.views import bp as privacy_bp
     from modules.people.views import account_bp, security_bp, staff_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(security_bp)
     app.register_blueprint(policies_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(lti_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -109,6 +111,7 @@ def _register_cli(app: Flask) -> None:
     from modules.access.cli import access_cli
     from modules.assessments.cli import quizzes_cli
     from modules.evidence.cli import ledger_cli
+    from modules.lti.cli import lti_cli
     from modules.notifications.cli import notifications_cli
     from modules.operations.cli import (
         backup_command,
@@ -132,6 +135,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(people_cli)
     app.cli.add_command(tracking_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(lti_cli)
     for command in (backup_command, restore_command, restore_drill_command, check_command, sar_command,
                     erase_command, retention_cli, legal_hold_cli):
         app.cli.add_command(command)

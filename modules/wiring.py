@@ -15,6 +15,9 @@ from modules.assessments.versions import quiz_bank_check
 from modules.attestation.signals import acknowledged, consent_declined, withdrawn
 from modules.certificates.receivers import issue_on_acknowledgement
 from modules.evidence.role_changes import ledger_role_change
+from modules.lti.jobs import register_tasks as lti_tasks
+from modules.lti.services import owe_scores
+from modules.notifications.queue import add_tasks
 from modules.notifications.receivers import send_password_notice, send_reset_link
 from modules.operations.erasure import retention_step
 from modules.people.signals import (
@@ -59,6 +62,9 @@ def wire(app: Flask) -> None:
     # (Access grants derive from the certificate; nothing is connected for them.)
     acknowledged.connect(issue_on_acknowledgement, weak=False)
     acknowledged.connect(complete_assignment, weak=False)
+    # … and, if they were launched from an LMS (LTI), their score is owed to its line item (the worker sends it).
+    acknowledged.connect(owe_scores, weak=False)
+    add_tasks(app, lti_tasks)
     # A person declines or withdraws monitoring consent (its own decision): HR and the DPO are emailed.
     consent_declined.connect(tell_hr_and_dpo_of_consent, weak=False)
     withdrawn.connect(tell_hr_and_dpo_of_consent, weak=False)

@@ -94,6 +94,13 @@ def _access(kind: str):
     return getattr(factories, f"matrix_{kind}")
 
 
+def _lti_course(ids: Ids):
+    """A course of an LMS registered for the trust (made once per database)."""
+    from tests.lti.factories import matrix_course
+
+    return matrix_course(ids.slug)
+
+
 def _made(kind: str, path: str):
     """A path whose page shows access rows: they are made (once) before the page is requested."""
     return lambda i: _access(kind)(i.slug) and path
@@ -359,6 +366,18 @@ MATRIX: dict[str, Route] = {
                               contains=lambda i: i.trust().name),
     "access.team": Route("GET", lambda i: "/access/team", {**SIGNED_OUT, "manager": 200, "head": 200, "ceo": 200},
                          default=403, contains=lambda i: i.trust().name),
+    # LTI 1.3 (tests/lti walk them against a real platform): the keyset is public; login, launch and the
+    # deep-linking reply are public and refuse incomplete requests with a clear 400; the platforms page and a
+    # course's roster sync are the trust administrator's (another trust's course is a 404; with no roster
+    # service offered by the platform, a clear 400).
+    "lti.keyset": Route("GET", lambda i: "/lti/jwks", {}, public=True, contains=lambda i: "RS256"),
+    "lti.login": Route("GET", lambda i: "/lti/login", {}, default=400, public=True),
+    "lti.launch": Route("POST", lambda i: "/lti/launch", {}, default=400, public=True),
+    "lti.deep_link": Route("POST", lambda i: "/lti/deep-link", {}, default=400, public=True),
+    "lti.platforms": Route("GET", lambda i: "/lti/platforms", {**SIGNED_OUT, "admin": 200}, default=403,
+                           contains=lambda i: i.trust().name),
+    "lti.roster": Route("GET", lambda i: f"/lti/courses/{_lti_course(i).id}/roster", {**SIGNED_OUT, "admin": 400},
+                        default=403, takes_id=True, contains=lambda i: _lti_course(i).title),
     "access.training_discussed": Route("POST", lambda i: f"/access/team/{i.user('staff')}/training-discussed",
                                        {**SIGNED_OUT, "manager": 302}, default=404, takes_id=True,
                                        data={"idempotency_key": "k" * 40}),

@@ -158,6 +158,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         # One JSON line per request on stderr (policypass.request: method, path, status, duration, request id).
         "REQUEST_LOG": os.environ.get("REQUEST_LOG", "1") == "1",
+        # LTI 1.3 tool: its RSA private key (PEM; default instance/lti_tool_key.pem, made on first use), how
+        # owed scores leave ("worker": queued once the response is closed; "none": only the worker's
+        # five-minute retry run or `flask lti send-scores`), and tries before a score is marked failed.
+        "LTI_PRIVATE_KEY_FILE": os.environ.get("LTI_PRIVATE_KEY_FILE") or None,
+        "LTI_SCORE_DELIVERY": _choice("LTI_SCORE_DELIVERY", "worker", ("worker", "none")),
+        "LTI_SCORE_MAX_ATTEMPTS": int(os.environ.get("LTI_SCORE_MAX_ATTEMPTS", "5")),
     }
     config.update(overrides)
     _check_public_base_url(config)

@@ -35,15 +35,22 @@ def csp_nonce() -> str:
 
 def _security_headers(response):
     nonce = csp_nonce()
+    # Nobody may frame a page, unless the request allowed named origins (an LMS iframe: modules/lti/web.py);
+    # forms post to this site only, plus any origin the request named (an LTI deep-linking return URL).
+    ancestors = g.get("frame_ancestors") or []
+    frame_ancestors = " ".join(ancestors) if ancestors else "'none'"
+    form_action = " ".join(["'self'", *g.get("form_action_origins", [])])
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        f"object-src 'none'; base-uri 'none'; frame-ancestors {frame_ancestors}; "
+        f"form-action {form_action}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
+    if not ancestors:
+        response.headers["X-Frame-Options"] = "DENY"
     hsts = current_app.config.get("HSTS_MAX_AGE", 0)
     if hsts:
         response.headers["Strict-Transport-Security"] = f"max-age={int(hsts)}; includeSubDomains"

@@ -27,6 +27,8 @@ QUEUE_NAME = "policypass"
 #: Messages per delivery task.
 BATCH = 100
 EXTENSION = "policypass_huey"
+#: app.extensions key: makers of later packages' tasks, `maker(huey, app)`, passed in by modules/wiring.py.
+TASK_MAKERS = "policypass_huey_task_makers"
 
 
 def get_queue(app: Flask | None = None) -> "Huey":
@@ -64,7 +66,16 @@ def _make(app: Flask) -> "Huey":
                 db.session.remove()
 
     huey.policypass_deliver = deliver_outbox
+    for maker in app.extensions.get(TASK_MAKERS, []):
+        maker(huey, app)
     return huey
+
+
+def add_tasks(app: Flask, maker) -> None:
+    """Have the app's queue also carry a later package's tasks (`maker(huey, app)` defines them)."""
+    makers = app.extensions.setdefault(TASK_MAKERS, [])
+    if maker not in makers:
+        makers.append(maker)
 
 
 def enqueue_delivery(ids, app: Flask | None = None) -> int:

@@ -468,6 +468,17 @@ _CREDENTIALS_NOTE = Note("PolicyPass never asks for or stores an account's passw
 
 
 @dataclass(frozen=True)
+class Lti:
+    """How people launched from the trust's LMS (LTI 1.3) are given PolicyPass roles (trust settings)."""
+
+    #: The role an LMS Learner (or Instructor) is given when first seen (a key of the trust's role catalogue).
+    learner_role: str = "staff"
+    #: True: a course roster sync makes the course's one Instructor the line manager of its Learners.
+    #: Default false: an Instructor is a learner like any other and manages nobody.
+    instructor_line_manages: bool = False
+
+
+@dataclass(frozen=True)
 class TrustRules:
     """One trust's rules: every rule with its type and default. `trust.rules` is one of these."""
 
@@ -505,6 +516,9 @@ class TrustRules:
     consent_is_condition: bool = False
     #: Who staff ask about monitoring.
     consent_contact: str = "your HR team or your trust's Data Protection Officer"
+
+    #: LMS launches (LTI 1.3): the roles given to the LMS's people.
+    lti: Lti = Lti()
 
     # Certificates and deadlines
     #: A certificate is valid for this many months from completion.

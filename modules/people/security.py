@@ -39,6 +39,9 @@ EVENT_KINDS: dict[str, str] = {
     "evidence-pack": "Evidence pack downloaded",
     "erasure": "Personal data erased (or erasure refused)",
     "legal-hold": "Legal hold placed or lifted",
+    "lti-launch": "Launch from a learning platform (LTI)",
+    "lti-platform-registered": "Learning platform registered",
+    "lti-roster-sync": "Course roster synced from a learning platform",
 }
 
 #: Outcomes the log page can filter on.

@@ -24,7 +24,7 @@ WALK = {
     "password-reset-requested": ["send_reset_link"],
     "password-changed": ["send_password_notice"],
     "roles-changed": ["ledger_role_change"],
-    "acknowledged": ["issue_on_acknowledgement", "complete_assignment"],
+    "acknowledged": ["issue_on_acknowledgement", "complete_assignment", "owe_scores"],
     "consent-declined": ["tell_hr_and_dpo_of_consent"],
     "withdrawn": ["tell_hr_and_dpo_of_consent"],
     "version-published": ["on_version_published", "warn_before_lapse"],
