@@ -96,6 +96,7 @@ def login():
                                    continue_url=here + "?" + urlencode({**params, "checked": "1"}),
                                    new_window_url=here + "?" + urlencode({**params, "new_window": "1"}))
         platform, location = start_login(params, launch_url=absolute("lti.launch"), now=utcnow())
+        web.allow_framing(platform.trust_id)
     except LaunchRefused as exc:
         return _refused(exc)
     db.session.commit()

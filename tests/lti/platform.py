@@ -206,7 +206,7 @@ class TestPlatform:
             sub, target = flask.request.args["sub"], flask.request.args.get("target", "")
             kind = flask.request.args.get("kind", "resource")
             src = platform.start_url(sub, kind, target)
-            return (f'<!doctype html><html lang="en"><title>{COURSE_TITLE}</title><body><h1>{COURSE_TITLE}</h1>'
+            return (f'<!doctype html><html lang="en"><title>{COURSE_TITLE}</title><link rel="icon" href="data:,"><body><h1>{COURSE_TITLE}</h1>'
                     f'<iframe id="tool" title="PolicyPass" src="{escape(src)}" width="1000" height="800">'
                     f'</iframe></body></html>')
 
