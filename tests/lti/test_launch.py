@@ -118,3 +118,16 @@ def test_unknown_deployment_and_wrong_audience_are_refused(platform, client):
     assert unknown.status_code == 403 and "not registered" in unknown.get_data(as_text=True)
     reasons = [e.details["reason"] for e in _refusals()]
     assert reasons == ["unknown-deployment", "unknown-deployment", "wrong-audience", "unknown-platform"]
+
+
+def test_login_page_checks_cookies_and_offers_a_new_window(platform, client):
+    register(platform)
+    query = f"iss={platform.base}&login_hint=moodle-42&client_id=policypass-client&lti_message_hint=resource|moodle-42|"
+    page = client.get(f"/lti/login?{query}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Open PolicyPass in a new window" in html
+    assert 'target="_blank"' in html and "new_window=1" in html and "checked=1" in html
+    assert f"frame-ancestors {platform.base};" in page.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in page.headers
+    new_window = client.get(f"/lti/login?{query}&new_window=1")  # the link: straight on to the platform
+    assert new_window.status_code == 302 and new_window.location.startswith(f"{platform.base}/authorize?")
