@@ -77,3 +77,27 @@ def test_trust_admin_uploads_a_word_policy_fixes_a_heading_and_saves_a_draft(pag
                                                             PolicyVersion.number == 2))
     assert version.status == "draft" and version.source_sha256 == source.sha256
     assert [s.title for s in version.sections] == ["Introduction", "Personal use", "Official accounts"]
+
+
+def test_hr_uploads_a_pdf_and_sees_its_page_furniture_was_removed(page, live_server):
+    """A PDF made by WeasyPrint: running header and "Page N of M" are reported as removed, never in a clause."""
+    from tests.policies.corpus_build import build_pdf
+    from tests.policies.test_corpus import PDF_SECTIONS
+
+    header = "Hillcrest Learning Trust – Staff Social Media Policy"
+    data = build_pdf("Hillcrest Learning Trust Social Media Policy", header, PDF_SECTIONS)
+    sign_in_as(page, live_server, "hr", "tkat")
+    open_hr_tool(page, "Upload a policy")
+    page.get_by_label("Policy document").set_input_files(
+        files=[{"name": "policy.pdf", "mimeType": "application/pdf", "buffer": data}])
+    page.get_by_role("button", name="Upload and check").click()
+    warnings = page.locator("#warnings").inner_text()
+    assert f'Removed a running page header or footer repeated on every page: "{header}"' in warnings
+    structure = page.locator("#section-4").inner_text()
+    assert structure.startswith("4. Breaches") and "A breach may lead to disciplinary action." in structure
+    assert header not in "".join(page.locator(f"#section-{n}").inner_text() for n in "1234")
+    assert_accessible(page)
+    page.get_by_label("I have checked the sections and clauses against the document").check()
+    page.get_by_role("button", name="Save as a draft version").click()
+    assert page.locator("h1").inner_text() == "Review version 2"
+    assert_no_csp_errors(page)
