@@ -5,8 +5,8 @@ several workers, set PROMETHEUS_MULTIPROC_DIR to an empty directory (scripts/ser
 every worker are added up; gunicorn.conf.py tells the client library when a worker exits.
 """
 
-import hmac
 import os
+import secrets
 import time
 
 from flask import Blueprint, Flask, abort, current_app, g, request
@@ -77,7 +77,7 @@ def metrics():
     if not token:
         abort(404)
     given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
         abort(401)
     _instruments()
     registry = REGISTRY
