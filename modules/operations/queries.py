@@ -11,7 +11,9 @@ from sqlalchemy.engine import make_url
 from modules.core.extensions import db
 from modules.evidence import signing
 from modules.operations.models import Erasure, LegalHold
+from modules.people import sso
 from modules.people.models import SecurityEvent, User
+from modules.people.queries import sso_trusts
 
 #: The demo cast's email domain (demo/cast.py DEMO_DOMAIN; operations never imports demo/, a test pins it).
 DEMO_DOMAIN = "demo.policypass.uk"
@@ -79,12 +81,26 @@ def deploy_problems(config, *, now: datetime, environ=os.environ, checkpoint_day
                 Path(url.database).resolve().parent == key.resolve().parent:
             problems.append(f"the ledger signing key is stored beside the SQLite database in {key.parent}: a copy "
                             "of the database would carry the key that vouches for it (set LEDGER_SIGNING_KEY_FILE)")
+    problems += _sso_problems(config, environ)
     last = last_checkpoint_at(config["INSTANCE_PATH"])
     if last is None:
         problems.append("no ledger checkpoint has been written (run `flask ledger checkpoint` regularly)")
     elif now - last > timedelta(days=checkpoint_days):
         problems.append(f"the last ledger checkpoint was written on {last:%-d %B %Y}, more than {checkpoint_days} "
                         "days ago (run `flask ledger checkpoint` regularly)")
+    return problems
+
+
+def _sso_problems(config, environ) -> list[str]:
+    """Single sign-on: every trust that has it needs its client secret, and a secrets file only its owner reads."""
+    problems = []
+    path = config.get("SSO_SECRETS_FILE")
+    if path and Path(path).exists() and Path(path).stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        problems.append(f"the single sign-on secrets file {path} is readable by group or others (chmod 600 it)")
+    for trust in sso_trusts():
+        if sso.client_secret(trust.slug, config=config, environ=environ) is None:
+            problems.append(f"{trust.short_name} has single sign-on but no client secret (set "
+                            f"{sso.secret_env_name(trust.slug)}, or its entry in SSO_SECRETS_FILE)")
     return problems
 
 

@@ -18,14 +18,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
 from flask import current_app
-from joserfc.errors import JoseError
 
 from modules.people.rules import SingleSignOn
+
+if TYPE_CHECKING:  # Authlib (and with it cryptography) and requests load on the first single sign-on, so
+    # commands and ordinary pages never pay for them (bench/commands.py lists heavy imports).
+    from authlib.integrations.flask_client import FlaskOAuth2App
 
 #: Scopes asked for: the ID token, the email address and the name.
 SCOPES = "openid email profile"
@@ -36,7 +37,7 @@ METADATA_MAX_AGE = 3600
 #: Leeway for the token's times (clock drift between us and the provider), seconds.
 LEEWAY = 120
 
-_clients: dict[str, tuple[tuple, float, FlaskOAuth2App]] = {}
+_clients: dict[str, tuple[tuple, float, "FlaskOAuth2App"]] = {}
 _lock = threading.Lock()
 
 
@@ -64,12 +65,12 @@ def secret_env_name(slug: str) -> str:
     return "SSO_CLIENT_SECRET_" + re.sub(r"[^A-Z0-9]", "_", slug.upper())
 
 
-def client_secret(slug: str) -> str | None:
+def client_secret(slug: str, *, config=None, environ=None) -> str | None:
     """The trust's client secret: its environment variable, else its entry in the SSO_SECRETS_FILE."""
-    secret = os.environ.get(secret_env_name(slug))
+    secret = (os.environ if environ is None else environ).get(secret_env_name(slug))
     if secret:
         return secret
-    path = current_app.config.get("SSO_SECRETS_FILE")
+    path = (current_app.config if config is None else config).get("SSO_SECRETS_FILE")
     if not path:
         return None
     try:
@@ -80,8 +81,10 @@ def client_secret(slug: str) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def client(slug: str, rules: SingleSignOn) -> FlaskOAuth2App:
+def client(slug: str, rules: SingleSignOn) -> "FlaskOAuth2App":
     """Authlib's client for the trust's provider (kept, with its metadata and keys, for METADATA_MAX_AGE)."""
+    from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+
     secret = client_secret(slug)
     if secret is None:
         raise SsoFailure("no client secret",
@@ -101,8 +104,10 @@ def client(slug: str, rules: SingleSignOn) -> FlaskOAuth2App:
         return made
 
 
-def _metadata(app: FlaskOAuth2App, rules: SingleSignOn) -> dict:
+def _metadata(app: "FlaskOAuth2App", rules: SingleSignOn) -> dict:
     """The provider's metadata, refused unless it names the trust's issuer exactly."""
+    import requests
+
     try:
         metadata = app.load_server_metadata()
     except (requests.RequestException, ValueError) as exc:
@@ -115,7 +120,7 @@ def _metadata(app: FlaskOAuth2App, rules: SingleSignOn) -> dict:
     return metadata
 
 
-def authorize_redirect(app: FlaskOAuth2App, rules: SingleSignOn, redirect_uri: str, *, again: bool = False):
+def authorize_redirect(app: "FlaskOAuth2App", rules: SingleSignOn, redirect_uri: str, *, again: bool = False):
     """The redirect to the provider's sign-in page (state, nonce and PKCE kept in the session)."""
     _metadata(app, rules)
     extra = {"prompt": "login"} if again else {}
@@ -124,8 +129,12 @@ def authorize_redirect(app: FlaskOAuth2App, rules: SingleSignOn, redirect_uri: s
     return app.authorize_redirect(redirect_uri, **extra)
 
 
-def finish(app: FlaskOAuth2App, rules: SingleSignOn) -> Identity:
+def finish(app: "FlaskOAuth2App", rules: SingleSignOn) -> Identity:
     """Exchange the code from the provider's redirect and check the ID token; SsoFailure when anything is off."""
+    import requests
+    from authlib.integrations.base_client import MismatchingStateError, OAuthError
+    from joserfc.errors import JoseError
+
     _metadata(app, rules)
     options = {"iss": {"essential": True, "value": rules.expected_issuer},
                "aud": {"essential": True, "value": rules.client_id}}
@@ -172,7 +181,7 @@ OTHER_ORGANISATION = ("You signed in with an account from another organisation. 
                       "trust gave you: sign out of the other account at your provider first if you need to.")
 
 
-def end_session_url(app: FlaskOAuth2App, rules: SingleSignOn, post_logout_redirect_uri: str) -> str | None:
+def end_session_url(app: "FlaskOAuth2App", rules: SingleSignOn, post_logout_redirect_uri: str) -> str | None:
     """The provider's end-session (sign-out) address for PolicyPass, or None when it publishes none."""
     try:
         metadata = _metadata(app, rules)

@@ -105,3 +105,29 @@ def test_no_dedicated_two_step_key_fails(production):
     production.config["TOTP_ENCRYPTION_KEY"] = None
     result = _check(production)
     assert result.exit_code == 1 and "TOTP_ENCRYPTION_KEY is not set" in result.output
+
+
+def test_single_sign_on_without_its_secret_or_with_an_open_secrets_file_fails(production, tmp_path, monkeypatch):
+    import json
+
+    from modules.people.models import Trust
+
+    monkeypatch.delenv("SSO_CLIENT_SECRET_E_ACT", raising=False)
+    db.session.add(Trust(slug="e-act", name="E-ACT", short_name="E-ACT", settings={"sso": {
+        "kind": "entra", "client_id": "c", "tenant_id": "0e0ac700-0000-4000-8000-00000000e0ac",
+        "allowed_domains": ["e-act.org.uk"]}}))
+    db.session.commit()
+    result = _check(production)
+    assert result.exit_code == 1 and "E-ACT has single sign-on but no client secret (set SSO_CLIENT_SECRET_E_ACT" \
+        in result.output
+    secrets = tmp_path / "sso.json"
+    secrets.write_text(json.dumps({"e-act": "s3cret"}))
+    secrets.chmod(0o644)
+    production.config["SSO_SECRETS_FILE"] = str(secrets)
+    result = _check(production)
+    assert result.exit_code == 1 and "secrets file" in result.output and "no client secret" not in result.output
+    secrets.chmod(0o600)
+    assert _check(production).exit_code == 0
+    monkeypatch.setenv("SSO_CLIENT_SECRET_E_ACT", "from-env")
+    production.config["SSO_SECRETS_FILE"] = None
+    assert _check(production).exit_code == 0
