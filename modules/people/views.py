@@ -293,6 +293,8 @@ def reauthenticate():
     """Ask for the password again before a step that needs a recent sign-in (or, for people who signed in
     through their trust's provider, send them to it again)."""
     live = current_login_session()
+    if live is not None and live.method == "lti":  # opened from the LMS: a new launch proves it is them again
+        return render_template("people/reauthenticate_lti.html")
     sso_rules = current_user.trust.rules.sso
     if sso_rules and ((live is not None and live.method == "sso") or not services.password_allowed(current_user)
                       or not current_user.password_hash):

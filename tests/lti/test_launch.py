@@ -131,3 +131,26 @@ def test_login_page_checks_cookies_and_offers_a_new_window(platform, client):
     assert "X-Frame-Options" not in page.headers
     new_window = client.get(f"/lti/login?{query}&new_window=1")  # the link: straight on to the platform
     assert new_window.status_code == 302 and new_window.location.startswith(f"{platform.base}/authorize?")
+
+
+def test_a_stale_launched_session_is_sent_back_to_the_lms_to_confirm_before_signing(platform, client):
+    from datetime import timedelta
+
+    from modules.people.models import LoginSession
+    from tests.attestation.factories import demo_user, passed_attempt
+
+    register(platform)
+    platform.people["moodle-42"] = Person("moodle-42", "Sam Taylor", demo_email("staff", "tsat"))
+    passed_attempt(demo_user("staff", "tsat"))
+    db.session.commit()
+    assert post_launch(client, launch_form(platform, client, "moodle-42")).status_code == 302
+    db.session.rollback()
+    live = db.session.scalar(select(LoginSession).where(LoginSession.method == "lti"))
+    live.authenticated_at -= timedelta(hours=2)
+    db.session.commit()
+    page = client.get("/acknowledge", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Open it again from your course" in html and 'type="password"' not in html
+    # A new launch is a fresh proof: the acknowledgement page opens.
+    assert post_launch(client, launch_form(platform, client, "moodle-42")).status_code == 302
+    assert "Acknowledge the policy" in client.get("/acknowledge").get_data(as_text=True)
