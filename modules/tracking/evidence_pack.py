@@ -1,9 +1,12 @@
 """The evidence pack: a ZIP that lets an inspector check the trust's (or an academy's) training records.
 
-It holds the policy text and hash of each version concerned, every acknowledgement with its statement
-hashes and ledger entry, the certificates with their status today, a snapshot of the authorised-user
-register (when the access feature is installed), the ledger head, a README on how to verify it, and a
-MANIFEST of sha256 sums of every file. Read-only: building a pack changes nothing.
+It holds everyone in scope with their training status (complete, due, overdue, exempt, declined, not
+assigned), a human-readable summary (summary.html) an inspector opens in any browser, the policy text and hash
+of each version concerned, every acknowledgement with its statement hashes and ledger entry, the certificates
+with their status today, a snapshot of the authorised-user register (when the access feature is installed),
+the trust's ledger with a signed checkpoint and the public key (ledger/, checked with openssl and a short
+standard-library script, no server access needed), a README on how to verify it, and a MANIFEST of sha256 sums
+of every file. Building a pack changes no record (it may create the ledger's signing key on first use).
 """
 
 import hashlib
@@ -13,10 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from modules.attestation.models import Acknowledgement
+from modules.attestation.models import ACKNOWLEDGED, DECLINED, Acknowledgement
 from modules.attestation.statements import asks_consent
 from modules.certificates.models import Certificate
 from modules.certificates.status import certificate_status
@@ -24,11 +28,20 @@ from modules.core.extensions import db
 from modules.core.sheets import csv_writer
 from modules.evidence.ledger import GENESIS, last_entry
 from modules.evidence.models import LedgerEntry
+from modules.evidence.portable import CHAIN_VERIFY, OPENSSL_VERIFY, ledger_files
+from modules.notifications.services import london_date
 from modules.people.models import Academy, Trust, User
 from modules.policies.models import PolicyVersion
+from modules.tracking import queries
+from modules.tracking.filters import STATUSES, Filters
+from modules.tracking.models import KINDS
+from modules.tracking.scope import Scope
 from modules.training.queries import current_version
 
 EVIDENCE_FORMAT = "policypass-evidence-pack/1"
+#: The statuses people.csv and the summary give, in the order the summary counts them.
+PACK_STATUSES = {"complete": "Completed", "overdue": "Overdue", "due": "Due", "exempt": "Exempt",
+                 "declined": "Declined", "unassigned": "Not assigned"}
 #: How consent.csv words a consent statement's meaning.
 CONSENT_LABELS = {"consented": "consent given", "consent declined": "consent declined",
                   "consent withdrawn": "consent withdrawn"}
@@ -80,6 +93,36 @@ def _register(trust: Trust, academy: Academy | None, now: datetime) -> tuple[byt
     headers, body = register_table(rows, trust.rules)
     return _csv(headers, body), (f"register.csv is the authorised-user register as it stood at the export, "
                                  f"{len(rows)} grant(s), with each grant's status derived at that moment.")
+
+
+@dataclass
+class PersonStatus:
+    """One person in scope in the pack: their tracking row and the status the pack gives them."""
+
+    row: queries.PersonRow
+    status: str
+    declined_at: datetime | None
+
+
+def people_in_scope(trust: Trust, academy: Academy | None, acks: list[Acknowledgement],
+                    now: datetime) -> list[PersonStatus]:
+    """Everyone in scope (active staff of the trust or academy) with their status on the export date: the
+    dashboard's status, except that someone who declined the version in force and has not completed is
+    "declined"."""
+    scope = Scope(trust.id, frozenset({academy.id}) if academy else None, None, academy.name if academy else trust.name)
+    rows, _ = queries.people(scope, Filters(), london_date(now), paginate=False)
+    current = current_version(trust.id)
+    last_decision: dict[int, Acknowledgement] = {}
+    for ack in acks:  # in time order, so the last one wins
+        if current is not None and ack.version_id == current.id and ack.decision in (ACKNOWLEDGED, DECLINED):
+            last_decision[ack.user_id] = ack
+    out = []
+    for row in rows:
+        decision = last_decision.get(row.id)
+        declined = decision is not None and decision.decision == DECLINED and row.status != "complete"
+        out.append(PersonStatus(row, "declined" if declined else row.status,
+                                decision.created_at if declined else None))
+    return out
 
 
 def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
@@ -157,6 +200,21 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
     if register is not None:
         files["register.csv"] = register
 
+    people = people_in_scope(trust, academy, acks, now)
+    latest_cert = {c.user_id: c for c in certs}  # in issue order, so the last one wins
+    files["people.csv"] = _csv(
+        ["Name", "Email", "Academy", "Job title", "Line manager", f"Status on {london_date(now).isoformat()}",
+         "Training", "Due on", "Completed at (UTC)", "Overdue since", "Deadline of version", "Declined at (UTC)",
+         "Modules read", "Latest certificate", "Certificate status"],
+        [[p.row.name, p.row.email, p.row.academy, p.row.job_title, p.row.manager, PACK_STATUSES[p.status],
+          KINDS.get(p.row.kind, ""), p.row.due_on.isoformat() if p.row.due_on else "", _iso(p.row.completed_at),
+          p.row.overdue_since.isoformat() if p.row.overdue_since else "",
+          p.row.deadline_version or "", _iso(p.declined_at), f"{p.row.modules_read} of {p.row.modules_total}",
+          latest_cert[p.row.id].code if p.row.id in latest_cert else "",
+          certificate_status(latest_cert[p.row.id], now) if p.row.id in latest_cert else ""] for p in people])
+    ledger, signed_head = ledger_files(trust, now=now)
+    files.update(ledger)
+
     head = last_entry(trust.id)
     entries = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.trust_id == trust.id))
     files["ledger-head.json"] = (json.dumps({
@@ -167,7 +225,10 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
     }, indent=2) + "\n").encode()
 
     files["README.txt"] = _readme(trust, academy, now, versions, len(acks), len(certs), register_note,
-                                  len(consent_rows) if with_consent else None).encode()
+                                  len(consent_rows) if with_consent else None, len(people), signed_head,
+                                  hashlib.sha256(files["ledger/public-key.pem"]).hexdigest()).encode()
+    files["summary.html"] = _summary(trust, academy, now, people, versions, certs, signed_head, entries or 0,
+                                     files["ledger/public-key.pem"]).encode("utf-8")
     manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
     files["MANIFEST.sha256"] = manifest.encode()
 
@@ -181,13 +242,25 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
     return Pack(filename=f"evidence-{slug}-{now.date().isoformat()}.zip", data=out.getvalue())
 
 
+def _summary(trust, academy, now, people, versions, certs, signed_head, entries, public_key) -> str:
+    """summary.html: what an inspector reads first, self-contained (no scripts, nothing fetched)."""
+    counts = {key: sum(1 for p in people if p.status == key) for key in PACK_STATUSES}
+    return current_app.jinja_env.get_template("tracking/evidence_summary.html").render(
+        trust=trust, academy=academy, exported=_iso(now), people=people, counts=counts, labels=PACK_STATUSES,
+        versions=versions, certificates=len(certs), head=signed_head, entries=entries,
+        fingerprint=hashlib.sha256(public_key).hexdigest(), openssl_verify=OPENSSL_VERIFY,
+        chain_verify=CHAIN_VERIFY, statuses=STATUSES)
+
+
 def _readme(trust: Trust, academy: Academy | None, now: datetime, versions: list[PolicyVersion],
-            acks: int, certs: int, register_note: str, consents: int | None) -> str:
+            acks: int, certs: int, register_note: str, consents: int | None, people: int = 0,
+            signed_head: dict | None = None, fingerprint: str = "") -> str:
     scope = f"{academy.name}, part of {trust.name}" if academy else f"{trust.name} (every academy and the central team)"
     consent_kinds = "; consent to monitoring given, declined or withdrawn, each its own record" if consents is not None else ""
     consent_line = "" if consents is None else (
         f"\n- consent.csv: {consents} decision(s) on consent to monitoring (given, declined, withdrawn), each with"
         "\n  the time it took effect, the reason given for a withdrawal, and its ledger entry.")
+    head_seq = (signed_head or {}).get("seq", 0)
     policy_lines = "\n".join(f"  - policy/version-{v.number}.txt: {v.title}, {v.label} ({v.status}), "
                              f"sha256 {v.source_sha256}" for v in versions) or "  (no policy version yet)"
     return f"""PolicyPass evidence pack
@@ -197,8 +270,14 @@ Covers:   {scope}
 Exported: {_iso(now)} (UTC)
 Format:   {EVIDENCE_FORMAT}
 
+Open summary.html in any web browser first: who is in scope and where each person stands (completed,
+overdue, due, exempt, declined, not assigned), the policy versions, and how to check this pack.
+
 What is in it
 -------------
+- summary.html: the human-readable summary.
+- people.csv: all {people} people in scope, each with their status on the export date, due date, completion,
+  the date they became overdue or declined, and their latest certificate.
 - policy/: the exact text of each policy version concerned, with its sha256:
 {policy_lines}
 - acknowledgements.csv: {acks} record(s) of decisions (the policy acknowledged or declined{consent_kinds}),
@@ -209,6 +288,10 @@ What is in it
   superseded), the sha256 of each issued PDF and its ledger entry.
 - register: {register_note}
 - ledger-head.json: the last entry of the trust's ledger (a hash chain) when the pack was made.
+- ledger/: the trust's whole ledger (entries.jsonl: ids and hashes only, no personal data), a checkpoint of
+  its head signed with the trust's Ed25519 ledger key (checkpoint-payload.json, the exact bytes signed, and
+  checkpoint.sig), that key's public half (public-key.pem) and verify_chain.py, a short script that walks
+  the chain using only Python's standard library.
 - MANIFEST.sha256: the sha256 of every other file in this pack.
 
 How to verify it
@@ -221,13 +304,21 @@ How to verify it
 3. The statements are the ones signed: the sha256 of each statement's text (UTF-8, exactly as in
    statements.csv) must equal its "Text sha256", and those hashes appear in the acknowledgement's
    "Statement hashes" column.
-4. The records have not been altered or removed since: an administrator runs
-       flask ledger verify --trust {trust.slug}
-   which recomputes every record's hash and every link of the chain, and stops at the first problem.
-   The chain must still hold the entry numbered "head_seq" in ledger-head.json, with the same
-   "head_entry_hash": if it does, nothing recorded before this export has been rewritten. Each record's "Ledger seq" and "Ledger
-   entry hash" name its own link.
-5. A certificate can be checked by anyone at /verify/<verification code> on the PolicyPass service, which
+4. The ledger, without access to the server. In the unzipped folder, with standard tools:
+   a. The checkpoint was signed by the trust's ledger key (OpenSSL 3):
+       {OPENSSL_VERIFY}
+      It must print "Signature Verified Successfully". The key's sha256 fingerprint is
+      {fingerprint}: ask the trust to confirm it from their own copy
+      (`flask ledger checkpoint --public-key-out FILE`), so you know the key is theirs.
+   b. Every entry hashes correctly, links to the one before it, and the chain ends at the signed head
+      (entry {head_seq}), and every ledger entry the CSV files cite is in it (Python 3, nothing to install):
+       {CHAIN_VERIFY}
+      It must print "OK".
+   Each record's "Ledger seq" and "Ledger entry hash" name its own link in ledger/entries.jsonl.
+5. On the server, an administrator can also recompute each record's hash from the database:
+       flask ledger verify --trust {trust.slug} --checkpoint ledger/checkpoint.json --public-key ledger/public-key.pem
+   which stops at the first problem; if it passes, nothing recorded before this export has been rewritten.
+6. A certificate can be checked by anyone at /verify/<verification code> on the PolicyPass service, which
    shows its live status; a PDF can be checked by comparing its sha256 with "PDF sha256".
 
 Personal data: this pack contains names and email addresses. Keep it as securely as the HR records it came
