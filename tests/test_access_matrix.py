@@ -156,6 +156,8 @@ MATRIX: dict[str, Route] = {
     "auth.logout": Route("POST", lambda i: "/sign-out", {}, default=302, public=True),
     "auth.reauthenticate": Route("GET", lambda i: "/reauthenticate", SIGNED_OUT),
     "training.home": Route("GET", lambda i: "/", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "training.print_policy": Route("GET", lambda i: "/policy/print", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "training.help": Route("GET", lambda i: "/help", SIGNED_OUT, contains=lambda i: i.trust().name),
     "training.module": Route("GET", lambda i: f"/modules/{i.section(3)}", SIGNED_OUT, takes_id=True,
                              contains=lambda i: "General Rules"),
     "training.mark_read": Route("POST", lambda i: f"/modules/{i.section(1)}/read", SIGNED_OUT, default=302,
@@ -170,6 +172,7 @@ MATRIX: dict[str, Route] = {
     # Attestation: nobody in the demo data has passed, so /acknowledge shows "pass the quiz first"; TKAT asks
     # no monitoring consent, so the consent pages are 404 there.
     "attestation.acknowledge": Route("GET", lambda i: "/acknowledge", SIGNED_OUT, contains=lambda i: i.trust().name),
+    "attestation.decline": Route("GET", lambda i: "/acknowledge/decline", SIGNED_OUT),
     "attestation.mine": Route("GET", lambda i: "/acknowledgements", SIGNED_OUT,
                               contains=lambda i: "My acknowledgements"),
     "attestation.receipt": Route("GET", lambda i: f"/acknowledgements/{_acknowledgement(i)}",

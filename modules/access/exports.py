@@ -1,4 +1,4 @@
-"""The register as a table, and as CSV (defusedcsv) or XLSX (XlsxWriter, strings only): formula-injection safe.
+"""The register as a table, and as CSV (defusedcsv) or XLSX (typed date cells, text as strings): formula-injection safe.
 
 The leading columns are the trust's own (`register_columns` in trusts.yaml; TKAT's are Appendix 1's, exactly);
 status columns always follow.
@@ -9,7 +9,7 @@ import io
 from modules.access.queries import RegisterRow
 from modules.access.services import REVOCATION_REASONS
 from modules.access.status import LAPSED, REASON_TEXT
-from modules.core.sheets import csv_writer, sheet_name
+from modules.core.sheets import csv_writer, workbook
 from modules.core.timeutil import format_date
 from modules.people.rules import TrustRules
 
@@ -51,19 +51,20 @@ def reason_text(row: RegisterRow) -> str:
     return ""
 
 
-def status_values(row: RegisterRow) -> list[str]:
-    """The status columns of a row, as text."""
+def status_values(row: RegisterRow, typed: bool = False) -> list:
+    """The status columns of a row, as text (dates as date values when `typed`, for a spreadsheet)."""
     state, grant = row.state, row.grant
+    show = (lambda value: value) if typed else format_date
     return [row.role_label, {"active": "Active", "lapsed": "Lapsed", "removed": "Removed",
                              "closed": "Account closed"}[state.status],
-            reason_text(row), format_date(row.certificate.expires_on), ", ".join(row.approvers),
-            format_date(grant.created_at), grant.account.status.capitalize()]
+            reason_text(row), show(row.certificate.expires_on), ", ".join(row.approvers),
+            show(grant.created_at.date() if typed else grant.created_at), grant.account.status.capitalize()]
 
 
-def register_table(rows: list[RegisterRow], rules: TrustRules) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows of the register: the trust's columns, then the status columns."""
+def register_table(rows: list[RegisterRow], rules: TrustRules, typed: bool = False) -> tuple[list[str], list[list]]:
+    """Headers and rows of the register: the trust's columns, then the status columns (dates typed if asked)."""
     headers = [label for label, _ in rules.columns] + list(STATUS_COLUMNS)
-    body = [[_field(row, field, rules) for _, field in rules.columns] + status_values(row) for row in rows]
+    body = [[_field(row, field, rules) for _, field in rules.columns] + status_values(row, typed) for row in rows]
     return headers, body
 
 
@@ -76,23 +77,6 @@ def to_csv(headers: list[str], body: list[list[str]]) -> str:
     return out.getvalue()
 
 
-def to_xlsx(headers: list[str], body: list[list[str]], *, title: str = "Register") -> bytes:
-    """An XLSX workbook whose every cell is written as a string: nothing is ever a formula or a link."""
-    out = io.BytesIO()
-    import xlsxwriter  # only exports need it
-
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                     "strings_to_numbers": False})
-    sheet = book.add_worksheet(sheet_name(title))
-    bold = book.add_format({"bold": True})
-    for col, header in enumerate(headers):
-        sheet.write_string(0, col, header, bold)
-    for r, values in enumerate(body, start=1):
-        for col, value in enumerate(values):
-            sheet.write_string(r, col, value or "")
-    for col, header in enumerate(headers):
-        width = max([len(header)] + [len(values[col] or "") for values in body])
-        sheet.set_column(col, col, min(max(width, 10), 60))
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return out.getvalue()
+def to_xlsx(headers: list[str], body: list[list], *, title: str = "Register") -> bytes:
+    """An XLSX workbook: dates as date cells, text as strings, so nothing is ever a formula or a link."""
+    return workbook(title, headers, body)

@@ -121,14 +121,37 @@ class AccountStatusForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    """One button: withdraw one's own pending request."""
+    """The confirmation page's one button: withdraw one's own pending request."""
 
-    submit = SubmitField("Withdraw request", widget=GovSubmitInput())
+    submit = SubmitField("Yes, withdraw my request", widget=GovSubmitInput())
 
 
 def question_field(key: str) -> str:
     """The form field name of a request-form question."""
     return f"q_{key}"
+
+
+class QuestionDateField(DateField):
+    """A request-form date: day, month and year boxes; anything that is not a real date gets a clear message
+    naming the question (never WTForms' "Not a valid date value.")."""
+
+    def __init__(self, label: str, **kwargs):
+        super().__init__(label, widget=GovDateInput(), format="%d %m %Y", **kwargs)
+        self.invalid = f"Enter “{label}” as a real date, for example 1 9 2027"
+
+    def process_formdata(self, valuelist):
+        """Empty boxes mean no date; three numbers must make a real date, else the clear message."""
+        if not valuelist or not any(str(v).strip() for v in valuelist):
+            self.data, self.raw_data = None, [*(valuelist or []), "", "", ""][:3]
+            return
+        parts = [str(v).strip() for v in valuelist]
+        if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+            self.data, self.raw_data = None, [*parts, "", "", ""][:3]
+            raise ValueError(self.invalid)
+        try:
+            super().process_formdata([" ".join(parts)])
+        except ValueError as exc:
+            raise ValueError(self.invalid) from exc
 
 
 def with_questions(form_class, spec: RequestForm | None):
@@ -144,8 +167,8 @@ def with_questions(form_class, spec: RequestForm | None):
                 item.label, widget=GovCheckboxesInput(), choices=[(c, c) for c in item.choices],
                 description=description or "Select all that apply.", validate_choice=False)
         elif item.type == "date":
-            fields[question_field(item.key)] = DateField(
-                item.label, widget=GovDateInput(), format="%d %m %Y", description=description or "For example, 1 9 2027",
+            fields[question_field(item.key)] = QuestionDateField(
+                item.label, description=description or "For example, 1 9 2027",
                 validators=optional or [InputRequired(f"Enter “{item.label}” as a real date")])
         elif item.type == "text":
             fields[question_field(item.key)] = StringField(

@@ -41,7 +41,8 @@ bp = Blueprint("access", __name__, url_prefix="/access")
 
 nav_item("Official accounts", "access.accounts", "training:take", order=60)
 nav_item("Approvals", "access.approvals", "accounts:approve", order=61)
-nav_item("Team sign-off", "access.team", "team:view", order=62)
+nav_item("Team sign-off", "access.team", "team:view", order=62, group="team",
+         hint="Requests from your team to run an official account, waiting for you")
 nav_item("Register", "access.register", "register:view", order=63)
 
 FOREIGN_CHOICE = ("The form named something that is not part of your trust, so nothing was changed. "
@@ -353,9 +354,9 @@ def register_csv():
 @bp.get("/register.xlsx")
 @require("register:view")
 def register_xlsx():
-    """The register as an XLSX workbook (every cell a string)."""
+    """The register as an XLSX workbook (dates as date cells, text as strings)."""
     _scope, academy_id, central, rows = _register_rows(utcnow())
-    headers, body = exports.register_table(rows, current_user.trust.rules)
+    headers, body = exports.register_table(rows, current_user.trust.rules, typed=True)
     name = _export_name("xlsx", academy_id, central)
     note_event("export", now=utcnow(), actor=current_user, target=name, details={"rows": len(body)})
     return Response(exports.to_xlsx(headers, body, title=f"{current_user.trust.short_name} register"),
@@ -531,14 +532,18 @@ def decide(request_id: int):
     return redirect(url_for("access.request_detail", request_id=found.id))
 
 
-@bp.post("/requests/<int:request_id>/withdraw")
+@bp.route("/requests/<int:request_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw_request(request_id: int):
-    """The requester withdraws their own pending request."""
+    """The requester withdraws their own pending request, after a confirmation page."""
     found = queries.request_in_trust(current_user.trust_id, request_id)
     if found is None or found.requester_id != current_user.id:
         abort(404)
     form = WithdrawForm()
+    if request.method == "GET":
+        if found.status != PENDING:
+            return redirect(url_for("access.request_detail", request_id=found.id))
+        return render_template("access/withdraw.html", req=found, form=form, trust=current_user.trust)
     if not form.validate_on_submit():
         raise bad_request("The form had expired, so nothing was changed. Reload the page and try again.")
     if submit(form, lambda: services.withdraw(current_user, found, now=utcnow()), validated=True,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from modules.assessments import types
 from modules.assessments.types import AnswerError
+from modules.core.numbers import percent
 
 
 @dataclass(frozen=True)
@@ -60,5 +61,6 @@ def grade(keys: Sequence[ItemKey], answers: Sequence[Collection[str]], pass_mark
         if stray:
             raise AnswerError(f"options {stray} were not offered")
         marks.append(types.get(key.type).mark(key.correct, chosen))
-    score = 100 * sum(marks) // len(marks)
-    return Grade(marks=tuple(marks), score=score, passed=score >= pass_mark)
+    # Shown rounded (2 of 3 is 67%); passing compares the exact fraction, so rounding never lifts a fail.
+    score = percent(sum(marks), len(marks))
+    return Grade(marks=tuple(marks), score=score, passed=100 * sum(marks) >= pass_mark * len(marks))

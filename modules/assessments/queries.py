@@ -7,6 +7,7 @@ from sqlalchemy import case, func, select
 
 from modules.assessments.models import AttemptQuestion, Question, QuizAttempt
 from modules.core.extensions import db
+from modules.core.numbers import percent
 from modules.people.models import Trust, User
 from modules.policies.models import Clause, PolicyVersion, Section
 from modules.policies.rendering import clause_anchor
@@ -97,8 +98,8 @@ class ItemStat:
 
     @property
     def percent(self) -> int:
-        """Percentage answered correctly, rounded down."""
-        return 100 * self.correct // self.answered if self.answered else 0
+        """Percentage answered correctly, rounded to the nearest whole per cent."""
+        return percent(self.correct, self.answered)
 
 
 def item_analytics(trust: Trust) -> tuple[list[ItemStat], list[ItemStat]]:

@@ -16,7 +16,8 @@ from modules.training.queries import current_version, modules_for
 bp = Blueprint("assessments", __name__)
 #: A question's legend: its number as a caption, then the stem (Markup.format escapes the arguments).
 LEGEND = Markup('<span class="govuk-caption-m">Question {} of {}</span>{}')
-nav_item("Quiz", "assessments.quiz_home", "training:take", order=20)
+nav_item("Quiz", "assessments.quiz_home", "training:take", order=20, group="training",
+         hint="Answer scenario questions about the policy")
 nav_item("Quiz results", "assessments.analytics", "quizzes:analytics", order=85, group="hr",
          hint="See which questions and clauses staff most often get wrong")
 
@@ -80,8 +81,13 @@ def attempt(attempt_id: int):
         options = {o["id"]: o for o in question.options}
         results.append({
             "item": item, "question": question,
-            "chosen": [options[c] for c in item.option_order if c in (item.chosen or [])],
+            # Each chosen option says whether it was a right choice, so a right choice's "Yes." feedback is never
+            # read as wrong under a question marked incorrect for a missed or extra choice.
+            "chosen": [{**options[c], "right": c in question.correct}
+                       for c in item.option_order if c in (item.chosen or [])],
             "right": [options[c] for c in item.option_order if c in question.correct],
+            "missed": [options[c] for c in item.option_order
+                       if c in question.correct and c not in (item.chosen or [])],
             "links": queries.clause_links(question.version_id, question.clause_refs),
         })
     version = current_version(current_user.trust_id)

@@ -50,6 +50,12 @@ class AcknowledgeForm(_Signed):
     decline = SubmitField("I do not agree", widget=GovSubmitInput())
 
 
+class DeclineForm(_Keyed):
+    """The confirmation page for "I do not agree": one button records the decline."""
+
+    submit = SubmitField("Yes, record that I do not agree", widget=GovSubmitInput())
+
+
 class RecordForm(_Signed):
     """HR records an acknowledgement from a signed paper form."""
 

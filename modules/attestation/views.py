@@ -10,6 +10,7 @@ from modules.assessments.queries import latest_passed_attempt
 from modules.attestation import queries, services
 from modules.attestation.forms import (
     AcknowledgeForm,
+    DeclineForm,
     GiveConsentForm,
     RecordForm,
     WithdrawConsentForm,
@@ -32,7 +33,7 @@ from modules.attestation.statements import (
 from modules.core.capabilities import require
 from modules.core.extensions import db
 from modules.core.formview import submit
-from modules.core.navigation import nav_item
+from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
 from modules.people.auth import current_login_session
 from modules.people.models import User
@@ -40,13 +41,18 @@ from modules.policies.models import PolicyVersion
 from modules.training.queries import current_version
 
 bp = Blueprint("attestation", __name__)
-nav_item("Acknowledge", "attestation.acknowledge", "training:take", order=30)
-nav_item("My acknowledgements", "attestation.mine", "certificates:own", order=39)
+nav_item("Acknowledge", "attestation.acknowledge", "training:take", order=30, group="training",
+         hint="Sign that you have read and will follow the policy")
+#: What a person has signed and been given: one top entry.
+nav_group("records", "My records", order=39, subnav=True)
+nav_item("My acknowledgements", "attestation.mine", "certificates:own", order=39, group="records",
+         hint="Every decision recorded for you, each with its receipt")
 nav_item("Declines and withdrawals", "attestation.hr_overview", "attestation:record", order=84, group="hr",
          hint="See who declined or withdrew, and record an acknowledgement from a paper form")
 nav_item("Monitoring consent", "attestation.consent_decisions", "consent:view", order=85, group="hr",
          hint="Who gave, declined or withdrew consent to monitoring, when, and why", when=lambda u: asks_consent(u.trust))
-nav_item("Trust settings", "attestation.trust_settings", "settings:view", order=95)
+nav_item("Trust settings", "attestation.trust_settings", "settings:view", order=95, group="admin",
+         hint="The rules your trust runs PolicyPass with, each with its clause or labelled a trust setting")
 
 #: Links shown above "My acknowledgements" and "My certificates" (only those whose endpoint exists).
 RECORDS_NAV = [("attestation.mine", "My acknowledgements"), ("certificates.mine", "My certificates")]
@@ -146,9 +152,10 @@ def acknowledge():
             abort(400)
         key = form.idempotency_key.data
 
+        if form.decline.data:  # "I do not agree" asks for confirmation first; nothing is recorded yet
+            return redirect(url_for("attestation.decline"), 303)
+
         def decide() -> int:
-            if form.decline.data:
-                return services.decline(current_user, version, idempotency_key=key, origin=_origin(), now=now).id
             ticked = {s.key for s in acknowledged_statements(statements) if form[statement_field(s.key)].data}
             return services.acknowledge(current_user, version, ticked=ticked, typed_name=form.full_name.data,
                                         idempotency_key=key, origin=_origin(), now=now,
@@ -166,6 +173,40 @@ def acknowledge():
                            trust=current_user.trust, renewing=done if renewing else None,
                            consent=consent, ask_consent=ask_consent, standing=standing,
                            **_consent_context(current_user.trust, consent)), status
+
+
+@bp.route("/acknowledge/decline", methods=["GET", "POST"])
+@require("training:take")
+def decline():
+    """Confirm "I do not agree" before it is recorded (a confirmation page, not a one-click decline)."""
+    now = utcnow()
+    version = _current_version_or_404()
+    done = queries.current_acknowledgement(current_user.id, version.id)
+    if done is not None and done.decision == "acknowledged":  # a renewal is never declined
+        return redirect(url_for("attestation.receipt", ack_id=done.id))
+    if latest_passed_attempt(current_user, version) is None and done is None:
+        return render_template("attestation/not_ready.html", version=version,
+                               trust=current_user.trust), 200 if request.method == "GET" else 409
+    form = DeclineForm()
+    if request.method == "GET":
+        form.idempotency_key.data = new_idempotency_key()
+        return render_template("attestation/decline.html", form=form, version=version, trust=current_user.trust)
+    valid = form.validate_on_submit()
+    if not valid:
+        abort(400)
+    if _reauth_needed(now):
+        return _reauth()
+    key = form.idempotency_key.data
+    try:
+        outcome = _submit(form, lambda: services.decline(current_user, version, idempotency_key=key,
+                                                         origin=_origin(), now=now).id, valid)
+    except IntegrityError:
+        return redirect(url_for("attestation.receipt", ack_id=_replayed(key, current_user.id).id))
+    if outcome.done:
+        return redirect(url_for("attestation.receipt", ack_id=outcome.result))
+    for message in form.form_errors or [e for errors in form.errors.values() for e in errors]:
+        flash(message, "warning")
+    return redirect(url_for("attestation.acknowledge"))
 
 
 @bp.get("/acknowledgements")

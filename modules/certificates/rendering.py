@@ -1,8 +1,10 @@
 """PDF rendering with WeasyPrint: imported lazily (0.4 s), one FontConfiguration shared by the process
 (without it memory grows ~0.2 MB per render), and a URL fetcher that fetches nothing at all."""
 
+import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import segno
 from flask import current_app
@@ -67,6 +69,11 @@ class CertificateContent:
     verify_url: str
     #: False when HR recorded the acknowledgement from a paper form without a quiz attempt.
     assessed: bool = True
+    #: The trust's logo as inline SVG markup (trusts.yaml `logo`), or empty.
+    logo_svg: str = ""
+    #: Who signs the certificate and their role (trusts.yaml `certificate_signatory`), or empty.
+    signatory_name: str = ""
+    signatory_role: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,3 +97,18 @@ def warm() -> None:
     """Import WeasyPrint and load its fonts now (1–3 s the first time), so no request pays for it while
     it holds a lock: gunicorn.conf.py calls this in each worker before it takes a request."""
     html_to_pdf("<p>PolicyPass</p>")
+
+
+def logo_svg(logo: str | None) -> str:
+    """A trust's logo file (trusts.yaml `logo`, under content/) as inline SVG markup; empty when none.
+
+    Inline, because the renderer fetches nothing; the XML declaration and any script are dropped.
+    """
+    if not logo:
+        return ""
+    path = Path(current_app.config["CONTENT_DIR"]) / logo
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"<\?xml[^>]*\?>", "", text)
+    return re.sub(r"<script.*?</script>", "", text, flags=re.S | re.I).strip()

@@ -13,7 +13,7 @@ from modules.certificates.models import (
     CertificateRevocation,
     CertificateRevocationPersonal,
 )
-from modules.certificates.rendering import CertificateContent, render_certificate
+from modules.certificates.rendering import CertificateContent, logo_svg, render_certificate
 from modules.certificates.status import expiry_date
 from modules.core.extensions import db
 from modules.core.timeutil import format_date
@@ -56,7 +56,10 @@ def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Cer
         policy_title=version.title, version_label=version.label.capitalize(),
         completed_on=format_date(completed_on), expires_on=format_date(expires_on),
         code_grouped=group_code(code), verify_url=verify_url(code),
-        assessed=acknowledgement.attempt_id is not None)
+        assessed=acknowledgement.attempt_id is not None,
+        logo_svg=logo_svg(trust.rules.logo),
+        signatory_name=trust.rules.certificate_signatory.name if trust.rules.certificate_signatory else "",
+        signatory_role=trust.rules.certificate_signatory.role if trust.rules.certificate_signatory else "")
     pdf = render_certificate(content).pdf
 
     personal = new_personal(CertificatePersonal, holder_name=user.name, pdf=pdf)

@@ -17,7 +17,8 @@ from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 
 bp = Blueprint("certificates", __name__)
-nav_item("My certificates", "certificates.mine", "certificates:own", order=40)
+nav_item("My certificates", "certificates.mine", "certificates:own", order=40, group="records",
+         hint="Download your certificates and see whether each is valid")
 nav_item("Certificates", "certificates.manage", "certificates:revoke", order=83, group="hr",
          hint="See every certificate issued in the trust and revoke one, with a reason")
 #: Templates print codes as on the certificate: {{ cert.code|grouped_code }}.
@@ -103,7 +104,9 @@ def lookup():
 @verify_limit
 def verify(code: str):
     """Public, minimal: holder, policy and version, dates and live status; and a byte-for-byte upload check."""
-    cert = queries.by_code(code) or abort(404)
+    cert = queries.by_code(code)
+    if cert is None:  # the public's not-found page, never the signed-in one ("Go to your training")
+        return render_template("certificates/not_found.html"), 404
     if code != cert.code:
         return redirect(url_for("certificates.verify", code=cert.code))
     now = utcnow()

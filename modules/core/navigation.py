@@ -2,7 +2,9 @@
 
 An entry may belong to a group (for example the HR tools): grouped entries are not shown in the top
 navigation; the group stands for them there, as one entry leading to a hub page that lists those the person
-may use, each with its hint.
+may use, each with its hint (or, for a group with a landing endpoint, to that page). A group with `subnav`
+also lists its entries as a sub-navigation on each of its pages. Groups keep the top navigation short: no role
+sees more than MAX_TOP_ENTRIES entries (tests/core/test_navigation.py counts them for every role and trust).
 """
 
 from collections.abc import Callable
@@ -13,6 +15,8 @@ from flask_login import current_user
 
 #: The core route of a group's hub page (modules/core/views.py).
 HUB_ENDPOINT = "core.tools"
+#: The most entries anyone sees in the top navigation (more wrap onto several rows and stop being scannable).
+MAX_TOP_ENTRIES = 7
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,10 @@ class NavGroup:
     key: str
     label: str
     order: int
+    #: Where the top entry leads; None: the group's hub page (/tools/<key>).
+    endpoint: str | None = None
+    #: Show the group's entries as a sub-navigation on its pages.
+    subnav: bool = False
 
 
 _ITEMS: dict[str, NavItem] = {}
@@ -49,9 +57,10 @@ def nav_item(label: str, endpoint: str, capability: str, order: int = 50,
     _ITEMS[endpoint] = NavItem(label, endpoint, capability, order, group, hint, when)
 
 
-def nav_group(key: str, label: str, order: int = 50) -> None:
-    """Register a group's label and its place in the top navigation."""
-    _GROUPS[key] = NavGroup(key, label, order)
+def nav_group(key: str, label: str, order: int = 50, endpoint: str | None = None, subnav: bool = False) -> None:
+    """Register a group's label, its place in the top navigation, where its entry leads (its hub page unless
+    `endpoint` is given) and whether its pages show its entries as a sub-navigation."""
+    _GROUPS[key] = NavGroup(key, label, order, endpoint, subnav)
 
 
 def find_group(key: str) -> NavGroup | None:
@@ -98,9 +107,28 @@ def navigation() -> list[dict]:
             group = _GROUPS.get(item.group)
             if group is None:
                 raise LookupError(f"navigation group {item.group!r} of {item.endpoint} is not registered")
-            entries[key] = (group.order, group.label, url_for(HUB_ENDPOINT, group=group.key))
+            href = url_for(group.endpoint) if group.endpoint else url_for(HUB_ENDPOINT, group=group.key)
+            entries[key] = (group.order, group.label, href)
         else:
             entries[key] = (item.order, item.label, url_for(item.endpoint))
     active = _active_key(usable)
     ordered = sorted(entries.items(), key=lambda pair: pair[1][:2])
     return [{"href": href, "text": label, "active": key == active} for key, (_, label, href) in ordered]
+
+
+def section_navigation() -> dict | None:
+    """On a page of a group with a sub-navigation: the group's label and entries (the current one marked)."""
+    usable = usable_items()
+    active = _active_key(usable)
+    if not active or not active.startswith("group:"):
+        return None
+    group = _GROUPS.get(active.removeprefix("group:"))
+    if group is None or not group.subnav:
+        return None
+    members = [item for item in usable if item.group == group.key]
+    current = next((i.endpoint for i in members if i.endpoint == request.endpoint), None)
+    if current is None:
+        current = next((i.endpoint for i in members if request.blueprint == i.endpoint.split(".")[0]), None)
+    return {"label": group.label,
+            "items": [{"href": url_for(i.endpoint), "text": i.label, "active": i.endpoint == current}
+                      for i in members]}

@@ -11,7 +11,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from modules.core import logs
 from modules.core.inputs import IdConverter
-from modules.core.navigation import navigation
+from modules.core.navigation import navigation, section_navigation
 from modules.core.timeutil import format_date, format_datetime
 
 #: Titles and explanations for the error pages, in plain British English.
@@ -86,7 +86,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any blueprint: a 25-digit id is a 404, not a 500
     WTFormsHelpers(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-    app.context_processor(lambda: {"navigation": navigation()})
+    app.context_processor(lambda: {"navigation": navigation(), "section_navigation": section_navigation()})
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.after_request(_security_headers)

@@ -454,6 +454,39 @@ class SingleSignOn:
         return f"your {trust_short_name}{provider} account"
 
 
+@dataclass(frozen=True)
+class Contact:
+    """Who staff contact for help with their training (a trust setting): linked from every page's footer."""
+
+    #: As shown in "Contact <name>", e.g. "HR" or "the People team".
+    name: str = "HR"
+    #: An email address for the link; without one the link leads to the help page's contact section.
+    email: str | None = None
+
+    def __post_init__(self):
+        if not self.name.strip() or "\n" in self.name:
+            raise RulesError("name", "must be a short name on one line")
+        if self.email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.email):
+            raise RulesError("email", f"must be an email address, not {self.email!r}")
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """Who signs the trust's certificates (a trust setting): printed under the certificate with their role."""
+
+    name: str
+    role: str
+
+    def __post_init__(self):
+        for key in ("name", "role"):
+            if not getattr(self, key).strip() or "\n" in getattr(self, key):
+                raise RulesError(key, "must be given, on one line")
+
+
+#: A logo file under content/ (SVG, inlined into the certificate, which fetches nothing).
+LOGO_PATTERN = r"logos/[a-z0-9][a-z0-9-]*\.svg"
+
+
 _PLATFORMS = (
     Platform("facebook", "Facebook"), Platform("x", "X (Twitter)"), Platform("instagram", "Instagram"),
     Platform("linkedin", "LinkedIn"), Platform("youtube", "YouTube"), Platform("tiktok", "TikTok"),
@@ -516,6 +549,8 @@ class TrustRules:
     consent_is_condition: bool = False
     #: Who staff ask about monitoring.
     consent_contact: str = "your HR team or your trust's Data Protection Officer"
+    #: Who staff contact for help; linked from every page (a trust setting).
+    hr_contact: Contact = Contact()
 
     #: LMS launches (LTI 1.3): the roles given to the LMS's people.
     lti: Lti = Lti()
@@ -531,6 +566,10 @@ class TrustRules:
     induction_days: int = 30
     #: The annual refresh.
     refresh: Refresh = Refresh()
+    #: The trust's logo on its certificates: an SVG file under content/ (e.g. "logos/tkat.svg"); none by default.
+    logo: str | None = None
+    #: Who signs the certificates (name and role), printed under them; none by default (a trust setting).
+    certificate_signatory: Signatory | None = None
 
     # Reminders
     #: False turns off every training reminder email for the trust.
@@ -585,6 +624,8 @@ class TrustRules:
                      "minimum_moderators", "register_warning_days"):
             _at_least(name, getattr(self, name), 0)
         _at_least("reminder_repeat_days", self.reminder_repeat_days, 1)
+        if self.logo is not None and not re.fullmatch(LOGO_PATTERN, self.logo):
+            raise RulesError("logo", f"must be an SVG file under content/logos/, e.g. \"logos/tkat.svg\", not {self.logo!r}")
         if self.new_version_days is not None:
             _at_least("new_version_days", self.new_version_days, 0)
         object.__setattr__(self, "approval_chain",

@@ -61,7 +61,10 @@ staff_bp = Blueprint("staff", __name__, url_prefix="/staff")
 nav_group("hr", "HR tools", order=80)
 nav_item("Import staff", "staff.import_staff", "staff:manage", order=81, group="hr",
          hint="Upload a staff list from your MIS: preview, then apply")
-nav_item("Security log", "security.events", "trust:admin", order=95)
+nav_item("Security log", "security.events", "trust:admin", order=95, group="admin",
+         hint="Sign-ins, role changes and exports in your trust")
+#: Settings and the security log: one top entry for the trust's administrators (and the DPO).
+nav_group("admin", "Trust admin", order=95, subnav=True)
 
 BAD_SIGN_IN = "Enter a correct email address and password"
 #: Shown for every address once it has had too many refused sign-ins, whether or not an account has it.

@@ -88,6 +88,8 @@ def check_rules(path: Path, config: dict, entry: dict) -> TrustRules:
         raise ContentError(f"{where}, roles: {exc}") from exc
     for key, problem in rules.role_problems({k: r.get("scope", "trust") for k, r in roles.items()}):
         raise ContentError(f"{where}, rules.{key}: {problem}")
+    if rules.logo is not None and not (path.parent / rules.logo).is_file():
+        raise ContentError(f"{where}, rules.logo: there is no file {rules.logo} beside {path.name}")
     return rules
 
 

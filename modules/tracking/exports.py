@@ -1,15 +1,16 @@
-"""Dashboard views as tables, written as CSV (defusedcsv) or XLSX (every cell a string, never a formula).
+"""Dashboard views as tables, written as CSV (defusedcsv) or XLSX (typed dates and numbers, text never a formula).
 
 A spreadsheet cell that starts with =, +, -, @ (or a tab) can run as a formula when opened. In CSV,
 defusedcsv prefixes such cells with an apostrophe ("'+44 …"), which is the accepted safe form; in XLSX
-every cell is written with write_string, so nothing is ever a formula, whatever it starts with.
+text is written with write_string, so nothing is ever a formula, whatever it starts with, while dates and
+numbers are real date and number cells (modules/core/sheets.py), so they sort and sum.
 """
 
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from modules.core.sheets import csv_writer, sheet_name
+from modules.core.sheets import csv_writer, workbook
 from modules.core.timeutil import format_date, format_datetime
 from modules.tracking import queries
 from modules.tracking.filters import GROUPS, STATUSES, Filters
@@ -138,22 +139,8 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(table: Table) -> bytes:
-    """An XLSX workbook of one sheet; every cell is written as a string, never a formula."""
-    out = io.BytesIO()
-    import xlsxwriter  # only exports need it
-
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                     "strings_to_numbers": False})
-    sheet = book.add_worksheet(sheet_name(table.title))
-    bold = book.add_format({"bold": True})
-    for col, header in enumerate(table.headers):
-        sheet.write_string(0, col, header, bold)
-    for r, row in enumerate(table.rows, start=1):
-        for col, value in enumerate(row):
-            sheet.write_string(r, col, _text(value))
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return out.getvalue()
+    """An XLSX workbook of one sheet: dates and numbers as typed cells, text as strings (never a formula)."""
+    return workbook(table.title, table.headers, table.rows)
 
 
 def history_filename(user_id: int, today: date, fmt: str) -> str:

@@ -26,6 +26,17 @@ def invitation(user: User, token: str, *, max_age_hours: int) -> tuple[str, str]
     return f"Set your password for {user.trust.short_name} policy training", body
 
 
+#: Stands for the one-time link in a preview: the real link is made only when the email is sent.
+PREVIEW_LINK = "[a new one-time link, made when you send this]"
+
+
+def invitation_preview(user: User, *, max_age_hours: int) -> tuple[str, str]:
+    """The invitation exactly as `invitation` writes it, with a placeholder where the one-time link goes."""
+    token = "preview-token"
+    subject, body = invitation(user, token, max_age_hours=max_age_hours)
+    return subject, body.replace(absolute("auth.set_password", token=token), PREVIEW_LINK)
+
+
 def reminder(kind: str, person: User, *, due_on: date, today: date, training: str,
              recipient: User | None = None) -> tuple[str, str]:
     """Subject and body of a reminder: "due-soon", "overdue", or "manager" (a copy to the line manager)."""

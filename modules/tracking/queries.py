@@ -17,6 +17,7 @@ from modules.attestation.queries import for_person
 from modules.certificates.models import Certificate
 from modules.certificates.queries import certificates_of, expiring_by, valid_at
 from modules.core.extensions import db
+from modules.core.numbers import percent
 from modules.notifications.models import OutboxMessage
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
 from modules.policies.models import PolicyVersion, Section
@@ -104,9 +105,8 @@ class Counts:
 
     @property
     def percent(self) -> int:
-        """Per cent complete of the people who must complete (the exempt are left out), rounded down."""
-        expected = self.total - self.exempt
-        return 100 * self.complete // expected if expected > 0 else 0
+        """Per cent complete of the people who must complete (the exempt are left out), rounded half up."""
+        return percent(self.complete, self.total - self.exempt)
 
 
 @dataclass

@@ -6,14 +6,14 @@ Filters and sorting live in the query string (see filters.py); each view exports
 from dataclasses import replace
 from functools import wraps
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from modules.core.capabilities import require
 from modules.core.extensions import db
 from modules.core.formview import left_to_view, refusal_is_400, show_on, submit
 from modules.core.inputs import parse_id
-from modules.core.navigation import nav_item
+from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
 from modules.notifications.services import london_date
@@ -36,13 +36,17 @@ from modules.tracking.filters import (
     roles_in,
 )
 from modules.tracking.forms import BULK_ACTIONS, BulkForm, ConfirmForm, ExemptForm, ExtendForm
+from modules.tracking.mail import invitation_preview
 from modules.tracking.models import KINDS
 from modules.tracking.scope import Scope, evidence_scope, scope_for
 
 bp = Blueprint("tracking", __name__, url_prefix="/tracking")
 
 nav_item("Staff training", "tracking.overview", "tracking:view", order=60)
-nav_item("My team", "tracking.team", "team:view", order=61)
+#: A line manager's two team pages (training, and signing off account requests) share one top entry.
+nav_group("team", "My team", order=61, endpoint="tracking.team", subnav=True)
+nav_item("Team training", "tracking.team", "team:view", order=61, group="team",
+         hint="Where each person you manage stands with their training")
 nav_item("Evidence pack", "tracking.evidence", "evidence:export", order=82, group="hr",
          hint="Download a ZIP of acknowledgements, certificates and the ledger for an inspection or audit")
 
@@ -286,12 +290,15 @@ def remind(user_id: int):
     return _action_page("tracking/remind.html", user, form, subject=subject, body=body)
 
 
-@bp.post("/people/<int:user_id>/invite")
+@bp.route("/people/<int:user_id>/invite", methods=["GET", "POST"])
 @login_required
 def invite(user_id: int):
-    """Send the set-password invitation again, with a fresh link."""
+    """Preview the set-password invitation, then send it again with a fresh link."""
     user = _person_to_act_on(user_id)
     form = ConfirmForm()
+    if request.method == "GET":
+        subject, body = invitation_preview(user, max_age_hours=current_app.config["SET_PASSWORD_MAX_AGE_HOURS"])
+        return _action_page("tracking/invite.html", user, form, subject=subject, body=body)
     if not form.validate_on_submit():
         raise bad_request("The form had expired. Go back to the person's page and try again.")
     sent = submit(form, lambda: actions.resend_invitation(current_user, user, now=utcnow()), validated=True,

@@ -5,13 +5,16 @@ from flask_login import current_user
 
 from modules.core.capabilities import require
 from modules.core.formview import submit
-from modules.core.navigation import nav_item
+from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
 from modules.training import queries, services
 from modules.training.forms import MarkReadForm
 
 bp = Blueprint("training", __name__)
-nav_item("Your training", "training.home", "training:take", order=10)
+#: Reading, the quiz and acknowledging are one journey: one top entry, with its steps as a sub-navigation.
+nav_group("training", "Your training", order=10, endpoint="training.home", subnav=True)
+nav_item("Modules", "training.home", "training:take", order=10, group="training",
+         hint="Read your trust's policy, one section at a time")
 
 
 @bp.get("/")
@@ -57,3 +60,19 @@ def mark_read(section_id: int):
     if index + 1 < len(sections):
         return redirect(url_for("training.module", section_id=sections[index + 1].id))
     return redirect(url_for("training.home"))
+
+
+@bp.get("/policy/print")
+@require("training:take")
+def print_policy():
+    """The whole policy in force on one page, every section in order, laid out for printing or saving as PDF."""
+    version = queries.current_version(current_user.trust_id) or abort(404)
+    return render_template("training/print.html", version=version, sections=version.sections,
+                           trust=current_user.trust)
+
+
+@bp.get("/help")
+@require("training:take")
+def help():
+    """Help with the training, and who to contact in the trust (the trust's HR contact, a trust setting)."""
+    return render_template("training/help.html", trust=current_user.trust, contact=current_user.trust.rules.hr_contact)

@@ -27,13 +27,15 @@ def test_multiple_is_all_or_nothing():
     assert grade([MULTIPLE], [[]], 80).marks == (False,)
 
 
-def test_score_is_rounded_down_and_compared_with_the_pass_mark():
-    """4 of 5 is 80% (passes at 80); 7 of 9 is 77% (fails at 80); the boundary is inclusive."""
+def test_score_is_rounded_and_the_exact_fraction_compared_with_the_pass_mark():
+    """4 of 5 is 80% (passes at 80); 7 of 9 is 78% (77.8, fails at 80); 2 of 3 shows 67% but fails at 67
+    (66.7 is below it); the boundary is inclusive."""
     keys = [SINGLE] * 5
     assert grade(keys, [["b"]] * 4 + [["a"]], 80).score == 80
     assert grade(keys, [["b"]] * 4 + [["a"]], 80).passed
     nine = grade([SINGLE] * 9, [["b"]] * 7 + [["a"]] * 2, 80)
-    assert (nine.score, nine.passed) == (77, False)
+    assert (nine.score, nine.passed) == (78, False)
+    assert grade([SINGLE] * 3, [["b"]] * 2 + [["c"]], 67).score == 67
     assert grade([SINGLE] * 3, [["b"]] * 2 + [["c"]], 66).passed
     assert not grade([SINGLE] * 3, [["b"]] * 2 + [["c"]], 67).passed
 
@@ -84,13 +86,14 @@ def keyed_answers(draw):
 
 @given(keyed_answers(), st.integers(0, 100))
 def test_grading_properties(case, pass_mark):
-    """A mark is earned iff the chosen set is the keyed set; score is floor(100·right/total); pass iff ≥ mark."""
+    """A mark is earned iff the chosen set is the keyed set; score is 100·right/total rounded half up; pass iff
+    the exact fraction reaches the mark."""
     keys, answers = case
     result = grade(keys, answers, pass_mark)
     assert result.marks == tuple(set(a) == set(k.correct) for k, a in zip(keys, answers, strict=True))
-    assert result.score == 100 * sum(result.marks) // len(keys)
+    assert result.score == int(100 * sum(result.marks) / len(keys) + 0.5)
     assert 0 <= result.score <= 100
-    assert result.passed == (result.score >= pass_mark)
+    assert result.passed == (100 * sum(result.marks) >= pass_mark * len(keys))
 
 
 @given(keyed_answers(), st.randoms(use_true_random=False))

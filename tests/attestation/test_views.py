@@ -136,7 +136,15 @@ def test_decline_is_recorded_and_hr_sees_it(app, client, login, now):
     login("staff", "agora")
     form = _form(client, "/acknowledge")
     form.pop("_html")
+    # "I do not agree" only leads to a confirmation page: nothing is recorded until it is confirmed.
+    assert 'href="/acknowledge/decline"' in client.get("/acknowledge").get_data(as_text=True)
     response = client.post("/acknowledge", data={**form, "decline": "I do not agree"})
+    assert response.status_code == 303 and response.location.endswith("/acknowledge/decline")
+    assert "Declined" not in client.get("/acknowledgements").get_data(as_text=True)
+    confirm = client.get("/acknowledge/decline").get_data(as_text=True)
+    assert "Are you sure you do not agree to the policy?" in confirm
+    response = client.post("/acknowledge/decline", data={"csrf_token": csrf_token(confirm),
+                                                         "idempotency_key": hidden(confirm, "idempotency_key")})
     assert response.status_code == 302
     assert "Declined" in client.get(response.location).get_data(as_text=True)
     hr = app.test_client()

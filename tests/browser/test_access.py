@@ -49,7 +49,8 @@ def open_waiting_request(page, live_server: str, requester: str) -> None:
         assert_accessible(page)
         page.locator("#waiting").get_by_role("link", name=requester).click()
     else:  # a line manager without an approving role: their team page lists what waits for them
-        nav.get_by_role("link", name="Team sign-off").click()
+        nav.get_by_role("link", name="My team").click()
+        page.get_by_role("navigation", name="My team").get_by_role("link", name="Team sign-off").click()
         assert_accessible(page)
         page.locator("#waiting").get_by_role("link", name=re.compile(f"^{requester}")).click()
     page.wait_for_load_state()
@@ -281,7 +282,9 @@ def test_full_tsat_approval_with_the_appendix_2_form(page, live_server):
     # Sam withdraws the moderator request; two administrators and two moderators, four people, ask instead.
     sign_in_as(page, live_server, "staff", "tsat")
     page.goto(f"{live_server}/access/requests/{_request_of('staff', 'tsat', handle, 'moderator').id}")
-    page.get_by_role("button", name="Withdraw request").click()
+    page.get_by_role("button", name="Withdraw request").click()  # a link styled as a button: it only asks
+    expect(page.locator("h1")).to_have_text("Are you sure you want to withdraw your request?")
+    page.get_by_role("button", name="Yes, withdraw my request").click()
     expect(page.locator("#request-status")).to_have_text("Withdrawn")
     sign_out(page)
     others = _others_ask("tsat", handle, [("office", "administrator"), ("teacher", "moderator"),

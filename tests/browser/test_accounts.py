@@ -189,7 +189,8 @@ def test_trust_admin_sees_sign_in_events_on_the_security_log(browser, page, live
 
     sign_in_as(page, live_server, "admin", "tkat")
     _enrol_in_browser(page, demo_email("admin", "tkat"))
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Security log").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Trust admin").click()
+    page.locator("#tools").get_by_role("link", name="Security log").click()
     expect(page.locator("h1")).to_have_text("Security log")
     assert_accessible(page)
     page.get_by_label("What happened").select_option(label="Sign-in")

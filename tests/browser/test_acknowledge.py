@@ -171,7 +171,8 @@ def test_eact_staff_give_then_withdraw_consent_with_a_reason_and_hr_sees_when(pa
 
 def test_eact_dpo_reads_the_implied_consent_note_on_trust_settings(page, live_server):
     sign_in_as(page, live_server, "dpo", "e-act")
-    page.get_by_role("link", name="Trust settings").first.click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Trust admin").click()
+    page.locator("#tools").get_by_role("link", name="Trust settings").click()
     assert page.locator("h1").inner_text() == "Trust settings"
     note = page.locator(".dpo-note-clause").first.inner_text()
     assert "Clause 4.3.2 treats use or acknowledgement as consent" in note and "by your acknowledgement" in note

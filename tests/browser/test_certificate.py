@@ -46,7 +46,8 @@ def test_staff_downloads_a_certificate_that_verifies_until_hr_revokes_it(page, l
     page.wait_for_load_state()
 
     # My certificates, through the service navigation: one valid certificate, downloaded.
-    page.get_by_role("link", name="My certificates").first.click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="My records").click()
+    page.get_by_role("navigation", name="My records").get_by_role("link", name="My certificates").click()
     assert page.locator("h1").inner_text() == "My certificates"
     assert "Valid" in page.locator(".govuk-summary-card .govuk-tag").inner_text()
     assert_accessible(page)

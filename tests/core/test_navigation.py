@@ -3,6 +3,8 @@ grouped entries stand in it as one entry leading to a hub page that lists those 
 
 import re
 
+import pytest
+
 HR_TOOLS = ["Import staff", "Evidence pack", "Certificates", "Declines and withdrawals", "Quiz results",
             "Policy versions", "Upload a policy"]
 
@@ -28,20 +30,70 @@ def _hub(html: str) -> list[tuple[str, str]]:
                        tools)]
 
 
+def _subnav(html: str) -> list[tuple[str, bool]]:
+    """(label, current) of each entry of the page's sub-navigation."""
+    found = re.search(r'<nav class="pp-subnav"[^>]*>(.*?)</nav>', html, re.S)
+    if not found:
+        return []
+    return [(label.strip(), "--current" in classes) for classes, label in
+            re.findall(r'<li class="pp-subnav__item([^"]*)"><a[^>]*>([^<]+)</a>', found.group(1))]
+
+
 def test_one_entry_is_active_even_when_two_share_a_feature(client, login):
     login("staff", "e-act")
-    assert _active(client.get("/acknowledgements").get_data(as_text=True)) == ["My acknowledgements"]
-    assert _active(client.get("/acknowledge").get_data(as_text=True)) == ["Acknowledge"]
+    html = client.get("/acknowledgements").get_data(as_text=True)
+    assert _active(html) == ["My records"]
+    assert _subnav(html) == [("My acknowledgements", True), ("My certificates", False)]
+    html = client.get("/acknowledge").get_data(as_text=True)
+    assert _active(html) == ["Your training"]
+    assert _subnav(html) == [("Modules", False), ("Quiz", False), ("Acknowledge", True)]
     first_module = re.search(r'href="(/modules/\d+)"', client.get("/").get_data(as_text=True)).group(1)
-    assert _active(client.get(first_module).get_data(as_text=True)) == ["Your training"]
+    html = client.get(first_module).get_data(as_text=True)
+    assert _active(html) == ["Your training"] and ("Modules", True) in _subnav(html)
 
 
 def test_hr_sees_one_hr_tools_entry_instead_of_six(client, login):
     login("hr", "tkat")
     html = client.get("/").get_data(as_text=True)
-    assert _labels(html) == ["Your training", "Quiz", "Acknowledge", "My acknowledgements", "My certificates",
-                             "Official accounts", "Staff training", "Register", "HR tools"]
+    assert _labels(html) == ["Your training", "My records", "Official accounts", "Staff training", "Register",
+                             "HR tools"]
     assert 'href="/tools/hr"' in html
+
+
+@pytest.fixture
+def app_config():
+    """Every demo person signs in here, more often than the sign-in rate limit allows one address."""
+    return {"RATELIMIT_ENABLED": False}
+
+
+def test_no_role_sees_more_than_seven_entries_in_any_trust(app, login):
+    """Issue 17: a headteacher had 11 entries on three rows (two team pages), the DPO 10. Each demo person of
+    each trust, whatever roles they hold, sees at most MAX_TOP_ENTRIES, and no label twice."""
+    from demo.cast import PEOPLE
+    from modules.core.navigation import MAX_TOP_ENTRIES
+
+    counts = {}
+    for slug in ("tkat", "e-act", "tasmat", "tsat", "agora"):
+        for local, *_ in PEOPLE:
+            client = app.test_client()
+            login(local, slug, client)
+            labels = _labels(client.get("/").get_data(as_text=True))
+            assert labels, (slug, local)
+            assert len(labels) == len(set(labels)), (slug, local, labels)
+            counts[(slug, local)] = len(labels)
+    assert max(counts.values()) <= MAX_TOP_ENTRIES == 7, {k: v for k, v in counts.items() if v > 7}
+    assert counts[("tkat", "head")] == 7 and counts[("tkat", "dpo")] == 7 and counts[("tkat", "staff")] == 3
+
+
+def test_a_headteacher_finds_both_team_pages_under_my_team(client, login):
+    login("head", "tkat")
+    html = client.get("/tracking/team").get_data(as_text=True)
+    assert _labels(html) == ["Your training", "My records", "Official accounts", "Staff training", "Approvals",
+                             "My team", "Register"]
+    assert _active(html) == ["My team"]
+    assert _subnav(html) == [("Team training", True), ("Team sign-off", False)]
+    assert _subnav(client.get("/access/team").get_data(as_text=True)) == [("Team training", False),
+                                                                        ("Team sign-off", True)]
 
 
 def test_the_hub_lists_every_hr_tool_with_its_hint(client, login):
@@ -88,4 +140,4 @@ def test_hr_tools_is_the_one_active_entry_on_the_hub_and_on_every_tool(client, l
     # The dashboard keeps its own entry though the evidence pack belongs to the same feature.
     assert _active(client.get("/tracking").get_data(as_text=True)) == ["Staff training"]
     assert _active(client.get("/tracking/people").get_data(as_text=True)) == ["Staff training"]
-    assert _active(client.get("/certificates").get_data(as_text=True)) == ["My certificates"]
+    assert _active(client.get("/certificates").get_data(as_text=True)) == ["My records"]

@@ -1,4 +1,4 @@
-"""Exports of dashboard views: CSV through defusedcsv, XLSX with every cell a string; same filters as the page."""
+"""Exports of dashboard views: CSV through defusedcsv, XLSX with typed dates and numbers and text never a formula; same filters as the page."""
 
 import csv
 import io
@@ -56,20 +56,35 @@ def test_overdue_export_is_the_overdue_list(nasty, client, login):
     assert rows[1][0] == "'-2+3 Taylor" and rows[1][8] == "20"
 
 
-def test_xlsx_cells_are_strings_never_formulas(nasty, client, login):
-    """Every cell in the workbook is a string, including the formula-looking ones."""
+def test_xlsx_text_is_never_a_formula_and_dates_and_numbers_are_typed(nasty, client, login):
+    """Formula-looking text stays a string; the due date is a date cell and days overdue a number cell."""
     login("hr", "tkat")
     response = client.get("/tracking/export/people.xlsx")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    headers = [c.value for c in sheet[1]]
     values = []
     for row in sheet.iter_rows():
         for cell in row:
-            if cell.value is not None:
-                assert cell.data_type == "s", (cell.coordinate, cell.value, cell.data_type)
+            assert cell.data_type != "f", (cell.coordinate, cell.value)
+            if cell.data_type == "s":
                 values.append(cell.value)
     assert NASTY[0] in values and "-2+3 Taylor" in values
+    overdue = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "-2+3 Taylor")
+    due = overdue[headers.index("Due")]
+    assert due.is_date and due.value.date() == date(2026, 11, 1) and "mmmm" in due.number_format
+    days = overdue[headers.index("Days overdue")]
+    assert days.data_type == "n" and days.value == 20
+
+
+def test_completion_xlsx_per_cent_is_a_number(nasty, client, login):
+    login("hr", "tkat")
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/tracking/export/completion.xlsx").data)).active
+    headers = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        for name in ("People", "Complete", "Per cent complete"):
+            assert row[headers.index(name)].data_type == "n", (name, row[headers.index(name)].value)
 
 
 def test_export_keeps_the_filters_and_scope(nasty, client, login):
