@@ -20,7 +20,7 @@ from modules.notifications.services import london_date
 from modules.people.models import Academy, User
 from modules.people.security import note_event
 from modules.policies.queries import past_review
-from modules.tracking import actions, exports, queries
+from modules.tracking import actions, charts, exports, queries
 from modules.tracking.evidence_pack import build_pack
 from modules.tracking.filters import (
     EXPIRY_SORTS,
@@ -88,8 +88,11 @@ def overview(scope: Scope):
     now = utcnow()
     today = london_date(now)
     summary, rows = queries.overview(scope, filters, today)
+    team_rows = queries.completion(scope, replace(filters, by="manager", sort="", desc=False), today) \
+        if filters.by == "academy" else []
     return render_template("tracking/overview.html", **_common(scope, filters, "completion"), summary=summary,
-                           rows=rows,
+                           rows=rows, chart=charts.bar_chart(rows), team_chart=charts.bar_chart(team_rows),
+                           over_time=charts.completion_over_time(scope, now) if filters.by == "academy" else None,
                            expiring=queries.expiring_counts(scope, today, now), today=today,
                            past_review=past_review(current_user.trust_id, today))
 

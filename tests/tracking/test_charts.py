@@ -1,0 +1,58 @@
+"""Issue 17 point 11: the HR and headteacher dashboards draw completion by academy, by team and over time as
+server-rendered SVG (no style attributes, no scripts), each with its figures as a table."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from modules.core.extensions import db
+from modules.tracking import services
+from tests.conftest import NOW
+from tests.tracking.factories import acknowledge, demo_user, trust
+
+
+@pytest.fixture
+def tracked(app):
+    from modules.training.queries import current_version
+
+    current_version(trust().id).in_force_at = NOW - timedelta(days=30)  # in force for a month
+    services.ensure_assignments(trust(), now=NOW - timedelta(days=20))
+    acknowledge(demo_user("teacher"), NOW - timedelta(days=10))
+    acknowledge(demo_user("staff"), NOW - timedelta(days=2))
+    acknowledge(demo_user("staff2"), NOW)
+    db.session.commit()
+
+
+def _svg(html: str, id_: str) -> str:
+    return re.search(rf'<figure[^>]*id="{id_}".*?</figure>', html, re.S).group(0)
+
+
+def test_hr_sees_academy_team_and_time_charts_with_tables(tracked, client, login):
+    login("hr", "tkat")
+    html = client.get("/tracking").get_data(as_text=True)
+    academy = _svg(html, "chart")
+    assert '<svg class="pp-chart"' in academy and 'role="img"' in academy
+    bars = dict(re.findall(r'data-label="([^"]+)" data-percent="(\d+)"', academy))
+    assert bars["Riverside Primary Academy"] == "50" and bars["North Park Academy"] == "40"  # 1 of 2; 2 of 5
+    team = _svg(html, "team-chart")
+    team_bars = dict(re.findall(r'data-label="([^"]+)" data-percent="(\d+)"', team))
+    assert team_bars["Martin Lowe"] == "100" and team_bars["Grace Boateng"] == "100"  # Sam and Priya; Jack
+    assert 'id="team-table"' in html and 'id="completion"' in html
+    over = _svg(html, "time-chart")
+    points = [int(p) for p in re.findall(r'<circle[^>]*data-percent="(\d+)"', over)]
+    assert points == sorted(points) and points[0] == 0 and points[-1] == 25  # 3 of the 12 by today
+    assert len(points) == 6  # weekly from a month ago, and today
+    table = re.search(r'<table[^>]*id="time-chart-table".*?</table>', html, re.S).group(0)
+    assert "3</td>" in table and "25%" in table
+    assert "style=" not in html and "<script" not in html.split("</main>")[0].split("<main")[1]
+
+
+def test_a_headteacher_sees_their_academy_only(tracked, client, login):
+    login("head", "tkat")
+    html = client.get("/tracking").get_data(as_text=True)
+    bars = dict(re.findall(r'data-label="([^"]+)" data-percent="(\d+)"', _svg(html, "chart")))
+    assert list(bars) == ["North Park Academy"]
+    assert "Grace Boateng" not in _svg(html, "team-chart")
+    points = re.findall(r'<circle[^>]*data-percent="(\d+)"', _svg(html, "time-chart"))
+    assert points[-1] == "40"  # 2 of North Park's 5
