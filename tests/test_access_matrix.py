@@ -230,6 +230,12 @@ MATRIX: dict[str, Route] = {
     "tracking.evidence": Route("GET", lambda i: "/tracking/evidence", {**SIGNED_OUT, **EVIDENCE_EXPORTERS},
                                default=403, contains=lambda i: i.trust().name),
     # A ZIP is binary: its contents (this trust's records only) are checked in tests/tracking/test_evidence_pack.py.
+    "tracking.evidence_job": Route("POST", lambda i: "/tracking/evidence/jobs", {**SIGNED_OUT, **{p: 302 for p in EVIDENCE_EXPORTERS}},
+                                   default=403),
+    # A job's pages answer only the person who started it; an unknown job is a 404 for everyone signed in.
+    "tracking.job": Route("GET", lambda i: "/tracking/jobs/no-such-job", SIGNED_OUT, default=404),
+    "tracking.job_status": Route("GET", lambda i: "/tracking/jobs/no-such-job/status", SIGNED_OUT, default=404),
+    "tracking.job_download": Route("GET", lambda i: "/tracking/jobs/no-such-job/download", SIGNED_OUT, default=404),
     "tracking.evidence_pack": Route("GET", lambda i: "/tracking/evidence/pack.zip",
                                     {**SIGNED_OUT, **EVIDENCE_EXPORTERS}, default=403),
     # HR's actions on a person and on a filtered list: staff:manage only (HR, the trust administrator).

@@ -164,6 +164,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "LTI_PRIVATE_KEY_FILE": os.environ.get("LTI_PRIVATE_KEY_FILE") or None,
         "LTI_SCORE_DELIVERY": _choice("LTI_SCORE_DELIVERY", "worker", ("worker", "none")),
         "LTI_SCORE_MAX_ATTEMPTS": int(os.environ.get("LTI_SCORE_MAX_ATTEMPTS", "5")),
+        # A bulk reminder to more people than this runs in the worker, its progress shown on a page.
+        "BULK_IN_WORKER": int(os.environ.get("BULK_IN_WORKER", "100")),
     }
     config.update(overrides)
     _check_public_base_url(config)

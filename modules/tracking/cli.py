@@ -11,7 +11,7 @@ from modules.core.timeutil import utcnow
 from modules.notifications import queue
 from modules.notifications.delivery import failures_since
 from modules.people.models import Trust
-from modules.tracking import jobs
+from modules.tracking import background, jobs
 from modules.tracking.services import ensure_assignments
 
 tracking_cli = AppGroup("tracking", help="Assignments and deadlines.")
@@ -60,6 +60,7 @@ def run_command(slug: str | None, drain: bool):
         if not current_app.config.get("MAIL_SERVER"):
             click.echo("MAIL_SERVER is not set: messages stay in the outbox.", err=True)
         jobs.schedule_daily(current_app._get_current_object())  # a queued daily run is known here too
+        background.register(current_app._get_current_object())  # and a job started from a page
         started = utcnow()
         ran = queue.drain()
         click.echo(f"ran {ran} delivery task(s)")
@@ -80,6 +81,7 @@ def worker_command(workers: int, catch_up: bool):
     """Run the queue's worker until interrupted (Ctrl+C): email delivery, and the daily run at DAILY_RUN_AT."""
     app = current_app._get_current_object()
     daily = jobs.schedule_daily(app)
+    background.register(app)  # evidence packs and long bulk reminders started from the pages
     if catch_up:
         daily()
     click.echo(f"worker: delivering email and running the daily run at {app.config['DAILY_RUN_AT']} UTC")

@@ -125,9 +125,21 @@ def people_in_scope(trust: Trust, academy: Academy | None, acks: list[Acknowledg
     return out
 
 
-def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
-    """Build the evidence pack of a trust, or of one of its academies (its people's records)."""
+#: The steps of building a pack, as a job's progress names them.
+STEPS = ("Reading acknowledgements", "Reading certificates", "Adding the policy text", "Adding the register",
+         "Listing everyone in scope", "Signing the ledger checkpoint", "Writing the summary and the ZIP file")
+
+
+def build_pack(trust: Trust, academy: Academy | None, *, now: datetime, progress=None) -> Pack:
+    """Build the evidence pack of a trust, or of one of its academies (its people's records); `progress(done,
+    total, step)` is told as each step starts (a background job shows it)."""
     files: dict[str, bytes] = {}
+
+    def step(index: int) -> None:
+        if progress is not None:
+            progress(index, len(STEPS), STEPS[index])
+
+    step(0)
 
     acks = list(db.session.scalars(_people_filter(
         select(Acknowledgement).join(User, User.id == Acknowledgement.user_id)
@@ -168,6 +180,7 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
         [[f"ACK-{a.id}", s.position, s.key, s.kind, s.clauses, s.meaning, s.text_sha256,
           s.supersedes_id or "", s.text] for a in acks for s in a.statements])
 
+    step(1)
     certs = list(db.session.scalars(_people_filter(
         select(Certificate).join(User, User.id == Certificate.user_id).where(Certificate.trust_id == trust.id),
         academy).options(selectinload(Certificate.personal), selectinload(Certificate.version),
@@ -184,6 +197,7 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
           cert_entries[c.id].seq if c.id in cert_entries else "",
           cert_entries[c.id].entry_hash if c.id in cert_entries else ""] for c in certs])
 
+    step(2)
     version_ids = {a.version_id for a in acks} | {c.version_id for c in certs}
     current = current_version(trust.id)
     if current is not None:
@@ -196,10 +210,12 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
         files[f"policy/version-{version.number}.sha256"] = \
             f"{version.source_sha256}  version-{version.number}.txt\n".encode()
 
+    step(3)
     register, register_note = _register(trust, academy, now)
     if register is not None:
         files["register.csv"] = register
 
+    step(4)
     people = people_in_scope(trust, academy, acks, now)
     latest_cert = {c.user_id: c for c in certs}  # in issue order, so the last one wins
     files["people.csv"] = _csv(
@@ -212,9 +228,11 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime) -> Pack:
           p.row.deadline_version or "", _iso(p.declined_at), f"{p.row.modules_read} of {p.row.modules_total}",
           latest_cert[p.row.id].code if p.row.id in latest_cert else "",
           certificate_status(latest_cert[p.row.id], now) if p.row.id in latest_cert else ""] for p in people])
+    step(5)
     ledger, signed_head = ledger_files(trust, now=now)
     files.update(ledger)
 
+    step(6)
     head = last_entry(trust.id)
     entries = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.trust_id == trust.id))
     files["ledger-head.json"] = (json.dumps({

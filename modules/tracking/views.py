@@ -20,7 +20,7 @@ from modules.notifications.services import london_date
 from modules.people.models import Academy, User
 from modules.people.security import note_event
 from modules.policies.queries import past_review
-from modules.tracking import actions, charts, exports, queries
+from modules.tracking import actions, background, charts, exports, queries
 from modules.tracking.evidence_pack import build_pack
 from modules.tracking.filters import (
     EXPIRY_SORTS,
@@ -231,22 +231,82 @@ def evidence():
 def evidence_pack():
     """The evidence pack ZIP of the trust, or of the academy named in the query string."""
     scope = evidence_scope(current_user)
-    raw = (request.args.get("academy") or "").strip()
-    academy = None
-    if raw:
-        academy_id = parse_id(raw)
-        academy = db.session.get(Academy, academy_id) if academy_id else None
-        if academy is None or academy.trust_id != scope.trust_id or (
-                scope.academy_ids is not None and academy.id not in scope.academy_ids):
-            raise bad_request("That academy is not one you can export evidence for. Choose one from the list.")
-    elif scope.academy_ids is not None:
-        raise bad_request("Choose one of your academies: you cannot export the whole trust's evidence.")
+    academy = _evidence_academy(scope, request.args.get("academy"))
     now = utcnow()
     pack = build_pack(current_user.trust, academy, now=now)
     note_event("evidence-pack", now=now, actor=current_user, target=pack.filename,
                details={"academy": academy.name if academy else "whole trust"})
     return Response(pack.data, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{pack.filename}"'})
+
+
+def _evidence_academy(scope: Scope, raw: str | None) -> Academy | None:
+    """The academy chosen for an evidence pack (None: the whole trust); a clear 400 for one out of scope."""
+    raw = (raw or "").strip()
+    if raw:
+        academy_id = parse_id(raw)
+        academy = db.session.get(Academy, academy_id) if academy_id else None
+        if academy is None or academy.trust_id != scope.trust_id or (
+                scope.academy_ids is not None and academy.id not in scope.academy_ids):
+            raise bad_request("That academy is not one you can export evidence for. Choose one from the list.")
+        return academy
+    if scope.academy_ids is not None:
+        raise bad_request("Choose one of your academies: you cannot export the whole trust's evidence.")
+    return None
+
+
+@bp.post("/evidence/jobs")
+@require("evidence:export")
+def evidence_job():
+    """Build the evidence pack in the worker (a whole trust can take a while); then watch its progress."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        raise bad_request("The form had expired. Go back to the evidence pack page and try again.")
+    academy = _evidence_academy(evidence_scope(current_user), request.form.get("academy"))
+    now = utcnow()
+    job_id = background.start("evidence_pack", user=current_user, now=now, academy_id=academy.id if academy else None)
+    note_event("evidence-pack", now=now, actor=current_user, target=f"job {job_id}",
+               details={"academy": academy.name if academy else "whole trust", "in": "worker"})
+    db.session.commit()
+    return redirect(url_for("tracking.job", job_id=job_id))
+
+
+def _own_job(job_id: str) -> dict:
+    """The job's state if the signed-in person started it (in their trust); else 404."""
+    state = background.read(job_id)
+    if state is None or state["user_id"] != current_user.id or state["trust_id"] != current_user.trust_id:
+        abort(404)
+    return state
+
+
+@bp.get("/jobs/<job_id>")
+@login_required
+def job(job_id: str):
+    """A job's progress until it is done (the page polls politely, or refreshes itself without JavaScript),
+    then its result."""
+    state = _own_job(job_id)
+    return render_template("tracking/job.html", job_id=job_id, state=state, title=background.KINDS[state["kind"]],
+                           finished=state["status"] in (background.DONE, background.FAILED))
+
+
+@bp.get("/jobs/<job_id>/status")
+@login_required
+def job_status(job_id: str):
+    """A job's progress as JSON, for the page's polling script."""
+    state = _own_job(job_id)
+    return {key: state[key] for key in ("status", "done", "total", "step")}
+
+
+@bp.get("/jobs/<job_id>/download")
+@login_required
+def job_download(job_id: str):
+    """The finished evidence pack a job built."""
+    state = _own_job(job_id)
+    path = background.result_file(job_id)
+    if state["kind"] != "evidence_pack" or state["status"] != background.DONE or not path.is_file():
+        abort(404)
+    return Response(path.read_bytes(), mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{state["result"]["filename"]}"'})
 
 
 # ---- HR's actions on a person, and on everyone in a filtered list ----------------------------------------
@@ -396,6 +456,11 @@ def bulk_action(scope: Scope, action: str):
     form = {"remind": ConfirmForm, "extend": ExtendForm, "exempt": ExemptForm}[action]()
     back = url_for(BULK_VIEWS[view][0], **filters.args())
     now = utcnow()
+    if action == "remind" and len(people) > current_app.config["BULK_IN_WORKER"] \
+            and form.validate_on_submit():
+        # A long list goes to the worker: the page shows its progress (each person still reminded once a day).
+        job_id = background.start("bulk_remind", user=current_user, now=now, user_ids=[p.id for p in people])
+        return redirect(url_for("tracking.job", job_id=job_id))
     outcome = submit(form, lambda: actions.for_everyone(
         action, current_user, people, now=now, due_on=getattr(form, "due_on", None) and form.due_on.data,
         reason=getattr(form, "reason", None) and form.reason.data))
