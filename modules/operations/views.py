@@ -14,7 +14,7 @@ from modules.people.models import User
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
 CAPABILITY = "personal-data:erase"
-nav_item("Personal data", "privacy.overview", CAPABILITY, order=96,
+nav_item("Personal data", "privacy.overview", CAPABILITY, order=96, group="admin",
          hint="Legal holds, the retention period and erasing a leaver's personal data")
 
 

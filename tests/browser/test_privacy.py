@@ -28,7 +28,8 @@ def _leaver(now):
 
 
 def _open_person(page, email: str) -> None:
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Personal data").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Trust admin").click()
+    page.locator("#tools").get_by_role("link", name="Personal data").click()
     assert page.locator("h1").inner_text() == "Personal data"
     assert "Trust setting" in page.locator("#retention").inner_text()
     page.get_by_label("Email address").fill(email)
