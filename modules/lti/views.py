@@ -37,7 +37,8 @@ from modules.people.models import Academy
 from modules.training.queries import current_version
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
-nav_item("Learning platforms", "lti.platforms", "trust:admin", order=96)
+nav_item("Learning platforms", "lti.platforms", "trust:admin", order=96, group="admin",
+         hint="Register the learning platforms (Moodle and others) your staff open PolicyPass from")
 
 #: The custom parameter a deep-linked activity carries: what it opens.
 TARGET = "policypass_target"
