@@ -38,7 +38,9 @@ from modules.tracking.receivers import (
     send_invitation,
     tell_hr_and_dpo_of_consent,
 )
+from modules.tracking.standing import staff_standing
 from modules.tracking.versions import on_version_published
+from modules.training.views import use_home_standing
 
 
 def wire(app: Flask) -> None:
@@ -72,6 +74,8 @@ def wire(app: Flask) -> None:
 
     # HR reviews a draft version: the page shows assessments' quiz bank check (an answer, so passed in).
     use_quiz_bank_check(app, quiz_bank_check)
+    # The staff home page shows where the person stands (deadlines, acknowledgement, certificate: later packages).
+    use_home_standing(app, staff_standing)
 
     # HR publishes it: holders keep credit for unchanged modules and everyone is assigned the new version;
     # grantees whose access would lapse with the old version, and their approvers, are warned.

@@ -113,6 +113,13 @@ def _version(ids: Ids) -> int:
     return versions_of(ids.trust().id)[0].id
 
 
+def _current_version(ids: Ids) -> int:
+    """The trust's version in force."""
+    from modules.training.queries import current_version
+
+    return current_version(ids.trust().id).id
+
+
 def _today_boxes() -> list[str]:
     from modules.core.timeutil import utcnow
     from modules.policies.services import london_date
@@ -169,6 +176,9 @@ MATRIX: dict[str, Route] = {
                                  default=404, takes_id=True, contains=lambda i: i.trust().name),
     "assessments.submit": Route("POST", lambda i: f"/quiz/attempts/{_attempt(i)}", {**SIGNED_OUT, "staff": 400},
                                 default=404, takes_id=True),
+    # Saving a draft of a finished attempt changes nothing and goes back to its result.
+    "assessments.save_draft": Route("POST", lambda i: f"/quiz/attempts/{_attempt(i)}/draft",
+                                    {**SIGNED_OUT, "staff": 302}, default=404, takes_id=True),
     # Attestation: nobody in the demo data has passed, so /acknowledge shows "pass the quiz first"; TKAT asks
     # no monitoring consent, so the consent pages are 404 there.
     "attestation.acknowledge": Route("GET", lambda i: "/acknowledge", SIGNED_OUT, contains=lambda i: i.trust().name),
@@ -178,6 +188,13 @@ MATRIX: dict[str, Route] = {
     "attestation.receipt": Route("GET", lambda i: f"/acknowledgements/{_acknowledgement(i)}",
                                  {**SIGNED_OUT, "staff": 200, "hr": 200, "admin": 200}, default=404, takes_id=True,
                                  contains=lambda i: "Sam Taylor"),
+    # Reading a version: the one in force, for everyone signed in (old versions: tests/attestation/test_versions_read.py).
+    "attestation.read_version": Route("GET", lambda i: f"/policy/versions/{_current_version(i)}", SIGNED_OUT,
+                                      takes_id=True, contains=lambda i: "the version in force"),
+    # A module of the version in force is the ordinary module page.
+    "attestation.read_version_module": Route(
+        "GET", lambda i: f"/policy/versions/{_current_version(i)}/modules/{i.section(3)}", {}, default=302,
+        takes_id=True),
     "attestation.consent": Route("GET", lambda i: "/consent", SIGNED_OUT, default=404),
     "attestation.withdraw_consent": Route("POST", lambda i: "/consent/withdraw", SIGNED_OUT, default=404),
     "attestation.give_consent": Route("POST", lambda i: "/consent/give", SIGNED_OUT, default=404),

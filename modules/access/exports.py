@@ -41,6 +41,13 @@ def reason_text(row: RegisterRow) -> str:
     if state.status == LAPSED:
         text = REASON_TEXT.get(state.reason, state.reason)
         return f"{text} on {format_date(state.since)}" if state.since else text
+    due = row.standing
+    if state.active and due is not None and due.superseded_at is not None:
+        later = due.superseded_by.label if due.superseded_by else "the new policy version"
+        if due.holder_completed_it:
+            return f"Certificate valid — superseded on {format_date(due.superseded_at)}, when {later} replaces it"
+        return (f"Certificate valid — superseded on {format_date(due.superseded_at)} unless {row.grant.user.name} "
+                f"completes {later}: access lapses then")
     if state.active and row.lapses_at is not None:
         return (f"Lapses on {format_date(row.lapses_at)} unless they complete the new policy version: "
                 "their certificate is for an earlier one")

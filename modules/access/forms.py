@@ -94,10 +94,13 @@ class DecisionForm(FlaskForm):
 
 
 class TrainingDiscussedForm(FlaskForm):
-    """One button: record that training was discussed (attributed to the line manager)."""
+    """Record that training was discussed (attributed to the line manager), with an optional note."""
 
     idempotency_key = HiddenField(validators=[DataRequired(), Regexp(KEY_PATTERN)])
     request_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,12}$")])
+    note = TextAreaField("Note (optional)", widget=GovTextArea(),
+                         description="For example, what you agreed. The person can see it in their records.",
+                         validators=[Optional(), Length(max=TEXT_MAX, message=f"The note must be {TEXT_MAX} characters or fewer")])
     submit = SubmitField("Record training discussed", widget=GovSubmitInput())
 
 

@@ -266,6 +266,20 @@ class TrainingDiscussion(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     manager: Mapped[User] = relationship(foreign_keys=[manager_id])
+    note: Mapped["TrainingDiscussionNote | None"] = relationship(viewonly=True)
+
+
+class TrainingDiscussionNote(db.Model):
+    """The line manager's optional note on a "training discussed" record: free text about a person, so kept
+    apart from the append-only record (deletable with the person's other personal data; not ledgered)."""
+
+    #: The record it annotates (one note per record, written with it).
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("training_discussion.id"), primary_key=True,
+                                               autoincrement=False)
+    #: The member of staff it is about (so a subject-access export finds it).
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: What the manager wrote.
+    text: Mapped[str] = mapped_column(Text)
 
 
 #: The access package's evidence: the columns each record's ledger hash covers (the table name is hashed

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
+from modules.access.models import CLOSED as ACCOUNT_CLOSED
 from modules.access.models import (
     PENDING,
     PROPOSED,
@@ -35,12 +36,14 @@ from modules.access.status import (
 from modules.assessments.queries import latest_passed_attempt
 from modules.attestation.queries import current_acknowledgement
 from modules.certificates.models import Certificate
-from modules.certificates.status import VALID, certificate_status
+from modules.certificates.queries import CertificateRow, standing
+from modules.certificates.status import VALID, certificate_status, london_day, utc_midnight
 from modules.core.extensions import db
 from modules.people.models import Academy, Trust, User
 from modules.people.queries import role_holders
 from modules.people.rules import Step, TrustRules
 from modules.policies.models import Clause, PolicyVersion
+from modules.policies.queries import base_version
 from modules.training.queries import current_version, reading_progress
 
 # ---- scope -------------------------------------------------------------------------------------------
@@ -132,8 +135,12 @@ class TrainingSummary:
     acknowledged: bool = False
     certificate: Certificate | None = None
     certificate_status: str | None = None
+    #: That certificate's standing now (a supersession already due, while it is valid).
+    standing: CertificateRow | None = None
     #: A certificate valid now for the current version (what approval needs).
     valid_certificate: Certificate | None = None
+    #: The "training discussed" record that counts now (discussion_for), with its note.
+    discussion: TrainingDiscussion | None = None
     discussed_at: datetime | None = None
     discussed_by: User | None = None
 
@@ -151,8 +158,8 @@ class TrainingSummary:
         return "Not started"
 
 
-def training_summary(user: User, now: datetime, discussed_since: datetime | None = None) -> TrainingSummary:
-    """The person's training status at `now`; "training discussed" counts only if on or after `discussed_since`."""
+def training_summary(user: User, now: datetime) -> TrainingSummary:
+    """The person's training status at `now`, with the "training discussed" record that counts (discussion_for)."""
     version = current_version(user.trust_id)
     summary = TrainingSummary(version=version)
     if version is not None:
@@ -162,24 +169,45 @@ def training_summary(user: User, now: datetime, discussed_since: datetime | None
         summary.valid_certificate = current_certificate(user, now)
     summary.certificate = summary.valid_certificate or latest_certificate(user)
     if summary.certificate is not None:
-        summary.certificate_status = certificate_status(summary.certificate, now)
-    discussion = last_discussion(user, since=discussed_since, until=now)
-    if discussion is not None:
-        summary.discussed_at, summary.discussed_by = discussion.created_at, discussion.manager
+        summary.standing = standing(summary.certificate, now)
+        summary.certificate_status = summary.standing.status
+    summary.discussion = discussion_for(user, now)
+    if summary.discussion is not None:
+        summary.discussed_at, summary.discussed_by = summary.discussion.created_at, summary.discussion.manager
     return summary
 
 
-def last_discussion(user: User, *, since: datetime | None = None,
-                    until: datetime | None = None) -> TrainingDiscussion | None:
-    """The latest "training discussed" record for the person, optionally recorded within [since, until]."""
-    query = select(TrainingDiscussion).where(TrainingDiscussion.user_id == user.id,
-                                             TrainingDiscussion.trust_id == user.trust_id)
-    if since is not None:
-        query = query.where(TrainingDiscussion.created_at >= since)
-    if until is not None:
-        query = query.where(TrainingDiscussion.created_at <= until)
-    return db.session.scalar(query.order_by(TrainingDiscussion.created_at.desc(), TrainingDiscussion.id.desc())
-                             .limit(1))
+def discussion_for(user: User, now: datetime) -> TrainingDiscussion | None:
+    """The "training discussed" record that counts for the person at `now`: the first one recorded (on or after
+    the day the policy version now in force was published, when it replaced an earlier one). This one answer is shown on the team page and on every request
+    of theirs, and is what approval checks; a new version needs a new discussion."""
+    query = select(TrainingDiscussion).options(selectinload(TrainingDiscussion.note)).where(
+        TrainingDiscussion.user_id == user.id, TrainingDiscussion.trust_id == user.trust_id,
+        TrainingDiscussion.created_at <= now)
+    version = current_version(user.trust_id)
+    if version is not None and version.published_at is not None and base_version(version) is not None:
+        # A version that replaced another needs a new discussion: from the start of the (London) day it came.
+        query = query.where(TrainingDiscussion.created_at >= utc_midnight(london_day(version.published_at)))
+    return db.session.scalar(query.order_by(TrainingDiscussion.created_at, TrainingDiscussion.id).limit(1))
+
+
+#: What can stop an approval (approval_blockers), in the order decide() reports them.
+CLOSED_ACCOUNT, NO_CERTIFICATE, BELOW_MINIMUM, NOT_DISCUSSED = "closed", "certificate", "minimum", "discussed"
+
+
+def approval_blockers(request: AccessRequest, step: Step, now: datetime) -> list[str]:
+    """What stops `step` of the request being approved at `now`; empty exactly when approving will succeed
+    (services.decide checks this same list, so the page enables Approve only when it will work)."""
+    blockers = []
+    if request.account.status == ACCOUNT_CLOSED:
+        blockers.append(CLOSED_ACCOUNT)
+    if current_certificate(request.requester, now) is None:
+        blockers.append(NO_CERTIFICATE)
+    if minimum_gate(request, now)[1]:
+        blockers.append(BELOW_MINIMUM)
+    if step.requires_training_discussed and discussion_for(request.requester, now) is None:
+        blockers.append(NOT_DISCUSSED)
+    return blockers
 
 
 # ---- accounts ----------------------------------------------------------------------------------------
@@ -494,6 +522,8 @@ class RegisterRow:
     #: When an active grant will lapse with nothing else happening, if that is because a new policy version
     #: superseded its certificate (so the register can say so before it happens).
     lapses_at: datetime | None = None
+    #: The certificate's own standing at the time asked (for an active grant: a supersession already due).
+    standing: CertificateRow | None = None
 
     @property
     def role_label(self) -> str:
@@ -518,6 +548,6 @@ def register_rows(trust: Trust, now: datetime, scope: set[int] | None = None,
         if state.active and cert.superseded_since is not None:
             lapses_at = foreseeable_end(grant, now)
         rows.append(RegisterRow(grant, state, [names.get(i, "(unknown)") for i in grant.approver_id_list], cert,
-                                lapses_at))
+                                lapses_at, standing(cert, now) if lapses_at is not None else None))
     return sorted(rows, key=lambda r: (not r.state.active, r.grant.user.name.lower(), r.grant.account.owner_name,
                                        r.grant.account.handle.lower()))

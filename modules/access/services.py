@@ -29,6 +29,7 @@ from modules.access.models import (
     LapseObservation,
     OfficialAccount,
     TrainingDiscussion,
+    TrainingDiscussionNote,
 )
 from modules.access.models import ACTIVE as ACCOUNT_ACTIVE
 from modules.access.rules import (
@@ -348,8 +349,8 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
 
     Refused (nothing changes) when: the step posted is not the one waiting (a replayed form), the person is
     not an approver of that step, or, to approve, the account has been closed, the requester holds no valid
-    certificate for the current policy version, or a step that needs "training discussed" has none recorded
-    since the request was made.
+    certificate for the current policy version, the account is below its minimums, or a step that needs
+    "training discussed" has none that counts (queries.approval_blockers, which the page uses to enable Approve).
     """
     if request.trust_id != approver.trust_id:
         raise AccessError("You cannot decide requests of another trust")
@@ -364,26 +365,25 @@ def decide(approver: User, request: AccessRequest, *, step: int, approve: bool, 
     comment = _text(comment, "comment", "a comment explaining the refusal", required=not approve)
     requester = request.requester
     certificate = queries.current_certificate(requester, now)
-    if approve:
-        if request.account.status == CLOSED:
-            raise AccessError("This account has been closed, so access to it cannot be approved. "
-                              "Refuse the request instead.")
-        if certificate is None:
-            raise NoValidCertificate(
-                f"You cannot approve this yet: {requester.name} does not hold a valid certificate for the current "
-                "version of the policy. They need to complete the training first.")
+    blockers = queries.approval_blockers(request, current, now) if approve else []
+    if queries.CLOSED_ACCOUNT in blockers:
+        raise AccessError("This account has been closed, so access to it cannot be approved. "
+                          "Refuse the request instead.")
+    if queries.NO_CERTIFICATE in blockers:
+        raise NoValidCertificate(
+            f"You cannot approve this yet: {requester.name} does not hold a valid certificate for the current "
+            "version of the policy. They need to complete the training first.")
+    if queries.BELOW_MINIMUM in blockers:
         _, found = queries.minimum_gate(request, now)
-        if found:
-            final = step + 1 >= len(request.chain)
-            raise BelowMinimum(request.account.trust, found, (
-                "You cannot approve this yet: before the final approval, the other people on this account must "
-                "have their own requests approved. With this request, it has" if final else
-                "You cannot approve this yet: not enough people have asked to run the new account. It has"))
-        if (current.requires_training_discussed
-                and queries.last_discussion(requester, since=request.created_at, until=now) is None):
-            clauses = ", ".join(current.clauses)
-            raise AccessError(f"Record that you have discussed training with {requester.name} before approving"
-                              + (f" ({clauses})" if clauses else ""), "training")
+        final = step + 1 >= len(request.chain)
+        raise BelowMinimum(request.account.trust, found, (
+            "You cannot approve this yet: before the final approval, the other people on this account must "
+            "have their own requests approved. With this request, it has" if final else
+            "You cannot approve this yet: not enough people have asked to run the new account. It has"))
+    if queries.NOT_DISCUSSED in blockers:
+        clauses = ", ".join(current.clauses)
+        raise AccessError(f"Record that you have discussed training with {requester.name} before approving"
+                          + (f" ({clauses})" if clauses else ""), "training")
     decision = AccessDecision(request_id=request.id, step=step, approver_id=approver.id,
                               outcome=APPROVE if approve else REFUSE, comment=comment,
                               certificate_id=certificate.id if certificate else None, created_at=now)
@@ -465,27 +465,37 @@ def revoke_grant(actor: User, grant: AccessGrant, *, reason: str, now: datetime,
 
 
 def record_training_discussed(manager: User, person: User, *, idempotency_key: str, now: datetime,
-                              request: AccessRequest | None = None) -> TrainingDiscussion:
-    """The line manager records that they discussed training with a member of their team (attributed, ledgered).
+                              request: AccessRequest | None = None, note: str | None = None) -> TrainingDiscussion:
+    """The line manager records that they discussed training with a member of their team (attributed, ledgered),
+    with an optional note.
 
-    A repeat of the same form (same key) returns the first record and writes nothing.
+    Recorded once: if a discussion already counts for the person (queries.discussion_for), or the same form is
+    sent again (same key), that record is returned and nothing is written.
     """
     if person.line_manager_id != manager.id or person.trust_id != manager.trust_id:
         raise AccessError("You can only record this for people you line manage")
     if request is not None and (request.requester_id != person.id or request.trust_id != person.trust_id):
         raise AccessError("That request is not this person's")
+    note = _text(note, "note", "a note", required=False)
     lock_trust(person.trust_id)
     existing = db.session.scalar(select(TrainingDiscussion).where(TrainingDiscussion.idempotency_key == idempotency_key))
     if existing is not None:
         if existing.manager_id != manager.id or existing.user_id != person.id:
             raise AccessError("This form was already used for someone else: reload the page")
         return existing
+    counting = queries.discussion_for(person, now)
+    if counting is not None:
+        return counting
     discussion = TrainingDiscussion(trust_id=person.trust_id, user_id=person.id, manager_id=manager.id,
                                     request_id=request.id if request else None, idempotency_key=idempotency_key,
                                     created_at=now)
     db.session.add(discussion)
     db.session.flush()
+    if note:
+        db.session.add(TrainingDiscussionNote(discussion_id=discussion.id, user_id=person.id, text=note))
+        db.session.flush()
     record(discussion, kind=KIND_DISCUSSED, now=now)
+    db.session.expire(discussion, ["note"])
     return discussion
 
 

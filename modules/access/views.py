@@ -487,8 +487,8 @@ def _render_request(found, *, form=None, error: str | None = None, code: int = 2
         team=team, gate=describe_shortfalls(rules, gate) if gate else None, trust=trust,
         final_step=current is not None and current.index + 1 == len(chain), chain_length=len(chain),
         basis=minimum_basis(rules, [r for r, n in rules.minimums.items() if n], trust.name),
-        error=error, summary=queries.training_summary(requester, now, discussed_since=found.created_at),
-        discuss=discuss, rules=rules,
+        error=error, summary=queries.training_summary(requester, now), discuss=discuss, rules=rules,
+        blockers=queries.approval_blockers(found, current, now) if current is not None else [],
         withdraw=WithdrawForm() if (found.requester_id == current_user.id and found.status == PENDING) else None,
         questions=rules.request_form.fields if rules.request_form else (), now=now), code
 
@@ -584,23 +584,32 @@ def team():
 @bp.post("/team/<int:user_id>/training-discussed")
 @login_required
 def training_discussed(user_id: int):
-    """The line manager records "training discussed" with a member of their team (attributed, in the ledger)."""
+    """The line manager records "training discussed" with a member of their team (once; attributed, in the
+    ledger), with an optional note."""
     person = queries.report_of(current_user, user_id) or abort(404)
     form = TrainingDiscussedForm()
-    if not form.validate_on_submit():
-        raise bad_request("The form had expired, so nothing was changed. Reload the page and try again.")
     linked = None
-    if form.request_id.data:
+    if form.request_id.data and (form.request_id.data or "").isdigit():
         linked = queries.request_in_trust(current_user.trust_id, int(form.request_id.data))
         if linked is None or linked.requester_id != person.id:
             raise bad_request(FOREIGN_CHOICE)
+    back = url_for("access.request_detail", request_id=linked.id) if linked is not None else url_for("access.team")
+    if not form.validate_on_submit():
+        if form.note.errors and not (form.csrf_token.errors or form.idempotency_key.errors):
+            flash(f"Nothing was recorded: {form.note.errors[0]}", "warning")
+            return redirect(back)
+        raise bad_request("The form had expired, so nothing was changed. Reload the page and try again.")
+    now = utcnow()
+    already = queries.discussion_for(person, now)
     try:
         submit(form, lambda: services.record_training_discussed(
-            current_user, person, idempotency_key=form.idempotency_key.data, request=linked, now=utcnow()),
-            validated=True, refusals=services.AccessError, show=refusal_is_400)
+            current_user, person, idempotency_key=form.idempotency_key.data, request=linked, note=form.note.data,
+            now=now), validated=True, refusals=services.AccessError, show=refusal_is_400)
     except IntegrityError:  # the same form submitted twice at once: the first one counts
         pass
-    flash(f"Recorded: you discussed training with {person.name}.", "success")
-    if linked is not None:
-        return redirect(url_for("access.request_detail", request_id=linked.id))
-    return redirect(url_for("access.team"))
+    if already is not None:
+        flash(f"Training discussed with {person.name} was already recorded on {format_date(already.created_at)}, "
+              "so nothing was changed.", "info")
+    else:
+        flash(f"Recorded: you discussed training with {person.name}.", "success")
+    return redirect(back)

@@ -23,10 +23,13 @@ class StartQuizForm(FlaskForm):
 
 
 def quiz_form(attempt: QuizAttempt) -> FlaskForm:
-    """A form whose fields are the attempt's questions, options in the attempt's shuffled order."""
+    """A form whose fields are the attempt's questions, options in the attempt's shuffled order, filled in with
+    the answers saved so far (a draft) when nothing is posted."""
 
     class QuizForm(FlaskForm):
         pass
+
+    saved = {}
 
     for item in attempt.items:
         question = item.question
@@ -39,4 +42,6 @@ def quiz_form(attempt: QuizAttempt) -> FlaskForm:
             field = RadioField(question.stem, choices=choices, widget=GovRadioInput(), validators=[
                 InputRequired(f"Select an answer to question {item.position}")])
         setattr(QuizForm, field_name(item), field)
-    return QuizForm()
+        if item.chosen:
+            saved[field_name(item)] = list(item.chosen) if types.get(question.type).many else item.chosen[0]
+    return QuizForm(data=saved)

@@ -127,7 +127,8 @@ class AttemptQuestion(db.Model):
     position: Mapped[int]
     #: Option ids in the shuffled order shown.
     option_order: Mapped[list] = mapped_column(JSON)
-    #: Option ids chosen; null until submitted.
+    #: Option ids chosen. While the attempt is open: the answer saved so far (a draft; null if none yet);
+    #: once submitted: the answer graded.
     chosen: Mapped[list | None] = mapped_column(JSON)
     #: Whether the answer was right; null until submitted.
     correct: Mapped[bool | None]

@@ -308,6 +308,17 @@ def read_answers(attempt: QuizAttempt, posted: Mapping[str, list[str]]) -> list[
     return answers
 
 
+def save_draft(attempt: QuizAttempt, answers: Sequence[Sequence[str]], *, now: datetime) -> int:
+    """Keep the answers given so far on an open attempt, so leaving the page loses nothing (they are shown again
+    when the person comes back); returns how many questions are answered. Nothing is graded."""
+    if attempt.finished_at is not None:
+        raise TamperedSubmission("This quiz attempt has already been submitted, so it cannot be changed.")
+    for item, chosen in zip(attempt.items, answers, strict=True):
+        item.chosen = list(chosen) or None
+    db.session.flush()
+    return sum(1 for chosen in answers if chosen)
+
+
 def submit_attempt(attempt: QuizAttempt, answers: Sequence[Sequence[str]], *, now: datetime) -> Grade:
     """Grade the answers (purely), then record them, the score and the finish time on the attempt."""
     if attempt.finished_at is not None:

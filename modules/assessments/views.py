@@ -114,6 +114,33 @@ def submit(attempt_id: int):
     return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
 
 
+@bp.post("/quiz/attempts/<int:attempt_id>/draft")
+@require("training:take")
+def save_draft(attempt_id: int):
+    """Keep the answers given so far: sent by the page's script on each change (answered with 204), or by the
+    "Save and come back later" button (back to the quiz page). A tampered form is a 400 and saves nothing."""
+    attempt = queries.attempt_for(current_user, attempt_id, lock=True) or abort(404)
+    background = request.headers.get("X-Requested-With") == "fetch"
+    form = StartQuizForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if attempt.finished_at is not None:
+        if background:
+            return "", 409
+        flash("These answers have already been submitted.", "info")
+        return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
+    try:
+        answers = services.read_answers(attempt, request.form.to_dict(flat=False))
+    except services.TamperedSubmission as exc:
+        raise bad_request(str(exc)) from exc
+    outcome = formview.submit(form, lambda: services.save_draft(attempt, answers, now=utcnow()), validated=True)
+    if background:
+        return "", 204
+    flash(f"Your answers are saved ({outcome.result} of {len(attempt.items)} answered). "
+          "Continue the quiz whenever you are ready.", "success")
+    return redirect(url_for("assessments.quiz_home"))
+
+
 @bp.get("/quiz/analytics")
 @require("quizzes:analytics")
 def analytics():

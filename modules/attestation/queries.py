@@ -1,10 +1,13 @@
 """Read-only queries for acknowledgements, receipts and HR's view."""
 
+from datetime import datetime
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from modules.assessments.queries import latest_passed_attempt
 from modules.attestation.models import (
+    ACKNOWLEDGED,
     CONSENT_DECISIONS,
     CONSENT_DECLINED,
     CONSENT_GIVEN,
@@ -150,3 +153,24 @@ def people_of_trust(trust_id: int) -> list[User]:
     return list(db.session.scalars(select(User).where(User.trust_id == trust_id, User.active.is_(True))
                                    .order_by(User.name, User.id)))
 
+
+
+#: HR reads every published version (the capability that publishes them).
+READ_ANY_VERSION = "policy:publish"
+
+
+def first_signed_at(user: User, version) -> datetime | None:
+    """When the person first acknowledged (signed) the version, if they ever did."""
+    return db.session.scalar(select(Acknowledgement.created_at).where(
+        Acknowledgement.user_id == user.id, Acknowledgement.version_id == version.id,
+        Acknowledgement.trust_id == user.trust_id, Acknowledgement.decision == ACKNOWLEDGED)
+        .order_by(Acknowledgement.created_at).limit(1))
+
+
+def may_read_version(user: User, version) -> bool:
+    """Whether the person may read a published (or since replaced) version of their trust's policy: the one in
+    force, any version they signed, and every version for HR."""
+    if version.trust_id != user.trust_id or version.status not in ("published", "superseded"):
+        return False
+    return (version.status == "published" or user.can(READ_ANY_VERSION)
+            or first_signed_at(user, version) is not None)

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from modules.assessments.queries import latest_passed_attempt
@@ -37,7 +37,8 @@ from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
 from modules.people.auth import current_login_session
 from modules.people.models import User
-from modules.policies.models import PolicyVersion
+from modules.policies.models import PolicyVersion, Section
+from modules.policies.queries import superseding_version, version_in_trust
 from modules.training.queries import current_version
 
 bp = Blueprint("attestation", __name__)
@@ -411,3 +412,53 @@ def record_paper():
     status = 400 if (form.errors or form.form_errors) else 200
     return render_template("attestation/record.html", form=form, statements=statements, version=version,
                            consent=consent, **_consent_context(current_user.trust, consent)), status
+
+
+# ---- reading a version -------------------------------------------------------------------------------
+
+
+def _to_current(version: PolicyVersion, section: Section | None):
+    """Someone who may not read an old version is sent to the current one, with a notice saying so."""
+    current = current_version(current_user.trust_id)
+    match = next((s for s in current.sections if section is not None and s.number == section.number), None) \
+        if current else None
+    flash(f"The link you followed was to {version.label} of the policy, which has been replaced"
+          + (f" by {current.label}" if current else "") + ". "
+          + ("This is the same module in the current version." if match else "This is your current training."),
+          "info")
+    if match is not None:
+        return redirect(url_for("training.module", section_id=match.id))
+    return redirect(url_for("training.home"))
+
+
+def _version_page(version: PolicyVersion, sections: list[Section], section: Section | None = None):
+    return render_template("attestation/version_text.html", version=version, sections=sections, section=section,
+                           signed_at=queries.first_signed_at(current_user, version),
+                           replaced_by=superseding_version(version), current=current_version(version.trust_id))
+
+
+@bp.get("/policy/versions/<int:version_id>")
+@login_required
+def read_version(version_id: int):
+    """The whole text of a published version: the one in force, one the person signed, or any (HR)."""
+    version = version_in_trust(current_user.trust_id, version_id) or abort(404)
+    if version.status == "draft":
+        abort(404)
+    if not queries.may_read_version(current_user, version):
+        return _to_current(version, None)
+    return _version_page(version, version.sections)
+
+
+@bp.get("/policy/versions/<int:version_id>/modules/<int:section_id>")
+@login_required
+def read_version_module(version_id: int, section_id: int):
+    """One module of a published version as it was (where old module and clause links lead)."""
+    version = version_in_trust(current_user.trust_id, version_id) or abort(404)
+    section = db.session.get(Section, section_id)
+    if version.status == "draft" or section is None or section.version_id != version.id:
+        abort(404)
+    if version.status == "published" and current_user.can("training:take"):
+        return redirect(url_for("training.module", section_id=section.id))
+    if not queries.may_read_version(current_user, version):
+        return _to_current(version, section)
+    return _version_page(version, [section], section)

@@ -3,15 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from modules.certificates.codes import normalise_code
 from modules.certificates.models import Certificate, CertificateRevocation
-from modules.certificates.status import certificate_status, london_day
+from modules.certificates.status import certificate_status, london_day, supersession_due, utc_midnight
 from modules.core.extensions import db
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
+from modules.policies.queries import superseding_version
 
 
 def valid_at(now: datetime, grace_days: int, version):
@@ -30,18 +31,45 @@ def valid_at(now: datetime, grace_days: int, version):
                         later.in_force_at.is_not(None), later.in_force_at <= now - timedelta(days=grace_days)))
 
 
-def expiring_by(now: datetime, within_days: int):
-    """SQL over Certificate: it expires within `within_days` London days of `now` (with `valid_at`, the SQL
-    form of `status.is_expiring`)."""
-    return Certificate.expires_on <= london_day(now) + timedelta(days=within_days)
+def expiring_by(now: datetime, within_days: int, grace_days: int, version):
+    """SQL over Certificate (joined to its policy version as `version`): it expires, or a later version
+    supersedes it, within `within_days` London days of `now` (with `valid_at`, the SQL form of
+    `status.is_expiring`: a supersession moment falls on or before London day D exactly when it is before
+    the start of D + 1)."""
+    last_day = london_day(now) + timedelta(days=within_days)
+    later = aliased(PolicyVersion)
+    return or_(
+        Certificate.expires_on <= last_day,
+        exists().where(later.trust_id == version.trust_id, later.number > version.number,
+                       later.in_force_at.is_not(None),
+                       later.in_force_at < utc_midnight(last_day + timedelta(days=1)) - timedelta(days=grace_days)))
 
 
 @dataclass
 class CertificateRow:
-    """A certificate with its status at the time asked."""
+    """A certificate with its status at the time asked (and, while valid, a supersession already due)."""
 
     certificate: Certificate
     status: str
+    #: When a later version supersedes it, if that is due while it is still valid (status.supersession_due).
+    superseded_at: datetime | None = None
+    #: That later version.
+    superseded_by: PolicyVersion | None = None
+    #: Whether the holder has already completed that later version (a certificate for it or a newer one).
+    holder_completed_it: bool = False
+
+
+def standing(cert: Certificate, now: datetime) -> CertificateRow:
+    """The certificate's status at `now`, with the supersession due (and by which version) while it is valid."""
+    row = CertificateRow(cert, certificate_status(cert, now), supersession_due(cert, now))
+    if row.superseded_at is not None:
+        row.superseded_by = superseding_version(cert.version)
+        if row.superseded_by is not None:
+            row.holder_completed_it = db.session.scalar(select(exists().where(
+                Certificate.user_id == cert.user_id, Certificate.version_id == PolicyVersion.id,
+                PolicyVersion.trust_id == cert.trust_id, PolicyVersion.number >= row.superseded_by.number,
+                Certificate.issued_at <= now)))
+    return row
 
 
 def _with_details(query):
@@ -54,7 +82,7 @@ def certificates_of(user: User, *, now: datetime) -> list[CertificateRow]:
     certs = db.session.scalars(_with_details(select(Certificate)).where(
         Certificate.user_id == user.id, Certificate.trust_id == user.trust_id)
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc()))
-    return [CertificateRow(c, certificate_status(c, now)) for c in certs]
+    return [standing(c, now) for c in certs]
 
 
 def own_certificate(user: User, certificate_id: int) -> Certificate | None:
@@ -90,7 +118,7 @@ def managed_certificates(user: User, *, now: datetime, capability: str = "certif
         query = query.where(User.academy_id.in_(scope))
     certs = db.session.scalars(query.options(selectinload(Certificate.user))
                                .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(limit))
-    return [CertificateRow(c, certificate_status(c, now)) for c in certs]
+    return [standing(c, now) for c in certs]
 
 
 def by_code(text: str | None) -> Certificate | None:

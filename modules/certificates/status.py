@@ -47,9 +47,12 @@ def london_day(now: datetime) -> date:
     return now.replace(tzinfo=UTC).astimezone(LONDON).date()
 
 
-def _utc(local_day: date) -> datetime:
+def utc_midnight(local_day: date) -> datetime:
     """Midnight at the start of a London date, as naive UTC."""
     return datetime.combine(local_day, time(0), LONDON).astimezone(UTC).replace(tzinfo=None)
+
+
+_utc = utc_midnight
 
 
 def certificate_status(cert, now: datetime) -> str:
@@ -67,6 +70,27 @@ def certificate_status(cert, now: datetime) -> str:
     return min(passed)[1] if passed else VALID
 
 
+def supersession_due(cert, now: datetime) -> datetime | None:
+    """When a later version will supersede a certificate valid at `now`, if that comes before it expires.
+
+    A certificate in this state is still valid, and reads "Valid — superseded on <date> unless <holder>
+    completes <the later version>" wherever its status is shown.
+    """
+    if cert.superseded_since is None or certificate_status(cert, now) != VALID:
+        return None
+    moment = cert.superseded_since + timedelta(days=cert.grace_days)
+    return moment if moment < _utc(cert.expires_on) else None
+
+
+def last_valid_day(cert, now: datetime) -> date:
+    """The London date by which a certificate valid at `now` stops being valid: its expiry date, or the day
+    a later version supersedes it, whichever comes first."""
+    due = supersession_due(cert, now)
+    return london_day(due) if due is not None else cert.expires_on
+
+
 def is_expiring(cert, now: datetime, within_days: int) -> bool:
-    """Valid at `now` and stops being valid within `within_days` London days (it expires by then)."""
-    return certificate_status(cert, now) == VALID and cert.expires_on <= london_day(now) + timedelta(days=within_days)
+    """Valid at `now` and stops being valid within `within_days` London days (it expires, or a later version
+    supersedes it, by then)."""
+    return (certificate_status(cert, now) == VALID
+            and last_valid_day(cert, now) <= london_day(now) + timedelta(days=within_days))

@@ -120,7 +120,8 @@ def verify(code: str):
         elif "csrf_token" in form.errors:
             abort(400)
     status_code = 400 if (error or form.errors) else 200
-    return render_template("certificates/verify.html", cert=cert, status=certificate_status(cert, now), now=now,
+    row = queries.standing(cert, now)
+    return render_template("certificates/verify.html", cert=cert, status=row.status, row=row, now=now,
                            form=form, result=result, error=error), status_code
 
 

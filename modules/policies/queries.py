@@ -127,3 +127,42 @@ def version_from_source(source: PolicySource) -> PolicyVersion | None:
     """The version an upload was saved as, if it has been."""
     return db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == source.trust_id,
                                                          PolicyVersion.source_sha256 == source.sha256))
+
+
+def superseding_version(version: PolicyVersion) -> PolicyVersion | None:
+    """The first later version of the trust's policy to take effect (the one that replaced `version`), if any."""
+    return db.session.scalar(select(PolicyVersion).where(
+        PolicyVersion.trust_id == version.trust_id, PolicyVersion.number > version.number,
+        PolicyVersion.in_force_at.is_not(None)).order_by(PolicyVersion.in_force_at, PolicyVersion.number).limit(1))
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a published version changed since the one it replaced: the clauses added or reworded (new refs),
+    and the module numbers whose content changed."""
+
+    #: The version compared with, and its label ("version 1"): plain values, so a cached entry holds no rows.
+    base_id: int
+    base_label: str
+    refs: frozenset[str]
+    sections: tuple[str, ...]
+    comparison: Comparison
+
+
+#: Comparisons of published versions, keyed by both versions' ids and source hashes (published text never
+#: changes, so an entry never goes stale; a comparison costs a few milliseconds, a module page should not).
+_CHANGES: dict[tuple, Changes] = {}
+
+
+def changes_since(version: PolicyVersion, base: PolicyVersion | None = None) -> Changes | None:
+    """What `version` changed since `base` (by default the version it replaced); None when there is none."""
+    base = base or base_version(version)
+    if base is None or base.id == version.id:
+        return None
+    key = (version.id, version.source_sha256, base.id, base.source_sha256)
+    if key not in _CHANGES:
+        if len(_CHANGES) > 64:
+            _CHANGES.clear()
+        found = comparison(base, version)
+        _CHANGES[key] = Changes(base.id, base.label, found.changed_new_refs, tuple(found.changed_sections), found)
+    return _CHANGES[key]

@@ -243,3 +243,15 @@ def reading_minutes(clauses: list[dict]) -> int:
     """Minutes to read the clauses at an adult's steady pace, at least one."""
     words = sum(len(c["text"].split()) for c in clauses)
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def mark_changed(fragment: str, refs: frozenset[str] | set[str], label: str) -> str:
+    """A section's stored HTML with the clauses whose refs are given marked as changed: a class for the
+    highlight and a tag saying so in words (never colour alone)."""
+    tag = f'<strong class="govuk-tag govuk-tag--yellow pp-changed">{html.escape(label)}</strong> '
+    for ref in refs:
+        anchor = re.escape(clause_anchor(ref))
+        fragment = re.sub(rf'<div class="pp-clause (pp-clause--\w+)" (id="{anchor}")><div class="pp-clause-head">',
+                          rf'<div class="pp-clause \1 pp-clause--changed" \2><div class="pp-clause-head">{tag}',
+                          fragment, count=1)
+    return fragment

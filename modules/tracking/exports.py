@@ -70,8 +70,10 @@ def expiring_table(scope: Scope, filters: Filters, today: date, now: datetime) -
     """Certificates expiring within the window."""
     rows, _ = queries.expiring(scope, filters, today, now, paginate=False)
     return Table(f"Certificates expiring within {filters.within} days – {scope.label}",
-                 ["Name", "Academy", "Policy version", "Completed", "Expires", "Days left", "Verification code"],
-                 [[r.name, r.academy, r.version_label, r.completed_at, r.expires_on, r.days_left, r.code]
+                 ["Name", "Academy", "Policy version", "Completed", "Expires", "Days left", "Verification code",
+                  "Superseded on"],
+                 [[r.name, r.academy, r.version_label, r.completed_at, r.expires_on, r.days_left, r.code,
+                   r.ends_on if r.ends_on != r.expires_on else ""]
                   for r in rows])
 
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 from modules.assessments.models import QuizAttempt
 from modules.attestation.queries import for_person
 from modules.certificates.models import Certificate
-from modules.certificates.queries import certificates_of, expiring_by, valid_at
+from modules.certificates.queries import CertificateRow, certificates_of, expiring_by, standing, valid_at
+from modules.certificates.status import london_day
 from modules.core.extensions import db
 from modules.core.numbers import percent
 from modules.notifications.models import OutboxMessage
@@ -379,11 +380,19 @@ class ExpiringRow:
     completed_at: datetime
     expires_on: date
     today: date
+    #: Its standing now: a supersession already due is when it stops being valid, if before expiry.
+    standing: CertificateRow | None = None
+
+    @property
+    def ends_on(self) -> date:
+        """The London date it stops being valid (expiry, or the day a later version supersedes it)."""
+        due = self.standing.superseded_at if self.standing else None
+        return london_day(due) if due is not None else self.expires_on
 
     @property
     def days_left(self) -> int:
         """Days until it stops being valid."""
-        return (self.expires_on - self.today).days
+        return (self.ends_on - self.today).days
 
 
 def _valid_latest(query, trust_id: int, now: datetime):
@@ -410,31 +419,35 @@ def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
              paginate: bool = True) -> tuple[list[ExpiringRow], int]:
     """People in scope whose latest certificate is valid now and expires within filters.within days
     (a page of them, or all), and how many there are."""
+    grace = db.session.get(Trust, scope.trust_id).rules.supersede_grace_days
     base = (select(Certificate.id).select_from(Certificate).join(User, User.id == Certificate.user_id)
             .join(_version, _version.id == Certificate.version_id)
-            .where(expiring_by(now, filters.within)))
+            .where(expiring_by(now, filters.within, grace, _version)))
     base = _valid_latest(_scoped(base, scope, filters, today, status=False), scope.trust_id, now)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    query = base.with_only_columns(Certificate.user_id, User.name, Academy.name, _version.number, Certificate.code,
-                                   Certificate.completed_at, Certificate.expires_on) \
+    query = base.with_only_columns(Certificate.id, Certificate.user_id, User.name, Academy.name, _version.number,
+                                   Certificate.code, Certificate.completed_at, Certificate.expires_on) \
         .outerjoin(Academy, Academy.id == User.academy_id)
     order = {"name": [User.name], "academy": [func.coalesce(Academy.name, ""), User.name]}.get(
         filters.sort, [Certificate.expires_on, User.name])
     query = query.order_by(*[c.desc() if filters.desc else c.asc() for c in order], Certificate.id)
     if paginate:
         query = query.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+    found = db.session.execute(query).all()
+    certs = {c.id: c for c in db.session.scalars(select(Certificate).where(Certificate.id.in_([r[0] for r in found])))}
     rows = [ExpiringRow(user_id, name, academy or CENTRAL, f"version {number}", code, completed_at, expires_on,
-                        today)
-            for user_id, name, academy, number, code, completed_at, expires_on in db.session.execute(query)]
+                        today, standing(certs[cert_id], now))
+            for cert_id, user_id, name, academy, number, code, completed_at, expires_on in found]
     return rows, int(total or 0)
 
 
 def expiring_counts(scope: Scope, today: date, now: datetime) -> dict[int, int]:
     """How many people's certificates expire within 30, 60 and 90 days (one counting query)."""
-    query = (select(*[func.sum(case((expiring_by(now, d), 1), else_=0)) for d in (30, 60, 90)])
+    grace = db.session.get(Trust, scope.trust_id).rules.supersede_grace_days
+    query = (select(*[func.sum(case((expiring_by(now, d, grace, _version), 1), else_=0)) for d in (30, 60, 90)])
              .select_from(Certificate).join(User, User.id == Certificate.user_id)
              .join(_version, _version.id == Certificate.version_id)
-             .where(expiring_by(now, 90)))
+             .where(expiring_by(now, 90, grace, _version)))
     query = _valid_latest(_scoped(query, scope, Filters(), today, status=False), scope.trust_id, now)
     return {d: int(v or 0) for d, v in zip((30, 60, 90), db.session.execute(query).one(), strict=True)}
 

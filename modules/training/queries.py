@@ -58,6 +58,12 @@ def modules_for(user: User, version: PolicyVersion) -> list[ModuleRow]:
     return [ModuleRow(section=s, read=s.id in done, compulsory=s.id in compulsory) for s in version.sections]
 
 
+def section_in_trust(user: User, section_id: int) -> Section | None:
+    """A module of any version of the person's own trust's policy; None for another trust's (shown as 404)."""
+    section = db.session.get(Section, section_id)
+    return section if section is not None and section.version.trust_id == user.trust_id else None
+
+
 def section_for_user(user: User, section_id: int) -> Section | None:
     """A module of the person's own trust's current version; None for anything else (shown as 404)."""
     section = db.session.get(Section, section_id)

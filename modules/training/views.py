@@ -1,12 +1,16 @@
 """The policy overview and module pages."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from modules.core.capabilities import require
 from modules.core.formview import submit
 from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
+from modules.policies.queries import changes_since
+from modules.policies.rendering import mark_changed
 from modules.training import queries, services
 from modules.training.forms import MarkReadForm
 
@@ -17,27 +21,54 @@ nav_item("Modules", "training.home", "training:take", order=10, group="training"
          hint="Read your trust's policy, one section at a time")
 
 
+#: Where the app keeps the function giving a person's standing for the home page (see use_home_standing).
+HOME_STANDING = "policypass.home_standing"
+
+
+def use_home_standing(app: Flask, standing: Callable) -> None:
+    """Give the home page the person's standing: standing(user, now) -> tracking.standing.StaffStanding.
+
+    Deadlines, acknowledgements and certificates belong to later packages, so modules/wiring.py passes it in.
+    """
+    app.extensions[HOME_STANDING] = standing
+
+
 @bp.get("/")
 @require("training:take")
 def home():
-    """The person's trust policy: progress and the modules in order."""
+    """Where the person stands (due date or lateness, progress, quiz, certificate, what changed) and the modules."""
     version = queries.current_version(current_user.trust_id)
     modules = queries.modules_for(current_user, version) if version else []
     done = sum(1 for m in modules if m.read and m.compulsory)
     total = sum(1 for m in modules if m.compulsory)
+    provider = current_app.extensions.get(HOME_STANDING)
+    standing = provider(current_user, utcnow()) if provider else None
     return render_template("training/home.html", version=version, modules=modules, done=done, total=total,
-                           trust=current_user.trust)
+                           trust=current_user.trust, standing=standing)
 
 
 @bp.get("/modules/<int:section_id>")
 @require("training:take")
 def module(section_id: int):
-    """One module: the section's text with its clauses, reading time and previous/next links."""
-    section = queries.section_for_user(current_user, section_id) or abort(404)
+    """One module: the section's text with its clauses, reading time and previous/next links.
+
+    A module of a version since replaced (an old link, or a clause link in earlier quiz feedback) redirects
+    to that version's page, which shows it to the people who signed it and HR, or points to the current one.
+    """
+    section = queries.section_in_trust(current_user, section_id) or abort(404)
+    if section.version.status == "superseded":
+        return redirect(url_for("attestation.read_version_module", version_id=section.version_id,
+                                section_id=section.id))
+    if section.version.status != "published":
+        abort(404)
     sections = section.version.sections
     index = sections.index(section)
     read = section.id in queries.read_section_ids(current_user, section.version)
+    changes = changes_since(section.version)
+    changed = changes is not None and section.number in changes.sections
+    html = mark_changed(section.html, changes.refs, f"Changed in {section.version.label}") if changed else section.html
     return render_template("training/module.html", section=section, read=read, form=MarkReadForm(),
+                           html=html, changed_since=changes.base_label if changed else None,
                            compulsory=queries.is_compulsory(section, current_user.trust),
                            online_form=queries.online_form_for(section, current_user.trust),
                            previous=sections[index - 1] if index > 0 else None,

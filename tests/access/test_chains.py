@@ -74,17 +74,21 @@ def test_eact_line_manager_must_record_training_discussed_first(app, now):
     assert entry is not None
 
 
-def test_eact_training_discussed_before_the_request_does_not_count(app, now):
+def test_eact_training_discussed_on_the_team_page_counts_for_a_request_made_later(app, now):
+    """One truth: a discussion recorded before the request (same policy version) counts for it."""
     acct = account("e-act")
     staff, manager = demo_user("staff", "e-act"), demo_user("manager", "e-act")
     certify(staff, now - timedelta(days=30))
-    services.record_training_discussed(manager, staff, idempotency_key="old" * 14, now=now - timedelta(days=20))
+    services.record_training_discussed(manager, staff, idempotency_key="old" * 14, note="Went through 4.2",
+                                       now=now - timedelta(minutes=1))
     request = join("staff", "e-act", acct, now=now)
-    with pytest.raises(services.AccessError, match="discussed training"):
-        services.decide(manager, request, step=0, approve=True, comment="", now=now + timedelta(hours=1))
-    assert request.step == 0 and request.decisions == []
-    assert queries.training_summary(staff, now, discussed_since=request.created_at).discussed_at is None
-    services.record_training_discussed(manager, staff, idempotency_key="new" * 14, request=request, now=now)
+    step = queries.current_step(request)
+    assert queries.approval_blockers(request, step, now) == []
+    summary = queries.training_summary(staff, now)
+    assert summary.discussed_by == manager and summary.discussion.note.text == "Went through 4.2"
+    # Recording again (from the request) writes nothing: it is recorded once.
+    again = services.record_training_discussed(manager, staff, idempotency_key="new" * 14, request=request, now=now)
+    assert again.id == summary.discussion.id
     services.decide(manager, request, step=0, approve=True, comment="", now=now + timedelta(hours=1))
     assert request.step == 1
 

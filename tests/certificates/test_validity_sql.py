@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from modules.certificates.models import Certificate
 from modules.certificates.queries import expiring_by, valid_at
 from modules.certificates.services import revoke_certificate
-from modules.certificates.status import VALID, _utc, certificate_status, is_expiring
+from modules.certificates.status import VALID, _utc, certificate_status, is_expiring, london_day
 from modules.core.extensions import db
 from modules.policies.models import PolicyVersion
 from tests.certificates.factories import demo_user, issue, publish_next_version
@@ -54,6 +54,8 @@ def _moments(certs: list[Certificate], grace: int) -> list[datetime]:
             edges.add(cert.revoked_at)
         if cert.superseded_since:
             edges.add(cert.superseded_since + timedelta(days=grace))
+            # "expiring within 30 days" also turns on 30 London days before the day it is superseded.
+            edges.add(_utc(london_day(cert.superseded_since + timedelta(days=grace)) - timedelta(days=30)))
         # "expiring within 30 days" turns on at London midnight 30 days before expiry.
         edges.add(_utc(cert.expires_on - timedelta(days=30)))
     return sorted({edge + step for edge in edges for step in (-SECOND, timedelta(0), SECOND)})
@@ -67,16 +69,20 @@ def test_sql_and_python_agree_on_validity_at_every_boundary(app, now):
     version = aliased(PolicyVersion)
     base = select(Certificate.id).join(version, version.id == Certificate.version_id).where(Certificate.id.in_(ids))
     moments = _moments(certs, grace)
-    statuses = set()
+    statuses, by_supersession = set(), set()
     for moment in moments:
         python_valid = {c.id for c in certs if certificate_status(c, moment) == VALID}
         sql_valid = set(db.session.scalars(base.where(valid_at(moment, grace, version))))
         assert sql_valid == python_valid, moment
         python_expiring = {c.id for c in certs if is_expiring(c, moment, 30)}
-        sql_expiring = set(db.session.scalars(base.where(valid_at(moment, grace, version), expiring_by(moment, 30))))
+        sql_expiring = set(db.session.scalars(base.where(valid_at(moment, grace, version),
+                                                         expiring_by(moment, 30, grace, version))))
         assert sql_expiring == python_expiring, moment
         statuses |= {certificate_status(c, moment) for c in certs}
+        by_supersession |= {c.id for c in certs if c.id in python_expiring
+                            and c.expires_on > london_day(moment) + timedelta(days=30)}
         statuses |= {"expiring"} if python_expiring else set()
     # The fixtures really do cover every state, so the agreement means something.
     assert statuses == {"valid", "expiring", "expired", "superseded", "revoked"}
     assert len(moments) > 30
+    assert by_supersession  # some certificates were expiring only because a later version supersedes them

@@ -114,8 +114,9 @@ def test_a_register_grant_lapses_only_after_the_grace_period_if_nothing_is_done(
     from modules.access.queries import register_rows
 
     [before] = register_rows(grant.user.trust, published + timedelta(days=1))
-    assert before.state.active and reason_text(before).startswith(
-        f"Lapses on {london_date(lapse).strftime('%-d %B %Y')} unless they complete the new policy version")
+    assert before.state.active and reason_text(before) == (
+        f"Certificate valid — superseded on {london_date(lapse).strftime('%-d %B %Y')} unless {grant.user.name} "
+        f"completes {seed.label}: access lapses then")
     [after] = register_rows(grant.user.trust, lapse)
     assert reason_text(after).startswith("Certificate superseded by a new policy version")
 
