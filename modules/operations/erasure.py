@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, or_, select, update
 
-from modules.access.models import AccessRequest
+from modules.access.models import AccessRequest, TrainingDiscussionNote
 from modules.attestation.models import Acknowledgement
 from modules.attestation.services import erase_personal_data as erase_acknowledgement
 from modules.certificates.models import Certificate
@@ -75,6 +75,7 @@ PLAN: dict[str, str] = {
     "access_revocation": "kept: ledgered evidence (ids only)",
     "account_closure": "kept: ledgered evidence (ids only)",
     "training_discussion": "kept: ledgered evidence (ids only)",
+    "training_discussion_note": "deleted: the line manager's free-text note about the person",
     "official_account": "kept: the official account the person set up (not personal data)",
     "legal_hold": "kept: the record of holds (lifted before any erasure), with the name or email replaced",
     "erasure": "kept: this record, with the name or email replaced by the pseudonym",
@@ -225,7 +226,7 @@ def erase_person(user: User, *, actor: User | None, basis: str, reason: str, now
         db.session.flush()
         record_role_change(user, actor=actor, before=before, source="erasure", now=now)
         counts["role_assignment"] = len(before)
-    for model in (LoginSession, PasswordReset, TotpCredential, RecoveryCode, SsoIdentity):
+    for model in (LoginSession, PasswordReset, TotpCredential, RecoveryCode, SsoIdentity, TrainingDiscussionNote):
         deleted = db.session.execute(delete(model).where(model.user_id == user.id)).rowcount
         if deleted:
             counts[model.__tablename__] = deleted

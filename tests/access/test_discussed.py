@@ -122,3 +122,19 @@ def test_approve_is_enabled_exactly_when_approving_succeeds(app, now):
         db.session.rollback()
         seen.append((stage, disabled, worked))
     assert seen == [("nothing", True, False), ("discussed", True, False), ("certified", False, True)]
+
+
+def test_erasing_a_leaver_deletes_the_note_and_keeps_the_ledgered_record(app, now):
+    from modules.evidence.ledger import verify_ledger
+    from modules.operations.erasure import erase_person
+    from modules.people.services import mark_left
+
+    staff, manager = demo_user("staff", "e-act"), demo_user("manager", "e-act")
+    services.record_training_discussed(manager, staff, idempotency_key="e" * 40, note="Private words", now=now)
+    mark_left(staff, on=now.date() - timedelta(days=10), now=now)
+    db.session.commit()
+    erase_person(staff, actor=None, basis="request", reason="Lawful request", now=now + timedelta(days=1))
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(TrainingDiscussionNote)) == 0
+    assert db.session.scalar(select(func.count()).select_from(TrainingDiscussion)) == 1
+    assert verify_ledger().ok
