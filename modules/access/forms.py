@@ -99,7 +99,7 @@ class TrainingDiscussedForm(FlaskForm):
     idempotency_key = HiddenField(validators=[DataRequired(), Regexp(KEY_PATTERN)])
     request_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,12}$")])
     note = TextAreaField("Note (optional)", widget=GovTextArea(),
-                         description="For example, what you agreed. The person can see it in their records.",
+                         description="For example, what you agreed. It is shown with the record on your team page and on their requests.",
                          validators=[Optional(), Length(max=TEXT_MAX, message=f"The note must be {TEXT_MAX} characters or fewer")])
     submit = SubmitField("Record training discussed", widget=GovSubmitInput())
 

@@ -141,6 +141,8 @@ class TrainingSummary:
     valid_certificate: Certificate | None = None
     #: The "training discussed" record that counts now (discussion_for), with its note.
     discussion: TrainingDiscussion | None = None
+    #: The version a new discussion is needed for (it replaced an earlier one), if any (discussion_window).
+    discussion_needed_for: PolicyVersion | None = None
     discussed_at: datetime | None = None
     discussed_by: User | None = None
 
@@ -172,22 +174,32 @@ def training_summary(user: User, now: datetime) -> TrainingSummary:
         summary.standing = standing(summary.certificate, now)
         summary.certificate_status = summary.standing.status
     summary.discussion = discussion_for(user, now)
+    window = discussion_window(user)
+    summary.discussion_needed_for = window[0] if window else None
     if summary.discussion is not None:
         summary.discussed_at, summary.discussed_by = summary.discussion.created_at, summary.discussion.manager
     return summary
 
 
+def discussion_window(user: User) -> tuple[PolicyVersion, datetime] | None:
+    """From when a "training discussed" record counts: the start of the (London) day the version in force was
+    published, when it replaced an earlier version (a new version needs a new discussion); None: any counts."""
+    version = current_version(user.trust_id)
+    if version is None or version.published_at is None or base_version(version) is None:
+        return None
+    return version, utc_midnight(london_day(version.published_at))
+
+
 def discussion_for(user: User, now: datetime) -> TrainingDiscussion | None:
-    """The "training discussed" record that counts for the person at `now`: the first one recorded (on or after
-    the day the policy version now in force was published, when it replaced an earlier one). This one answer is shown on the team page and on every request
-    of theirs, and is what approval checks; a new version needs a new discussion."""
+    """The "training discussed" record that counts for the person at `now`: the first one recorded within
+    `discussion_window`. This one answer is shown on the team page and on every request of theirs, and is what
+    approval checks."""
     query = select(TrainingDiscussion).options(selectinload(TrainingDiscussion.note)).where(
         TrainingDiscussion.user_id == user.id, TrainingDiscussion.trust_id == user.trust_id,
         TrainingDiscussion.created_at <= now)
-    version = current_version(user.trust_id)
-    if version is not None and version.published_at is not None and base_version(version) is not None:
-        # A version that replaced another needs a new discussion: from the start of the (London) day it came.
-        query = query.where(TrainingDiscussion.created_at >= utc_midnight(london_day(version.published_at)))
+    window = discussion_window(user)
+    if window is not None:
+        query = query.where(TrainingDiscussion.created_at >= window[1])
     return db.session.scalar(query.order_by(TrainingDiscussion.created_at, TrainingDiscussion.id).limit(1))
 
 
