@@ -118,15 +118,16 @@ def submit(attempt_id: int):
 @require("training:take")
 def save_draft(attempt_id: int):
     """Keep the answers given so far: sent by the page's script on each change (answered with 204), or by the
-    "Save and come back later" button (back to the quiz page). A tampered form is a 400 and saves nothing."""
+    "Save and come back later" button (back to the quiz page). A tampered form is a 400 and saves nothing; once
+    the attempt is submitted nothing is saved."""
     attempt = queries.attempt_for(current_user, attempt_id, lock=True) or abort(404)
     background = request.headers.get("X-Requested-With") == "fetch"
     form = StartQuizForm()
     if not form.validate_on_submit():
         abort(400)
     if attempt.finished_at is not None:
-        if background:
-            return "", 409
+        if background:  # a save still on its way when the answers were submitted: nothing to keep
+            return "", 204
         flash("These answers have already been submitted.", "info")
         return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
     try:

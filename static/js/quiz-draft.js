@@ -2,6 +2,7 @@
 // Progressive enhancement: without JavaScript, the "Save and come back later" button does the same.
 const form = document.querySelector("form[data-draft-url]");
 const status = document.getElementById("draft-status");
+const FAILED = "Your answers could not be saved just now. Use “Save and come back later”.";
 
 function say(text) {
   if (status && status.textContent !== text) {
@@ -10,18 +11,36 @@ function say(text) {
 }
 
 if (form) {
-  let queue = Promise.resolve();
-  form.addEventListener("change", () => {
-    const body = new FormData(form);
-    // One save at a time, in order, so the last answer given is the one kept.
-    queue = queue
-      .then(() => fetch(form.dataset.draftUrl, {
-        method: "POST", body, credentials: "same-origin", headers: { "X-Requested-With": "fetch" },
-      }))
-      .then((response) => {
-        say(response.ok ? "Your answers are saved as you go."
-          : "Your answers could not be saved just now. Use “Save and come back later”.");
-      })
-      .catch(() => say("Your answers could not be saved just now. Use “Save and come back later”."));
+  // One save at a time; changes made meanwhile are sent together once it is done. Nothing is sent once the
+  // form is being submitted.
+  let saving = false;
+  let again = false;
+  let submitting = false;
+  const save = () => {
+    if (submitting) {
+      return;
+    }
+    if (saving) {
+      again = true;
+      return;
+    }
+    saving = true;
+    fetch(form.dataset.draftUrl, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+    })
+      .then((response) => say(response.ok ? "Your answers are saved as you go." : FAILED))
+      .catch(() => say(FAILED))
+      .finally(() => {
+        saving = false;
+        if (again) {
+          again = false;
+          save();
+        }
+      });
+  };
+  form.addEventListener("change", save);
+  form.addEventListener("submit", () => {
+    submitting = true;
   });
 }
