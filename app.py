@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from modules.access.views import bp as access_bp
     from modules.assessments.views import bp as assessments_bp
     from modules.attestation.views import bp as attestation_bp
+    from modules.certificates.hooks import bp as certificate_pdfs_bp
     from modules.certificates.views import bp as certificates_bp
     from modules.core.views import bp as core_bp
     from modules.lti.views import bp as lti_bp
@@ -94,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (core_bp, people_bp, training_bp, assessments_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(attestation_bp)
-    for blueprint in (notifications_bp, certificates_bp):
+    for blueprint in (notifications_bp, certificates_bp, certificate_pdfs_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(access_bp)
     app.register_blueprint(tracking_bp)
@@ -110,6 +111,7 @@ def _register_cli(app: Flask) -> None:
     from demo.cli import demo_cli  # the command only: it refuses in production before loading any demo data
     from modules.access.cli import access_cli
     from modules.assessments.cli import quizzes_cli
+    from modules.certificates.cli import certificates_cli
     from modules.evidence.cli import ledger_cli
     from modules.lti.cli import lti_cli
     from modules.notifications.cli import notifications_cli
@@ -130,6 +132,7 @@ def _register_cli(app: Flask) -> None:
     for group in (demo_cli, content_cli, policy_cli, quizzes_cli):
         app.cli.add_command(group)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(access_cli)
     app.cli.add_command(people_cli)

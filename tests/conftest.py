@@ -42,6 +42,10 @@ TEST_CONFIG = {
     # Demo approvers and HR would otherwise be sent to set up two-step verification before every other test;
     # tests/people/test_two_step.py and the browser walks of it turn this on.
     "MFA_ENFORCE": False,
+    # A certificate's PDF is rendered in the test's own process after the view's commit (the test client does not
+    # close responses, which is when "request" renders), or by the factories; tests/certificates/test_pdfs.py
+    # covers "request", "worker" and "none".
+    "CERTIFICATE_RENDERING": "inline",
     "CLOCK_OFFSET_SECONDS": (NOW - datetime.now(UTC).replace(tzinfo=None)).total_seconds(),
 }
 

@@ -22,3 +22,23 @@ def test_commands_bench_prints_its_ratio_and_finds_no_heavy_import():
     out = _run("commands.py")
     assert "ratio, flask --help / floor: median" in out, out
     assert "heavy packages imported by flask --help: none" in out, out
+
+
+@pytest.mark.slow
+def test_ack_burst_bench_prints_its_ratios():
+    """`bench/ack_burst.py --smoke`: a few staff acknowledge over HTTP against gunicorn; the floor, the ratios and
+    the worker's PDFs are printed."""
+    out = _run("ack_burst.py")
+    for expected in ("floor: one-row authenticated POST", "acknowledge (POST /acknowledge)",
+                     "ratios, acknowledge / floor: throughput", "PDFs rendered after the burst: 6 of 6"):
+        assert expected in out, out
+
+
+@pytest.mark.slow
+def test_signin_burst_bench_prints_its_ratios():
+    """`bench/signin_burst.py --smoke`: sign-ins from one address at an even pace with the school rate limit; every
+    one succeeds and the ratios to the floor are printed."""
+    out = _run("signin_burst.py")
+    assert "ratios, sign in / floor: throughput" in out, out
+    row = next(line for line in out.splitlines() if "sign in (POST /sign-in)" in line)
+    assert row.split()[4:7] == ["10", "0", "0"], row  # ok, refused by the limiter, other

@@ -5,6 +5,6 @@ from modules.core.links import FALLBACK_BASE, absolute
 __all__ = ["FALLBACK_BASE", "absolute", "verify_url"]
 
 
-def verify_url(code: str) -> str:
-    """The public check page for a verification code, as the QR code carries it."""
-    return absolute("certificates.verify", code=code)
+def verify_url(code: str, base: str | None = None) -> str:
+    """The public check page for a verification code, as the QR code carries it (see `absolute` for `base`)."""
+    return absolute("certificates.verify", base=base, code=code)

@@ -7,7 +7,12 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from modules.certificates.codes import normalise_code
-from modules.certificates.models import Certificate, CertificateRevocation
+from modules.certificates.models import (
+    Certificate,
+    CertificateRendering,
+    CertificateRenderProblem,
+    CertificateRevocation,
+)
 from modules.certificates.status import certificate_status, london_day, supersession_due, utc_midnight
 from modules.core.extensions import db
 from modules.people.models import User
@@ -74,7 +79,22 @@ def standing(cert: Certificate, now: datetime) -> CertificateRow:
 
 def _with_details(query):
     return query.options(selectinload(Certificate.version), selectinload(Certificate.personal),
-                         selectinload(Certificate.trust))
+                         selectinload(Certificate.trust),
+                         selectinload(Certificate.rendering).selectinload(CertificateRendering.stored))
+
+
+def of_acknowledgement(ack_id: int) -> Certificate | None:
+    """The certificate issued for an acknowledgement (the caller has checked who may see the acknowledgement)."""
+    return db.session.scalar(select(Certificate).where(Certificate.acknowledgement_id == ack_id))
+
+
+def render_problems(certificate_ids) -> dict[int, CertificateRenderProblem]:
+    """Failed renders of these certificates' PDFs (still failing: a successful render removes its row), by id."""
+    ids = list(certificate_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(CertificateRenderProblem).where(CertificateRenderProblem.certificate_id.in_(ids)))
+    return {row.certificate_id: row for row in rows}
 
 
 def certificates_of(user: User, *, now: datetime) -> list[CertificateRow]:

@@ -2,24 +2,23 @@
 
 from datetime import datetime
 
+from flask import g, has_app_context
 from sqlalchemy import select
 
 from modules.attestation.models import ACKNOWLEDGED, Acknowledgement
 from modules.certificates.codes import group_code, new_code
-from modules.certificates.links import absolute, verify_url
 from modules.certificates.models import (
     Certificate,
     CertificatePersonal,
     CertificateRevocation,
     CertificateRevocationPersonal,
 )
-from modules.certificates.rendering import CertificateContent, logo_svg, render_certificate
 from modules.certificates.status import expiry_date
 from modules.core.extensions import db
 from modules.core.timeutil import format_date
 from modules.evidence.ledger import lock_trust
-from modules.evidence.records import erase, new_personal, personal_digest, record, sha256_hex
-from modules.notifications.services import Attachment, london_date, queue_email
+from modules.evidence.records import erase, new_personal, personal_digest, record
+from modules.notifications.services import london_date, queue_email
 from modules.people.models import User
 
 #: Ledger entry kinds written here.
@@ -32,8 +31,10 @@ class CertificateError(ValueError):
 
 
 def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Certificate:
-    """Issue the certificate for an acknowledgement (idempotent), store its PDF, ledger it and email it.
+    """Issue the certificate for an acknowledgement (idempotent) and ledger it, in the caller's transaction.
 
+    The record holds what it certifies (holder, version, code, dates); its PDF is rendered after the commit
+    (pdfs.py, started by hooks.py), never inside this transaction and the ledger lock it holds.
     If the holder already has a certificate, the new one renews their latest: the history is kept as a
     chain through `renews_id`, and the older certificates keep their own dates and status.
     """
@@ -50,23 +51,10 @@ def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Cer
     previous = latest_certificate(user)
     completed_on = london_date(acknowledgement.created_at)
     expires_on = expiry_date(completed_on, trust.rules.certificate_validity_months)
-    code = new_code()
-    content = CertificateContent(
-        holder_name=user.name, trust_name=trust.name, academy_name=acknowledgement.signer_academy,
-        policy_title=version.title, version_label=version.label.capitalize(),
-        completed_on=format_date(completed_on), expires_on=format_date(expires_on),
-        code_grouped=group_code(code), verify_url=verify_url(code),
-        assessed=acknowledgement.attempt_id is not None,
-        logo_svg=logo_svg(trust.rules.logo),
-        signatory_name=trust.rules.certificate_signatory.name if trust.rules.certificate_signatory else "",
-        signatory_role=trust.rules.certificate_signatory.role if trust.rules.certificate_signatory else "")
-    pdf = render_certificate(content).pdf
-
-    personal = new_personal(CertificatePersonal, holder_name=user.name, pdf=pdf)
+    personal = new_personal(CertificatePersonal, holder_name=user.name)
     cert = Certificate(trust_id=trust.id, user_id=user.id, version_id=version.id,
                        acknowledgement_id=acknowledgement.id, renews_id=previous.id if previous else None,
-                       code=code, completed_at=acknowledgement.created_at, expires_on=expires_on,
-                       pdf_sha256=sha256_hex(pdf),
+                       code=new_code(), completed_at=acknowledgement.created_at, expires_on=expires_on,
                        personal_digest=personal_digest(personal), issued_at=now)
     db.session.add(cert)
     db.session.flush()
@@ -74,25 +62,10 @@ def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Cer
     db.session.add(personal)
     db.session.flush()
     record(cert, kind=KIND_ISSUED, now=now)
-    _email_certificate(cert, content, pdf, now=now)
+    if has_app_context():
+        # Remembered so the request renders the PDF once its response has gone out (hooks.py).
+        g.setdefault("certificates_issued", set()).add(cert.id)
     return cert
-
-
-def _email_certificate(cert: Certificate, content: CertificateContent, pdf: bytes, *, now: datetime) -> None:
-    user = cert.user
-    body = (
-        f"Dear {content.holder_name},\n\n"
-        f"You have completed {content.trust_name}'s social media policy training: {content.policy_title} "
-        f"({content.version_label.lower()}). Your certificate is attached.\n\n"
-        f"Completed: {content.completed_on}\n"
-        f"Expires: {content.expires_on}\n"
-        f"Verification code: {content.code_grouped}\n\n"
-        f"Anyone you show the certificate to can check whether it is still valid at:\n{content.verify_url}\n\n"
-        f"You can download it again at any time from My certificates:\n{absolute('certificates.mine')}\n\n"
-        "PolicyPass\n")
-    queue_email(recipient=user.email, reason=f"certificate-issued:{cert.id}", user=user, trust_id=cert.trust_id,
-                subject=f"Your certificate: {content.policy_title}", body=body, now=now,
-                attachments=[Attachment(f"certificate-{cert.code[:8]}.pdf", "application/pdf", pdf)])
 
 
 def latest_certificate(user: User) -> Certificate | None:
@@ -141,10 +114,12 @@ def erase_personal_data(cert: Certificate, *, now: datetime) -> None:
     """Delete the holder's name and PDF (and any revocation reason) and record the erasure in the ledger.
 
     The evidence rows and their hashes stay, so the chain still verifies and an uploaded PDF can still be
-    checked against the stored sha256.
+    checked against the stored sha256. A PDF not rendered yet never will be: the name it would print is gone.
     """
-    revocation = cert.revocation
+    revocation, rendering = cert.revocation, cert.rendering
     erase(cert, now=now)
+    if rendering is not None:
+        erase(rendering, now=now)
     if revocation is not None:
         erase(revocation, now=now)
-    db.session.expire(cert, ["personal", "revocation"])
+    db.session.expire(cert, ["personal", "revocation", "rendering"])

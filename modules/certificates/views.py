@@ -25,6 +25,13 @@ nav_item("Certificates", "certificates.manage", "certificates:revoke", order=83,
 bp.add_app_template_filter(group_code, "grouped_code")
 
 
+@bp.app_template_global()
+def certificate_of_acknowledgement(ack_id: int):
+    """The certificate issued for an acknowledgement, for its receipt (attestation cannot import certificates)."""
+    return queries.of_acknowledgement(ack_id)
+
+
+
 def _verify_limit() -> str:
     return current_app.config["VERIFY_RATE_LIMIT"]
 
@@ -46,10 +53,14 @@ def mine():
 def download(certificate_id: int):
     """The stored PDF bytes exactly as issued (a re-render would not be byte-identical)."""
     cert = queries.own_certificate(current_user, certificate_id) or abort(404)
-    if cert.personal is None:
+    pdf = cert.pdf_bytes
+    if pdf is None:
+        if cert.pdf_state == "preparing":
+            return render_template("certificates/preparing.html", cert=cert,
+                                   problem=queries.render_problems([cert.id]).get(cert.id)), 202
         abort(404)  # erased at the holder's request
-    return send_file(BytesIO(cert.personal.pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"certificate-{cert.code[:8]}.pdf", etag=cert.pdf_sha256,
+    return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"certificate-{cert.code[:8]}.pdf", etag=cert.issued_sha256,
                      max_age=0, conditional=False)
 
 
@@ -58,7 +69,9 @@ def download(certificate_id: int):
 def manage():
     """HR: the trust's certificates with their status, to revoke one."""
     rows = queries.managed_certificates(current_user, now=utcnow())
-    return render_template("certificates/manage.html", rows=rows)
+    problems = queries.render_problems(row.certificate.id for row in rows
+                                       if row.certificate.pdf_state == "preparing")
+    return render_template("certificates/manage.html", rows=rows, problems=problems)
 
 
 @bp.route("/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
@@ -115,8 +128,10 @@ def verify(code: str):
     if request.method == "POST":
         if form.validate_on_submit():
             data, error = _read_upload(form.pdf.data)
-            if error is None:
-                result = hashlib.sha256(data).hexdigest() == cert.pdf_sha256
+            if error is None and cert.issued_sha256 is None:
+                error = "This certificate's PDF is still being prepared, so there is nothing to compare yet"
+            elif error is None:
+                result = hashlib.sha256(data).hexdigest() == cert.issued_sha256
         elif "csrf_token" in form.errors:
             abort(400)
     status_code = 400 if (error or form.errors) else 200

@@ -124,6 +124,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # the Huey worker (`make run` starts one; in production run `flask reminders worker`), "request" sends
         # it in the web process, "none" leaves it for the daily run (`flask reminders run`).
         "MAIL_DELIVERY": _choice("MAIL_DELIVERY", "worker", ("worker", "request", "none")),
+        # Where a certificate's PDF is rendered once the acknowledgement has committed (never inside it): "worker"
+        # (the Huey worker, which retries), "request" (in the web process after the response), "none" (only by
+        # the sweep: `flask certificates render-missing`, also part of the daily run); "inline" (after the view's
+        # commit, before the response is sent: tests, whose client does not close responses).
+        "CERTIFICATE_RENDERING": _choice("CERTIFICATE_RENDERING", "worker", ("worker", "request", "none", "inline")),
         # The worker's daily run (assign, reminders, access sweep, delivery) at this UTC hour and minute.
         "DAILY_RUN_AT": os.environ.get("DAILY_RUN_AT", "06:00"),
         # The public certificate check at /verify: requests per client, and the largest PDF it accepts.

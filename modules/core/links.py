@@ -22,12 +22,22 @@ def _request_host_is_trusted() -> bool:
     return bool(trusted) and host_is_trusted(get_host(request.environ), trusted)
 
 
-def absolute(endpoint: str, **values) -> str:
-    """An absolute URL: under PUBLIC_BASE_URL when set, else the current request's address if trusted."""
+def request_base() -> str | None:
+    """The address links made now would use, to hand to work done after the request (a PDF rendered later):
+    PUBLIC_BASE_URL, else this request's root if its Host is trusted, else None (the fallback)."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if not base and has_request_context() and _request_host_is_trusted():
+        return request.url_root
+    return base
+
+
+def absolute(endpoint: str, *, base: str | None = None, **values) -> str:
+    """An absolute URL: under PUBLIC_BASE_URL when set, else the current request's address if trusted, else
+    `base` (a trusted address taken by `request_base` during the request this work came from)."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if not configured and has_request_context() and _request_host_is_trusted():
         return url_for(endpoint, _external=True, **values)
-    parts = urlsplit(base or FALLBACK_BASE)
+    parts = urlsplit(configured or base or FALLBACK_BASE)
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
     return adapter.build(endpoint, values, force_external=True)
 

@@ -24,14 +24,21 @@ def deliver_after_response(response):
     for the daily run.
     """
     queued = g.pop("outbox_queued", None)
-    config = current_app.config
-    mode = config.get("MAIL_DELIVERY")
-    if queued and config.get("MAIL_SERVER") and mode in ("worker", "request"):
+    if queued:
         app = current_app._get_current_object()
         ids = sorted(queued)
-        hand_over = _queue_for_worker if mode == "worker" else _send_here
         response.call_on_close(lambda: hand_over(app, ids))
     return response
+
+
+def hand_over(app: Flask, ids) -> None:
+    """Deliver committed outbox messages as MAIL_DELIVERY says: queue them for the worker, send them in this
+    process, or (with "none", or no MAIL_SERVER) leave them in the outbox for the daily run."""
+    config = app.config
+    mode = config.get("MAIL_DELIVERY")
+    ids = sorted(set(ids or ()))
+    if ids and config.get("MAIL_SERVER") and mode in ("worker", "request"):
+        (_queue_for_worker if mode == "worker" else _send_here)(app, ids)
 
 
 def _queue_for_worker(app: Flask, ids: list[int]) -> None:

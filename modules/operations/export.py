@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import Table, or_, select, union
 
+from modules.certificates.models import Certificate
 from modules.core.extensions import db
 from modules.evidence.records import declared_records
 from modules.notifications.models import OutboxAttachment, OutboxMessage
@@ -79,6 +80,21 @@ def personal_sections(user: User) -> dict[str, tuple[str, list[dict]]]:
     return found
 
 
+def _certificate_pdfs(archive: zipfile.ZipFile, user: User) -> list[str]:
+    """Each of the person's certificate PDFs as a file (they print the person's name); lines for the summary."""
+    lines = [""]
+    for cert in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id)):
+        state = cert.pdf_state
+        if state == "ready":
+            name = f"certificates/certificate-{cert.code[:8]}.pdf"
+            archive.writestr(name, cert.pdf_bytes)
+            lines.append(f"{name}: the PDF of certificate {cert.id}, as issued")
+        else:
+            lines.append(f"certificate {cert.id}: no PDF held "
+                         f"({'still being prepared' if state == 'preparing' else 'erased'})")
+    return lines
+
+
 def subject_access_zip(user: User, *, now: datetime) -> bytes:
     """The ZIP: user.json, one JSON file per user-referencing table (empty list when none), the personal rows
     of their evidence and their messages' attachments, and summary.txt."""
@@ -102,5 +118,6 @@ def subject_access_zip(user: User, *, now: datetime) -> bytes:
             columns = extra[name][0] if name in extra else ", ".join(references.get(name, ["id"])) \
                 if name != User.__tablename__ else "id"
             lines.append(f"{name}.json: {len(rows)} row(s) (by {columns})")
+        lines.extend(_certificate_pdfs(archive, user))
         archive.writestr("summary.txt", "\n".join(lines) + "\n")
     return buffer.getvalue()

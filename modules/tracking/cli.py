@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from modules.certificates.hooks import render_task
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
@@ -82,6 +83,7 @@ def worker_command(workers: int, catch_up: bool):
     app = current_app._get_current_object()
     daily = jobs.schedule_daily(app)
     background.register(app)  # evidence packs and long bulk reminders started from the pages
+    render_task(app)  # so the worker knows the certificate PDF task the web processes queue
     if catch_up:
         daily()
     click.echo(f"worker: delivering email and running the daily run at {app.config['DAILY_RUN_AT']} UTC")

@@ -184,7 +184,7 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime, progress
     certs = list(db.session.scalars(_people_filter(
         select(Certificate).join(User, User.id == Certificate.user_id).where(Certificate.trust_id == trust.id),
         academy).options(selectinload(Certificate.personal), selectinload(Certificate.version),
-                         selectinload(Certificate.user))
+                         selectinload(Certificate.user), selectinload(Certificate.rendering))
         .order_by(Certificate.issued_at, Certificate.id)))
     cert_entries = _ledger_index(trust.id, "certificate")
     files["certificates.csv"] = _csv(
@@ -192,7 +192,7 @@ def build_pack(trust: Trust, academy: Academy | None, *, now: datetime, progress
          f"Status on {now.date().isoformat()}", "PDF sha256", "Acknowledgement", "Renews", "Ledger seq",
          "Ledger entry hash"],
         [[c.code, c.personal.holder_name if c.personal else "(erased)", c.user.academy_name, c.version.number,
-          _iso(c.completed_at), c.expires_on.isoformat(), certificate_status(c, now), c.pdf_sha256,
+          _iso(c.completed_at), c.expires_on.isoformat(), certificate_status(c, now), c.issued_sha256 or "(PDF being prepared)",
           f"ACK-{c.acknowledgement_id}", c.renews_id or "",
           cert_entries[c.id].seq if c.id in cert_entries else "",
           cert_entries[c.id].entry_hash if c.id in cert_entries else ""] for c in certs])

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from modules.access.services import sweep
+from modules.certificates.pdfs import render_missing
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
@@ -57,7 +58,7 @@ def trusts(slug: str | None = None) -> list[Trust]:
 
 def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
     """Assign what is due, write today's reminders, record lapsed access, run the steps passed in (erasing leavers
-    past the retention period), and queue delivery of every email."""
+    past the retention period), render certificate PDFs still missing, and queue delivery of every email."""
     report = DailyReport()
     for trust in trusts(slug):
         ensure_assignments(trust, now=now)
@@ -80,6 +81,10 @@ def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
             report.lines.append(f"{trust.slug}: {len(lapses.observed)} access lapse(s) newly observed, "
                                 f"{lapses.emails} email(s) to approvers")
         report.lines.extend(f"{trust.slug}: {line}" for line in extra)
+    pdfs = render_missing(now=now)  # certificates still without their PDF (a crash, a failure, no worker)
+    if pdfs.outcomes:
+        report.lines.append(f"certificates: {len(pdfs.emails)} PDF(s) rendered, {len(pdfs.failed)} failed "
+                            "(retried at the next run)")
     waiting = pending_ids(now=now)
     db.session.commit()
     report.queued_messages = len(waiting)

@@ -58,7 +58,7 @@ def test_staff_downloads_a_certificate_that_verifies_until_hr_revokes_it(page, l
     pdf = path.read_bytes()
     db.session.commit()  # see what the live server committed
     cert = db.session.scalar(select(Certificate).where(Certificate.user_id == staff.id))
-    assert hashlib.sha256(pdf).hexdigest() == cert.pdf_sha256, "the download is the stored PDF, byte for byte"
+    assert hashlib.sha256(pdf).hexdigest() == cert.issued_sha256, "the download is the stored PDF, byte for byte"
 
     # The QR code printed in the PDF leads to the public verify page, which says "valid".
     [url] = decode_qr_in_pdf(pdf)

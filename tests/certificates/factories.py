@@ -45,11 +45,16 @@ def acknowledge(user: User, now: datetime = NOW, version: PolicyVersion | None =
 
 def issue(local: str = "staff", slug: str = "tkat", now: datetime = NOW,
           version: PolicyVersion | None = None) -> Certificate:
-    """A certificate for a demo person, issued the real way and committed."""
+    """A certificate for a demo person, issued the real way and committed, then its PDF rendered (as a request's
+    hook does after the response)."""
+    from modules.certificates.pdfs import render_certificates
+
     db.session.commit()  # end any stale read transaction, so this one can write (SQLite, deferred in tests)
     ack = acknowledge(demo_user(local, slug), now, version)
     db.session.commit()
-    return db.session.scalar(select(Certificate).where(Certificate.acknowledgement_id == ack.id))
+    cert_id = db.session.scalar(select(Certificate.id).where(Certificate.acknowledgement_id == ack.id))
+    assert render_certificates([cert_id], now=now).outcomes == {cert_id: "rendered"}
+    return db.session.get(Certificate, cert_id)
 
 
 def certificate_of(local: str, slug: str) -> Certificate:

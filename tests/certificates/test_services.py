@@ -44,8 +44,8 @@ def test_acknowledging_issues_a_stored_certificate_in_the_same_transaction(app, 
     assert cert.expires_on.isoformat() == "2027-11-21"   # 12 months (the default certificate_validity_months)
     assert len(cert.code) == 32
     assert cert.personal.holder_name == "Sam Taylor"
-    assert hashlib.sha256(cert.personal.pdf).hexdigest() == cert.pdf_sha256
-    text = " ".join(pypdf.PdfReader(io.BytesIO(cert.personal.pdf)).pages[0].extract_text().split())
+    assert hashlib.sha256(cert.pdf_bytes).hexdigest() == cert.issued_sha256
+    text = " ".join(pypdf.PdfReader(io.BytesIO(cert.pdf_bytes)).pages[0].extract_text().split())
     for expected in ("Sam Taylor", "The Kemnal Academies Trust", "North Park Academy", cert.version.title,
                      "Version 1", "21 November 2026", "21 November 2027", group_code(cert.code),
                      f"/verify/{cert.code}"):
@@ -57,7 +57,8 @@ def test_issue_is_ledgered_and_the_chain_verifies(app, now):
     cert = issue("staff", "tkat", now)
     # The passed quiz attempt the acknowledgement rests on is sealed first (issue 13 point 8).
     assert ledger_kinds(cert.trust_id) == [("quiz_attempt", "quiz_attempt"), ("acknowledgement", "acknowledgement"),
-                                           ("certificate_issued", "certificate")]
+                                           ("certificate_issued", "certificate"),
+                                           ("certificate_rendered", "certificate_rendering")]
     assert verify_ledger(cert.trust_id).ok
 
 
@@ -80,7 +81,7 @@ def test_certificate_is_emailed_to_the_holder_through_the_outbox(app, now):
     assert (message.recipient, message.user_id, message.status) == (cert.user.email, cert.user_id, "pending")
     assert group_code(cert.code) in message.body and f"/verify/{cert.code}" in message.body
     [attachment] = message.attachments
-    assert (attachment.content_type, attachment.data) == ("application/pdf", cert.personal.pdf)
+    assert (attachment.content_type, attachment.data) == ("application/pdf", cert.pdf_bytes)
 
 
 def test_revocation_is_a_new_append_only_row_and_a_ledger_event(app, now):
@@ -154,14 +155,14 @@ def test_erasure_keeps_the_evidence_and_the_chain(app, now):
     cert = issue("staff", "tkat", now)
     services.revoke_certificate(cert, actor=demo_user("hr", "tkat"), reason="personal reason", now=now)
     db.session.commit()
-    sha = cert.pdf_sha256
+    sha = cert.issued_sha256
     services.erase_personal_data(cert, now=now + timedelta(days=1))
     db.session.commit()
     assert db.session.get(CertificatePersonal, cert.id) is None
     assert db.session.scalar(select(sa.func.count()).select_from(CertificateRevocationPersonal)) == 0
     db.session.expire_all()
     cert = db.session.get(Certificate, cert.id)
-    assert cert.pdf_sha256 == sha and cert.revoked_at == now
+    assert cert.issued_sha256 == sha and cert.revoked_at == now
     assert verify_ledger(cert.trust_id).ok
 
 

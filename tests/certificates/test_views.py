@@ -37,9 +37,9 @@ def test_my_certificates_lists_own_with_download_of_the_stored_bytes(app, now):
     assert f"/certificates/{cert.id}/download" in page
     response = client.get(f"/certificates/{cert.id}/download")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data == cert.personal.pdf
+    assert response.data == cert.pdf_bytes
     assert "attachment" in response.headers["Content-Disposition"]
-    assert client.get(f"/certificates/{cert.id}/download").data == cert.personal.pdf  # the same bytes again
+    assert client.get(f"/certificates/{cert.id}/download").data == cert.pdf_bytes  # the same bytes again
 
 
 def test_no_certificate_yet(app):
@@ -132,9 +132,9 @@ def _upload(client, cert, data: bytes | None, filename="certificate.pdf"):
 def test_upload_tells_whether_the_pdf_is_byte_identical(app, now):
     cert = issue("staff", "tkat", now)
     client = app.test_client()
-    same = _upload(client, cert, cert.personal.pdf)
+    same = _upload(client, cert, cert.pdf_bytes)
     assert same.status_code == 200 and "Yes: the file is byte-for-byte identical" in same.get_data(as_text=True)
-    altered = cert.personal.pdf.replace(b"Sam Taylor", b"Sam Tailor") + b"\n"
+    altered = cert.pdf_bytes.replace(b"Sam Taylor", b"Sam Tailor") + b"\n"
     different = _upload(client, cert, altered)
     assert different.status_code == 200
     assert "No: the file is not identical" in different.get_data(as_text=True)
@@ -187,7 +187,7 @@ def test_the_holder_is_emailed_the_certificate(app, now, smtp_sink):
     assert group_code(cert.code) in email.get_body(("plain",)).get_content()
     [attachment] = list(email.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_content() == cert.personal.pdf
+    assert attachment.get_content() == cert.pdf_bytes
 
 
 def _hidden(html: str, name: str) -> str:
@@ -220,4 +220,4 @@ def test_acknowledging_over_http_emails_the_certificate_once_the_response_is_out
     cert = db.session.scalar(select(Certificate).where(Certificate.user_id == staff.id))
     assert email["To"] == staff.email
     [attachment] = list(email.iter_attachments())
-    assert attachment.get_content() == cert.personal.pdf
+    assert attachment.get_content() == cert.pdf_bytes
