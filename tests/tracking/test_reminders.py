@@ -205,15 +205,11 @@ def test_reminders_run_records_an_access_lapse_once_and_tells_the_approvers(app,
 
     now = utcnow() - timedelta(hours=1)
     acct = account("tsat", now=now)
-    grant = granted("staff", "tsat", acct, now=now)  # issues a certificate (its email waits in the outbox)
+    grant = granted("staff", "tsat", acct, now=now)  # issues a certificate (its PDF and email: the run's sweep)
     leaver = grant.user
     leaver.active, leaver.left_on = False, london_date(now)
     db.session.commit()
     approvers = {demo_user(local, "tsat").email for local in ("manager", "head", "dpo")}
-    certificate_mail = db.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.reason.like("certificate-issued:%"), OutboxMessage.recipient == leaver.email))
-    assert certificate_mail is not None
-
     def lapse_counts():
         return (db.session.scalar(select(func.count()).select_from(LapseObservation)),
                 db.session.scalar(select(func.count()).select_from(LedgerEntry)
@@ -224,7 +220,9 @@ def test_reminders_run_records_an_access_lapse_once_and_tells_the_approvers(app,
     assert lapse_counts() == (1, 1)
     lapse_mail = [str(m["To"]) for m in smtp_sink.messages if str(m["Subject"]).startswith("Access lapsed")]
     assert sorted(lapse_mail) == sorted(approvers)
-    assert db.session.get(OutboxMessage, certificate_mail).status == "sent"
+    certificate_mail = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.reason.like("certificate-issued:%"), OutboxMessage.recipient == leaver.email))
+    assert certificate_mail is not None and certificate_mail.status == "sent"
     assert leaver.email in {str(m["To"]) for m in smtp_sink.messages}
 
     before = len(smtp_sink.messages)
