@@ -15,16 +15,16 @@ batch mode would rebuild the append-only certificate table under the tables that
 Downgrade drops the three tables (refused while rendered PDFs exist: their ledger entries would point at
 nothing); the two columns stay nullable, since certificates issued meanwhile hold no hash there.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
@@ -127,8 +127,8 @@ def upgrade():
 def downgrade():
     rendered = op.get_bind().execute(sa.text('SELECT count(*) FROM certificate_rendering')).scalar()
     if rendered:
-        raise RuntimeError(f'{rendered} certificate PDF(s) were rendered as their own ledgered records since 0021; '
-                           'downgrading would drop that evidence. Restore a backup taken before 0021 instead.')
+        raise RuntimeError(f'{rendered} certificate PDF(s) were rendered as their own ledgered records since 0022; '
+                           'downgrading would drop that evidence. Restore a backup taken before 0022 instead.')
     _remove_append_only('certificate_rendering')
     op.drop_table('certificate_render_problem')
     op.drop_table('certificate_pdf')
