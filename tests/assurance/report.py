@@ -1,15 +1,16 @@
 """Writes docs/assurance.md from the parts' figures: when, where, which commit, then one table per part."""
 
+import json
 import os
 import platform
 import socket
 import sqlite3
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.assurance.runner import Part
+from tests.assurance.runner import Part, Row
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,3 +113,37 @@ def render(run: Run, parts: list[Part], notes: dict[str, str]) -> str:
             if len(findings) > 40:
                 out += [f"- … and {len(findings) - 40} more", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def save(path: Path, run: Run, parts: list[Part]) -> None:
+    """The run and its figures as JSON beside the document, so runs made in parallel can be combined."""
+    data = {"run": {**asdict(run), "started": run.started.isoformat(), "finished": run.finished.isoformat()},
+            "parts": [asdict(p) for p in parts]}
+    path.write_text(json.dumps(data, indent=1))
+
+
+def combine(paths: list[Path], out: Path, notes: dict[str, str]) -> int:
+    """One document from several saved runs (e.g. SQLite and PostgreSQL run side by side); returns the problems."""
+    runs, parts = [], []
+    for path in paths:
+        data = json.loads(path.read_text())
+        meta = data["run"]
+        meta["started"], meta["finished"] = (datetime.fromisoformat(meta[k]) for k in ("started", "finished"))
+        runs.append(Run(**{**meta, "load_before": tuple(meta["load_before"]), "load_after": tuple(meta["load_after"])}))
+        for p in data["parts"]:
+            parts.append(Part(**{**p, "rows": [Row(**r) for r in p["rows"]]}))
+    first, last = min(runs, key=lambda r: r.started), max(runs, key=lambda r: r.finished)
+    commits = {(r.commit, r.dirty) for r in runs}
+    if len(commits) != 1:
+        raise SystemExit(f"the runs ran different code: {commits}")
+    merged = Run(command=" & ".join(r.command for r in runs)
+                 + f"; then scripts/assurance.py --combine {' '.join(p.name for p in paths)}",
+                 size=", ".join(sorted({r.size for r in runs})), postgres_url=next(
+                     (r.postgres_url for r in runs if r.postgres_url), None),
+                 started=first.started, load_before=first.load_before, finished=last.finished,
+                 load_after=last.load_after, commit=first.commit, subject=first.subject, dirty=first.dirty)
+    titles = [p.title for p in parts]
+    order = list(dict.fromkeys(titles))
+    parts.sort(key=lambda p: order.index(p.title))
+    out.write_text(render(merged, parts, notes))
+    return sum(p.bad for p in parts)
