@@ -138,3 +138,21 @@ def test_redirect_check_counts_off_site_and_unsafe_locations():
         assert _redirect_problem(bad), bad
     for fine in ("/", "/quiz", "/tracking?view=people", None):
         assert _redirect_problem(fine) is None, fine
+
+
+def test_runs_saved_side_by_side_combine_into_one_document(tmp_path):
+    """--combine: one document from a SQLite run and a PostgreSQL run; a problem in either fails it."""
+    from tests.assurance.report import Run, combine, save
+    from tests.assurance.runner import Part
+
+    for backend, bad in (("sqlite", 0), ("postgresql", 1)):
+        run = Run(command=f"scripts/assurance.py --backends {backend}", size="full")
+        part = Part("Routes × roles × trusts", backend)
+        part.add("GET routes", 10, bad, "leaks")
+        run.finish()
+        save(tmp_path / f"{backend}.json", run, [part])
+    out = tmp_path / "assurance.md"
+    assert combine([tmp_path / "sqlite.json", tmp_path / "postgresql.json"], out, {}) == 1
+    doc = out.read_text()
+    assert "| sqlite | 10 | GET routes | leaks | 0 |" in doc and "| postgresql | 10 | GET routes | leaks | 1 |" in doc
+    assert "**Result: 1 problems found.**" in doc
