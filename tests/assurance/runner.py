@@ -75,7 +75,11 @@ def _template(backend: str, folder: Path) -> str:
         else:
             name = f"pp_assurance_tmpl_{os.getpid()}"
             _pg_recreate(name)
-            _build(_pg_url(name), instance, with_content=True)
+            try:
+                _build(_pg_url(name), instance, with_content=True)
+            except BaseException:
+                _drop(os.environ["TEST_DATABASE_URL"], name)  # a failed build leaves no database behind
+                raise
             _templates[backend] = name
     return _templates[backend]
 
