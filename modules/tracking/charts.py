@@ -116,16 +116,14 @@ def completion_over_time(scope: Scope, now: datetime) -> LineChart | None:
         select(Assignment.completed_at, status_expr(today)).select_from(User).outerjoin(Assignment, _current),
         scope, Filters(), today, status=False)).all()
     expected = sum(1 for _, status in rows if status != "exempt")  # as the dashboard's per cent complete
-    done = sorted(london_date(at) for at, _ in rows if at is not None and at >= _start_of(start))
+    # Completed before the version took effect (the assignment was already complete then): complete from the start,
+    # so the last point always agrees with the dashboard's count.
+    done = sorted(max(london_date(at), start) for at, _ in rows if at is not None)
     points = []
     for day in _days(start, today):
         complete = sum(1 for d in done if d <= day)
         points.append(Point(day, complete, expected, percent(complete, expected)))
     return _lay_out(LineChart(version.label.capitalize(), points))
-
-
-def _start_of(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day) - timedelta(days=1)  # London midnight is at most 1 h off UTC
 
 
 def _lay_out(chart: LineChart) -> LineChart:

@@ -56,3 +56,16 @@ def test_a_headteacher_sees_their_academy_only(tracked, client, login):
     assert "Grace Boateng" not in _svg(html, "team-chart")
     points = re.findall(r'<circle[^>]*data-percent="(\d+)"', _svg(html, "time-chart"))
     assert points[-1] == "40"  # 2 of North Park's 5
+
+
+def test_completions_before_the_version_took_effect_count_from_its_first_day(tracked, client, login):
+    """Someone whose assignment was complete before the version took effect is complete on the chart too, so
+    its last point is always the dashboard's per cent complete (they once disagreed: 0% against 17%)."""
+    from modules.training.queries import current_version
+
+    current_version(trust().id).in_force_at = NOW - timedelta(days=1)  # after two of the three completions
+    db.session.commit()
+    login("hr", "tkat")
+    html = client.get("/tracking").get_data(as_text=True)
+    points = [int(p) for p in re.findall(r'<circle[^>]*data-percent="(\d+)"', _svg(html, "time-chart"))]
+    assert points == [17, 25]  # 2 of 12 from the first day, 3 of 12 today
