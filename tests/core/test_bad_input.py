@@ -105,3 +105,11 @@ def test_a_tab_inside_next_never_redirects_off_site(app, client):
     assert response.status_code == 302
     location = response.headers["Location"]
     assert "evil.example" not in location and not location.startswith("//")
+
+
+@pytest.mark.parametrize("path", ["/sign-in/sso/e-act%00", "/sign-in/sso/%00/callback", "/verify/ABC%00DEF",
+                                  "/sign-in/sso/e-act%0A"])
+def test_a_control_character_in_a_path_is_a_404_before_any_query(client, path):
+    """The assurance battery found a NUL byte in the SSO slug reaching PostgreSQL (a DataError, a 500)."""
+    response = client.get(path)
+    assert response.status_code == 404
