@@ -43,7 +43,7 @@ def test_tsat_learner_completes_the_training_inside_the_lms_iframe_and_the_score
     page.goto(f"{lms.base}/course?sub=moodle-42")
     frame = page.frame_locator("#tool")
     expect(frame.locator("h1")).to_have_text("Social Media Policy", timeout=60_000)  # TSAT's training
-    expect(frame.locator(".pp-service-navigation__user")).to_contain_text("Sam Taylor")
+    expect(frame.locator(".pp-account-bar__name")).to_contain_text("Sam Taylor")
     assert page.url.startswith(lms.base)  # still the platform's page: PolicyPass opened inside its frame
     # Complete a module inside the frame.
     frame.locator("#modules a").first.click()

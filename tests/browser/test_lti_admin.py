@@ -92,7 +92,8 @@ def test_trust_admin_previews_and_applies_a_roster_of_30_in_the_browser(page, li
     before = _staff_snapshot()
 
     sign_in_as(page, live_server, "admin", "tsat")
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Learning platforms").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Trust admin").click()
+    page.locator("#tools").get_by_role("link", name="Learning platforms").click()
     expect(page.locator("h1")).to_have_text("Learning platforms")
     expect(page.locator("#platforms")).to_contain_text("Test Moodle")
     assert_accessible(page)
