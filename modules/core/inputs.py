@@ -5,16 +5,17 @@ import re
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
-#: The largest id a database integer column holds (PostgreSQL bigint, SQLite INTEGER).
-MAX_ID = 2**63 - 1
-_ID_RE = re.compile(r"[0-9]{1,19}")
+#: The largest id the id columns hold: every primary key is an Integer, which is a 32-bit `integer` on
+#: PostgreSQL (a larger value is a DataError there, a 500); SQLite's would take more, but ids never get there.
+MAX_ID = 2**31 - 1
+_ID_RE = re.compile(r"[0-9]{1,10}")
 #: C0 controls (CR, LF, tab …), DEL and C1 controls, plus the Unicode line and paragraph separators.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 SINGLE_LINE_MESSAGE = "must be on one line, without line breaks, tabs or other control characters"
 
 
 def parse_id(raw: str | None) -> int | None:
-    """A database id from text (ASCII digits, 1 to 2**63-1), else None: never raises."""
+    """A database id from text (ASCII digits, 1 to MAX_ID), else None: never raises."""
     if raw is None or not _ID_RE.fullmatch(raw):
         return None
     value = int(raw)
