@@ -4,12 +4,15 @@ the training there, completes a module, passes the quiz and acknowledges, and th
 score from the worker. The tool's pages in the frame allow exactly that platform as frame ancestor."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from modules.core.extensions import db
+from modules.core.timeutil import utcnow
+from modules.lti.grades import send_scores
 from modules.notifications.queue import drain
 from modules.training.models import ModuleProgress
 from tests.attestation.factories import demo_user
@@ -78,9 +81,14 @@ def test_tsat_learner_completes_the_training_inside_the_lms_iframe_and_the_score
     assert len(tool_pages) >= 5
     assert all(f"frame-ancestors {lms.base};" in csp for csp in tool_pages), tool_pages
     # The worker sends the score to the platform's line item (the request only queued it).
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while not lms.scores and time.monotonic() < deadline:
         drain(app)
+        if not lms.scores and time.monotonic() > deadline - 60:
+            # A first try that failed on a loaded machine (the platform's token request timing out) waits for the
+            # worker's retry run; run it as it would run later.
+            send_scores(now=utcnow() + timedelta(hours=1))
+            db.session.remove()
         time.sleep(0.5)
     assert [(s["userId"], s["scoreGiven"], s["activityProgress"], s["gradingProgress"]) for s in lms.scores] == [
         ("moodle-42", 100, "Completed", "FullyGraded")]
