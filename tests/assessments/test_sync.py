@@ -165,8 +165,7 @@ def test_n_too_small_to_cover_the_modules_fails_with_a_clear_message(app, tmp_pa
     """A trust whose quiz_questions cannot cover every module with questions fails the sync, saying how many."""
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
-    edit(content / "trusts.yaml", "    rules:\n      monitoring: {kind: none}\n",
-         "    rules:\n      quiz_questions: 5\n      monitoring: {kind: none}\n")
+    edit(content / "trusts.yaml", "      logo: logos/tkat.svg\n", "      logo: logos/tkat.svg\n      quiz_questions: 5\n")
     db.session.commit()
     with pytest.raises(ContentError) as caught:
         sync_content(content, now=now, app=app)
