@@ -206,7 +206,7 @@ def _without_pdf(ack_ids: list[int]) -> int:
     """Certificates of these acknowledgements whose PDF bytes are not there (yet)."""
     from modules.certificates.models import Certificate
 
-    db.session.expire_all()
+    db.session.rollback()  # a new transaction: on SQLite an older read would not see the sweep's renders
     certs = db.session.scalars(sa.select(Certificate).where(Certificate.acknowledgement_id.in_(ack_ids))).all()
     if hasattr(Certificate, "pdf_state"):  # PDFs rendered after commit: "ready", "preparing" or "erased"
         return sum(1 for cert in certs if cert.pdf_state != "ready")

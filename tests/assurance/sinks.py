@@ -103,6 +103,11 @@ def _poison() -> dict[str, str]:
     return placed
 
 
+#: Attributes a browser follows as a URL (a "javascript:" value anywhere else, say data-label, is inert text).
+URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "background", "poster", "data",
+                            "srcset", "ping", "cite", "longdesc", "manifest", "codebase", "archive"})
+
+
 def _html_injections(body: str) -> list[str]:
     """Elements, attributes and evaluated templates in a page that came from a payload."""
     found = []
@@ -115,13 +120,19 @@ def _html_injections(body: str) -> list[str]:
                 found.append("comment opened by a payload")
             continue
         text = element.text or ""
-        if element.tag in ("script", "style", "iframe", "svg", "math") and "ppx" in (
-                text + "".join(element.attrib.values()) + lxml.html.tostring(element, encoding="unicode")):
+        own = text + "".join(element.attrib.values()) + "".join(element.attrib)
+        if element.tag in ("script", "style", "iframe") and "ppx" in (
+                own + lxml.html.tostring(element, encoding="unicode")):
+            found.append(f"<{element.tag}> from a payload")
+        # An <svg> or <math> the app draws (the dashboard's charts) holds payload names as escaped text in its
+        # children; one a payload made carries the payload in its own attributes (e.g. onload).
+        if element.tag in ("svg", "math") and "ppx" in "".join(element.attrib.values()) + "".join(element.attrib):
             found.append(f"<{element.tag}> from a payload")
         for name, value in element.attrib.items():
             if "ppx" not in value and "ppx" not in name:
                 continue
-            if name.startswith("on") or value.strip().lower().startswith("javascript:") or name == "srcdoc":
+            url = name in URL_ATTRIBUTES and value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+            if name.startswith("on") or url or name == "srcdoc":
                 found.append(f"{name}= from a payload on <{element.tag}>")
     return found
 
