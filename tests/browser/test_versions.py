@@ -65,11 +65,11 @@ def test_hr_reviews_and_publishes_the_current_e_act_version(page, live_server, n
     db.session.rollback()
     assert [(v.number, v.status) for v in versions_of(trust.id)] == [(2, "published"), (1, "superseded")]
 
-    # Sam, who had completed version 1, now has one module to read: the changed section 5.
+    # Sam, who had completed version 1, now has one module to read again: the changed section 5.
     page.context.clear_cookies()
     sign_in_as(page, live_server, "staff", "e-act")
     assert "You have read 8 of 9 modules" in page.content()
-    unread = page.locator("#modules li", has_text="Not read yet")
+    unread = page.locator("#modules li", has_text="Changed: read again")
     assert unread.count() == 1 and "5. Responsible use of social media" in unread.inner_text()
 
 
@@ -112,11 +112,11 @@ def test_staff_retrains_on_the_change_only_and_keeps_their_access(page, live_ser
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Register").click()
     row = page.locator("#register tbody tr", has_text="Sam Taylor")
     assert "Active" in row.locator(".govuk-tag").inner_text()
-    assert "unless they complete the new policy version" in row.inner_text()
+    assert "unless Sam Taylor completes version 2" in row.inner_text()  # the one derived status (issue 17 point 2)
     page.context.clear_cookies()
 
     sign_in_as(page, live_server, "staff", "e-act")
-    page.locator("#modules li", has_text="Not read yet").get_by_role("link").click()
+    page.locator("#modules li", has_text="Changed: read again").get_by_role("link").click()
     page.get_by_role("button", name="Mark as read").click()
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Your training").click()
     assert "You have read 9 of 9 modules" in page.content()
