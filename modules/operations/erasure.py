@@ -21,6 +21,7 @@ from modules.certificates.services import erase_personal_data as erase_certifica
 from modules.core.extensions import db
 from modules.core.timeutil import LONDON
 from modules.evidence.records import declared_records, erase
+from modules.lti.models import LtiAccount
 from modules.notifications.models import OutboxMessage
 from modules.operations.models import Erasure, LegalHold
 from modules.people.models import (
@@ -59,6 +60,7 @@ PLAN: dict[str, str] = {
     "totp_credential": "deleted",
     "recovery_code": "deleted",
     "sso_identity": "deleted (the identity provider's subject id for the person)",
+    "lti_account": "deleted (a learning platform's user id for the person; its grade links and owed scores go with it)",
     "security_event": "kept for the log, with the IP address removed and the name or email replaced by the "
                       "pseudonym",
     "outbox_message": "messages to the person deleted; the name or email in messages to others replaced by the "
@@ -226,7 +228,8 @@ def erase_person(user: User, *, actor: User | None, basis: str, reason: str, now
         db.session.flush()
         record_role_change(user, actor=actor, before=before, source="erasure", now=now)
         counts["role_assignment"] = len(before)
-    for model in (LoginSession, PasswordReset, TotpCredential, RecoveryCode, SsoIdentity, TrainingDiscussionNote):
+    for model in (LoginSession, PasswordReset, TotpCredential, RecoveryCode, SsoIdentity, TrainingDiscussionNote,
+                  LtiAccount):
         deleted = db.session.execute(delete(model).where(model.user_id == user.id)).rowcount
         if deleted:
             counts[model.__tablename__] = deleted

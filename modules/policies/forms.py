@@ -14,6 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from modules.core.inputs import SingleLine
 from modules.policies.overlay import OPS
 
 
@@ -71,7 +72,8 @@ class CorrectionForm(FlaskForm):
     op = RadioField("What is wrong with this line?", widget=GovRadioInput(), choices=list(OPS.items()),
                     validators=[InputRequired("Choose what is wrong with the line")])
     to = IntegerField("Last line of the contents list", widget=GovTextInput(), validators=[Optional()])
-    ref = StringField("Number of the new clause", widget=GovTextInput(), validators=[Optional(), Length(max=20)])
+    ref = StringField("Number of the new clause", widget=GovTextInput(),
+                      validators=[Optional(), SingleLine(), Length(max=20)])
     submit = SubmitField("Apply correction", widget=GovSubmitInput())
 
 
