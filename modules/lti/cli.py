@@ -17,7 +17,7 @@ lti_cli = AppGroup("lti", help="LTI 1.3: learning platforms (LMSs) that open Pol
 
 
 @lti_cli.command("register")
-@click.option("--trust", "slug", required=True, help="The trust's slug, e.g. tsat.")
+@click.option("--trust", "slug", required=True, help="The trust's slug (as in content/trusts.yaml).")
 @click.option("--issuer", required=True, help="The platform's issuer (Moodle: Platform ID).")
 @click.option("--client-id", required=True, help="The client id the platform gave PolicyPass.")
 @click.option("--deployment", "deployments", multiple=True, required=True, help="A deployment id (repeatable).")

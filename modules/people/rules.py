@@ -625,7 +625,7 @@ class TrustRules:
             _at_least(name, getattr(self, name), 0)
         _at_least("reminder_repeat_days", self.reminder_repeat_days, 1)
         if self.logo is not None and not re.fullmatch(LOGO_PATTERN, self.logo):
-            raise RulesError("logo", f"must be an SVG file under content/logos/, e.g. \"logos/tkat.svg\", not {self.logo!r}")
+            raise RulesError("logo", f"must be an SVG file under content/logos/, e.g. \"logos/my-trust.svg\", not {self.logo!r}")
         if self.new_version_days is not None:
             _at_least("new_version_days", self.new_version_days, 0)
         object.__setattr__(self, "approval_chain",

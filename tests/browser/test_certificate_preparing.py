@@ -51,7 +51,8 @@ def test_the_certificate_is_prepared_after_acknowledging_and_hr_sees_a_failed_re
     assert cert is not None and cert.pdf_state == "preparing"
 
     # My certificates says the same, with no download yet; /verify works from the record meanwhile.
-    page.get_by_role("link", name="My certificates").first.click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="My records").click()
+    page.get_by_role("navigation", name="My records").get_by_role("link", name="My certificates").click()
     expect(page.locator(f"#certificate-{cert.id} #certificate-preparing")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("^Download PDF"))).to_have_count(0)
     checker = browser.new_page()
