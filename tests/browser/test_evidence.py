@@ -72,7 +72,7 @@ def test_the_quiz_behind_a_certificate_and_a_refusal_cannot_be_edited_unnoticed(
     refusal = db.session.scalar(sa.select(AccessDecision).where(AccessDecision.outcome == "refused"))
     assert refusal is not None and refusal.comment == "We already have two administrators"
     code, output = _verify(app)
-    assert code == 0 and "OK 4 entries" in output, output  # attempt, acknowledgement, certificate, refusal
+    assert code == 0 and "OK 5 entries" in output, output  # attempt, acknowledgement, certificate, its PDF, refusal
 
     # Someone with the database edits the score the certificate rests on: verify names the attempt.
     assert attempt.score == 100
