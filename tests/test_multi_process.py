@@ -73,7 +73,7 @@ def _layout(db_url: str, tmp_path: Path, sink_port: int):
     env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "multi-process-test-secret-key-0123456789",
            "REDIS_URL": "redis://127.0.0.1:6379/0", "HUEY_QUEUE": f"pp-test-{run}",
            "RATELIMIT_KEY_PREFIX": f"pp-test-{run}", "LOGIN_RATE_LIMIT": "2000 per minute",
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink_port), "MAIL_TIMEOUT": "10",
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink_port), "MAIL_TIMEOUT": "10", "MAIL_LOCAL_HOSTNAME": "localhost",
            "MAIL_DELIVERY": "worker", "MFA_ENFORCE": "0", "DAILY_RUN_AT": "03:33"}
     bin_dir = Path(sys.executable).parent
     procs, logs, bases = [], [], []

@@ -41,7 +41,8 @@ def served(db_url, tmp_path, smtp_sink):  # noqa: F811
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "INSTANCE_PATH": str(tmp_path / "instance"),
            "SECRET_KEY": "serve-test", "PORT": str(port), "VENV": str(Path(os.sys.executable).parents[1]),
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_sink.port), "MAIL_TIMEOUT": "5"}
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_sink.port), "MAIL_TIMEOUT": "5",
+           "MAIL_LOCAL_HOSTNAME": "localhost"}
     proc = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

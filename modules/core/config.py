@@ -119,6 +119,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "PolicyPass <no-reply@policypass.invalid>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        # The name PolicyPass gives itself in SMTP's EHLO; unset, Python looks up this machine's name (a DNS
+        # query per connection, slow where DNS is unreachable).
+        "MAIL_LOCAL_HOSTNAME": os.environ.get("MAIL_LOCAL_HOSTNAME") or None,
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "5")),
         # What happens to the email a request wrote, once its response has gone out: "worker" queues it for
         # the Huey worker (`make run` starts one; in production run `flask reminders worker`), "request" sends

@@ -102,10 +102,12 @@ def _domain(sender: str) -> str:
 
 def _connect(config) -> smtplib.SMTP:
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    local = config.get("MAIL_LOCAL_HOSTNAME")
     if config["MAIL_USE_SSL"]:
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, local_hostname=local, timeout=timeout,
+                                              context=ssl.create_default_context())
     else:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        smtp = smtplib.SMTP(host, port, local_hostname=local, timeout=timeout)
         if config["MAIL_USE_TLS"]:
             smtp.starttls(context=ssl.create_default_context())
     if config["MAIL_USERNAME"]:

@@ -309,9 +309,9 @@ def _emails(part: Part, app) -> None:
     from tests.notifications.sink import Sink, _Handler, free_port
 
     sink = Sink(port=free_port())
-    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port)
+    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port, server_hostname="localhost")
     controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_TIMEOUT=5,
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_TIMEOUT=5, MAIL_LOCAL_HOSTNAME="localhost",
                       MAIL_DEFAULT_SENDER="PolicyPass <no-reply@policypass.test>")
     try:
         db.session.commit()

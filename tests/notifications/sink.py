@@ -39,7 +39,8 @@ def free_port() -> int:
 def smtp_sink():
     """An SMTP sink for the test; configure the app with mail_config(sink)."""
     sink = Sink(port=free_port())
-    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port)
+    # A fixed server name: otherwise aiosmtpd looks this machine's name up in DNS on every connection.
+    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port, server_hostname="localhost")
     controller.start()
     try:
         yield sink
@@ -50,4 +51,5 @@ def smtp_sink():
 def mail_config(sink: Sink) -> dict:
     """App configuration that sends to the sink, from the web process (no worker runs in a unit test)."""
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port, "MAIL_TIMEOUT": 5, "MAIL_DELIVERY": "request",
+            "MAIL_LOCAL_HOSTNAME": "localhost",
             "MAIL_DEFAULT_SENDER": "PolicyPass <no-reply@policypass.test>"}
