@@ -37,8 +37,8 @@ SITE = "https://northpark.example.sch.uk/year9"
 
 
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the next page has loaded, not the one clicked on
+        page.get_by_role("button", name="Sign out").click()
 
 
 def open_waiting_request(page, live_server: str, requester: str) -> None:
@@ -47,13 +47,14 @@ def open_waiting_request(page, live_server: str, requester: str) -> None:
     if nav.get_by_role("link", name="Approvals", exact=True).count():
         nav.get_by_role("link", name="Approvals", exact=True).click()
         assert_accessible(page)
-        page.locator("#waiting").get_by_role("link", name=requester).click()
+        with page.expect_navigation():  # the next page has loaded, not the one clicked on
+            page.locator("#waiting").get_by_role("link", name=requester).click()
     else:  # a line manager without an approving role: their team page lists what waits for them
         nav.get_by_role("link", name="My team").click()
         page.get_by_role("navigation", name="My team").get_by_role("link", name="Team sign-off").click()
         assert_accessible(page)
-        page.locator("#waiting").get_by_role("link", name=re.compile(f"^{requester}")).click()
-    page.wait_for_load_state()
+        with page.expect_navigation():  # the next page has loaded, not the one clicked on
+            page.locator("#waiting").get_by_role("link", name=re.compile(f"^{requester}")).click()
 
 
 def approve(page, comment: str) -> None:

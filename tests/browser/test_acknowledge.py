@@ -77,8 +77,8 @@ def test_a_wrong_name_is_shown_as_an_error(page, live_server):
 
 
 def _sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the next page has loaded, not the one clicked on
+        page.get_by_role("button", name="Sign out").click()
 
 
 def _consent_list_row(page, live_server, local: str, via_hub: bool = True) -> str:

@@ -42,8 +42,8 @@ def test_staff_downloads_a_certificate_that_verifies_until_hr_revokes_it(page, l
     for box in page.get_by_role("checkbox").all():
         box.check()
     page.get_by_label("Type your full name to sign").fill("Sam Taylor")
-    page.get_by_role("button", name="Acknowledge and sign").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the next page has loaded, not the one clicked on
+        page.get_by_role("button", name="Acknowledge and sign").click()
 
     # My certificates, through the service navigation: one valid certificate, downloaded.
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="My records").click()

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from modules.core.extensions import db
@@ -42,7 +43,8 @@ def test_hr_reminds_a_filtered_list_once(page, live_server, smtp_sink):  # noqa:
     sign_in_as(page, live_server, "hr", "tkat")
     _to_overdue_list(page)
     page.get_by_label("Academy").select_option(label="North Park Academy")
-    page.get_by_role("button", name="Apply filters").click()
+    with page.expect_navigation():  # the filtered list has loaded, not the unfiltered one
+        page.get_by_role("button", name="Apply filters").click()
     count = int(page.locator("#result-count").inner_text().split()[0])
     names = sorted(page.locator("tbody tr td:first-child a").all_inner_texts())
     assert count == len(names) > 1
@@ -122,7 +124,7 @@ def test_hr_sees_escalations_on_the_history(page, live_server, now):
     _to_overdue_list(page)
     page.get_by_role("link", name="Sam Taylor").click()
     taken = page.locator("#actions-taken")
-    assert taken.get_by_text("Escalated to the line manager").count() == 1
-    assert taken.get_by_text("Escalated to the Headteacher").count() == 1
+    expect(taken.get_by_text("Escalated to the line manager")).to_have_count(1)
+    expect(taken.get_by_text("Escalated to the Headteacher")).to_have_count(1)
     assert "PolicyPass (daily run)" in taken.inner_text()
     assert_accessible(page)

@@ -15,8 +15,8 @@ def _try(page, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the next page has loaded, not the one clicked on
+        page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_staff_member_locked_out_sees_the_message(app, page, live_server):

@@ -37,8 +37,8 @@ def _at_provider_as(page, sub: str) -> None:
     """On the provider's sign-in page: type the account and authorise, as the person would."""
     expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible()
     page.get_by_placeholder("sub").fill(sub)
-    page.get_by_role("button", name="Authorize").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the next page has loaded, not the one clicked on
+        page.get_by_role("button", name="Authorize").click()
     # The provider's own page loads a stylesheet from a CDN this network cannot reach: its console errors are not
     # PolicyPass's, so only what happens from here on is checked.
     page.console_errors.clear()
@@ -68,8 +68,8 @@ def test_an_invited_e_act_member_signs_in_with_sso_and_signs_out_of_both(app, pa
     expect(page.get_by_role("heading", name="You have signed out of PolicyPass")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Sign out of your E-ACT Microsoft account").click()
-    page.get_by_role("button", name="End session").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the next page has loaded, not the one clicked on
+        page.get_by_role("button", name="End session").click()
     assert page.url.startswith(f"{live_server}/sign-in")
     page.goto(f"{live_server}/account")
     assert "/sign-in" in page.url  # the PolicyPass session really ended

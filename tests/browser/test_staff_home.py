@@ -81,7 +81,7 @@ def test_staff_sees_where_they_stand_and_a_half_answered_quiz_survives_leaving(p
         box.check()
     page.get_by_label("Type your full name to sign").fill("Sam Taylor")
     page.get_by_role("button", name="Acknowledge and sign").click()
-    page.wait_for_load_state()
+    expect(page.locator(".govuk-panel__title")).to_have_text("Policy acknowledged")  # signed, before moving on
     page.get_by_role("link", name="Your training").first.click()
     expect(page.locator("#next-step")).to_contain_text("You have completed your training")
     expect(page.locator("#standing-status")).to_contain_text("Complete")

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, assert_no_csp_errors, sign_in_as
 
@@ -46,7 +47,7 @@ def test_obligations_are_marked_and_refs_linkable(page, live_server):
     sign_in_as(page, live_server, "staff", "tkat")
     page.get_by_role("link", name=re.compile(r"^3\. ")).click()
     ref = page.locator('a.pp-clause-ref[href="#clause-3.3.1"]')
-    assert ref.count() == 1
+    expect(ref).to_have_count(1)  # waits for the module page
     assert page.locator("#clause-3\\.3\\.1 .pp-obligation").count() == 1
     assert page.locator(".pp-obligation-must-not, .pp-obligation-must").count() >= 1
 
