@@ -10,6 +10,7 @@ Wiring again (tests build many apps) connects nothing twice.
 from flask import Flask
 
 from modules.access.versions import warn_before_lapse
+from modules.assessments.authoring import publish_gate
 from modules.assessments.receivers import load_quiz_banks
 from modules.assessments.versions import quiz_bank_check
 from modules.attestation.signals import acknowledged, consent_declined, withdrawn
@@ -29,7 +30,7 @@ from modules.people.signals import (
     staff_left,
 )
 from modules.policies.signals import content_synced, version_published
-from modules.policies.views import use_quiz_bank_check
+from modules.policies.views import use_publish_gate, use_quiz_bank_check
 from modules.tracking.jobs import use_daily_step
 from modules.tracking.receivers import (
     assign_imported,
@@ -74,6 +75,8 @@ def wire(app: Flask) -> None:
 
     # HR reviews a draft version: the page shows assessments' quiz bank check (an answer, so passed in).
     use_quiz_bank_check(app, quiz_bank_check)
+    # … and publishes it only once its quiz covers every must / must-not clause and fills the draw (an answer).
+    use_publish_gate(app, publish_gate)
     # The staff home page shows where the person stands (deadlines, acknowledgement, certificate: later packages).
     use_home_standing(app, staff_standing)
 

@@ -152,6 +152,25 @@ def _upload(ids: Ids) -> int:
     return found
 
 
+def _question(ids: Ids) -> str:
+    """The newest version's first question and its quiz page, as a path prefix."""
+    from modules.assessments.authoring import questions_of
+    from modules.policies.queries import versions_of
+
+    version = versions_of(ids.trust().id)[0]
+    return f"/hr/policy/versions/{version.id}/quiz/questions/{questions_of(version)[0].id}"
+
+
+def _exclusion(ids: Ids) -> str:
+    """The newest version's first clause left out of the quiz (TKAT's bank leaves two out), as a path."""
+    from modules.assessments.authoring import exclusions_of
+    from modules.policies.queries import versions_of
+
+    version = versions_of(ids.trust().id)[0]
+    found = exclusions_of(version)
+    return f"/hr/policy/versions/{version.id}/quiz/exclusions/{found[0].id if found else 9}/remove"
+
+
 MATRIX: dict[str, Route] = {
     "core.healthz": Route("GET", lambda i: "/healthz", {}, public=True),
     # The HR tools hub: for anyone who may use at least one of its entries (the DPO: the evidence pack); others
@@ -353,6 +372,32 @@ MATRIX: dict[str, Route] = {
                                         {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
     "policies.save_draft": Route("POST", lambda i: f"/hr/policy/uploads/{_upload(i)}/save",
                                  {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
+    # Writing and reviewing a draft version's quiz (policies:manage; tests/assessments/test_authoring.py and
+    # tests/browser/test_quiz_authoring.py walk it). The version is looked up in the trust first (another trust's id
+    # is a 404), then capability-checked. TKAT's newest version is published, so every change is a clear 400.
+    "assessments.quiz_bank": Route("GET", lambda i: f"/hr/policy/versions/{_version(i)}/quiz",
+                                   {**SIGNED_OUT, **POLICY_MANAGERS}, default=403, takes_id=True,
+                                   contains=lambda i: i.trust().name),
+    "assessments.export_bank": Route("GET", lambda i: f"/hr/policy/versions/{_version(i)}/quiz.yaml",
+                                     {**SIGNED_OUT, **POLICY_MANAGERS}, default=403, takes_id=True,
+                                     contains=lambda i: f"trust: {i.slug}"),
+    "assessments.start_from_draft": Route("POST", lambda i: f"/hr/policy/versions/{_version(i)}/quiz/draft",
+                                          {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
+    "assessments.new_question": Route("GET", lambda i: f"/hr/policy/versions/{_version(i)}/quiz/questions/new",
+                                      {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
+    "assessments.edit_question": Route("GET", _question, {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403,
+                                       takes_id=True),
+    "assessments.remove_question": Route("POST", lambda i: f"{_question(i)}/remove",
+                                         {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
+    "assessments.approve_question": Route("POST", lambda i: f"{_question(i)}/approve",
+                                          {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
+    "assessments.exclude_clause": Route("POST", lambda i: f"/hr/policy/versions/{_version(i)}/quiz/exclusions",
+                                        {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True,
+                                        data={"clause": "3.3.1", "reason": "x"}),
+    "assessments.remove_exclusion": Route("POST", _exclusion, {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403,
+                                          takes_id=True),
+    "assessments.import_bank": Route("POST", lambda i: f"/hr/policy/versions/{_version(i)}/quiz/import",
+                                     {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
     # Access register (tests/access/ checks the data in depth). A grant's revoke page, an account's status and
     # a decision are looked up in the trust first (another trust's id is a 404), then capability-checked (403).
     "access.accounts": Route("GET", _made("account", "/access/accounts"), SIGNED_OUT,

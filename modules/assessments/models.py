@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modules.core.extensions import db
@@ -51,6 +51,8 @@ class Question(db.Model):
     ambiguous: Mapped[bool] = mapped_column(default=False)
     #: What is ambiguous and why (required when ambiguous).
     note: Mapped[str] = mapped_column(Text, default="")
+    #: The policy says nothing on the scenario (the bank's `silent`): kept so a bank exported from here reads back.
+    silent: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: sha256 of the bank entry's content, to tell a changed question from an unchanged one on re-sync.
     content_sha256: Mapped[str] = mapped_column(String(64))
     #: The bank file and line it came from, e.g. "quizzes/tkat.yaml", 12.
@@ -69,6 +71,55 @@ class Question(db.Model):
     def drawable(self) -> bool:
         """Whether staff may be asked it: live, reviewed and unambiguous."""
         return self.active and self.reviewed and not self.ambiguous
+
+
+class QuestionAuthorship(db.Model):
+    """Who wrote a question in the browser and who reviewed it (none for a bank file's question: the repository's
+    review of quizzes/<slug>.yaml is its review)."""
+
+    #: The question.
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    #: Who last wrote or changed it (a reviewer must be someone else).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Who approved it; null while unreviewed.
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: When it was approved, UTC.
+    reviewed_at: Mapped[datetime | None]
+    #: When it was last written or changed, UTC.
+    changed_at: Mapped[datetime]
+
+    question: Mapped[Question] = relationship()
+
+
+class BrowserBank(db.Model):
+    """A policy version whose quiz is written in the browser: `flask content sync` leaves its questions and
+    exclusions alone (quizzes/<slug>.yaml no longer manages it; export and import carry it as YAML)."""
+
+    #: The version.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id", ondelete="CASCADE"), primary_key=True)
+    #: Who started writing it in the browser.
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: When, UTC.
+    started_at: Mapped[datetime]
+
+
+class ClauseExclusion(db.Model):
+    """A must / must-not clause of a version that its quiz deliberately does not examine, and why (the bank's
+    `not_examined`)."""
+
+    __table_args__ = (UniqueConstraint("version_id", "clause_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The version.
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id", ondelete="CASCADE"), index=True)
+    #: The clause's normalised ref.
+    clause_ref: Mapped[str] = mapped_column(String(40))
+    #: Why it is not examined.
+    reason: Mapped[str] = mapped_column(Text)
+    #: Who excluded it in the browser; null when it came from the bank file.
+    excluded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: When, UTC.
+    created_at: Mapped[datetime]
 
 
 class QuizAttempt(db.Model):

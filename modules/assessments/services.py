@@ -12,7 +12,14 @@ from modules.assessments import types
 from modules.assessments.bank import Bank, BankError, VersionText, match_versions, read_bank
 from modules.assessments.drawing import draw, shuffled
 from modules.assessments.grading import Grade, ItemKey, grade
-from modules.assessments.models import AttemptQuestion, Question, QuizAttempt, QuizScope
+from modules.assessments.models import (
+    AttemptQuestion,
+    BrowserBank,
+    ClauseExclusion,
+    Question,
+    QuizAttempt,
+    QuizScope,
+)
 from modules.assessments.types import AnswerError
 from modules.core.extensions import db
 from modules.people.models import Trust, User
@@ -90,6 +97,7 @@ def _fill(row: Question, bank: Bank, question, section_id: int, now: datetime) -
     row.reviewed = question.reviewed
     row.ambiguous = question.ambiguous
     row.note = question.note
+    row.silent = question.silent
     row.content_sha256 = question.content_sha256()
     row.source_file = bank.file
     row.source_line = question.line
@@ -102,10 +110,16 @@ def sync_trust_bank(trust: Trust, bank: Bank | None, *, now: datetime, report: B
     Unchanged questions are left alone (re-sync is idempotent). A changed question is updated in place
     while no attempt has used it; once used it is retired and its new wording becomes a new row, so an
     old attempt always shows the question its answers were given to. No bank means no live questions.
+    A version whose quiz is written in the browser (BrowserBank) is left alone: the file no longer manages it.
+    The bank's `not_examined` clauses are recorded for each version that has them (ClauseExclusion).
     """
     applies = match_versions(bank, version_texts(trust), trust.short_name) if bank else {}
     versions = db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id)).all()
+    in_browser = set(db.session.scalars(select(BrowserBank.version_id)))
     for version in versions:
+        if version.id in in_browser:
+            continue
+        _sync_exclusions(version, bank, now=now)
         section_ids = {s.number: s.id for s in version.sections}
         wanted = {q.id: q for q in (bank.questions if bank else []) if version.id in applies.get(q.id, [])}
         existing = {row.key: row for row in db.session.scalars(
@@ -115,6 +129,7 @@ def sync_trust_bank(trust: Trust, bank: Bank | None, *, now: datetime, report: B
             question = wanted.get(key)
             if question is not None and row.content_sha256 == question.content_sha256():
                 row.source_file, row.source_line = bank.file, question.line
+                row.silent = question.silent  # rows loaded before the column existed
                 continue
             if row.id in used:
                 row.active = False
@@ -139,12 +154,30 @@ def sync_trust_bank(trust: Trust, bank: Bank | None, *, now: datetime, report: B
         report.loaded[trust.slug] = len(bank.questions)
 
 
+def _sync_exclusions(version: PolicyVersion, bank: Bank | None, *, now: datetime) -> None:
+    """Make the version's excluded clauses match the bank's not_examined (those the version has)."""
+    refs = {c.ref for s in version.sections for c in s.clauses}
+    wanted = {e.clause: e.reason for e in (bank.not_examined if bank else []) if e.clause in refs}
+    for row in db.session.scalars(select(ClauseExclusion).where(ClauseExclusion.version_id == version.id)):
+        if wanted.get(row.clause_ref) == row.reason:
+            del wanted[row.clause_ref]
+        else:
+            db.session.delete(row)
+    db.session.flush()
+    db.session.add_all(ClauseExclusion(version_id=version.id, clause_ref=ref, reason=reason, created_at=now)
+                       for ref, reason in wanted.items())
+
+
 def draw_size_problems(trust: Trust) -> list[str]:
-    """Reasons the trust's N (quiz_questions) cannot draw a covering quiz from its live versions."""
+    """Reasons the trust's N (quiz_questions) cannot draw a covering quiz from its live versions (a draft written in
+    the browser is left to its publishing check)."""
     problems = []
     n = trust.rules.quiz_questions  # its type and range are checked with the rest of the rules
+    in_browser = set(db.session.scalars(select(BrowserBank.version_id)))
     for version in db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
                                                                   PolicyVersion.status != "superseded")):
+        if version.status == "draft" and version.id in in_browser:
+            continue
         pool = drawable_questions(version)
         if not pool:
             continue

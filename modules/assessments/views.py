@@ -1,16 +1,30 @@
-"""Quiz pages for staff (start, take, results) and item analytics for HR and trust administrators."""
+"""Quiz pages for staff (start, take, results), item analytics for HR and trust administrators, and writing and
+reviewing a draft version's quiz (policies:manage)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import SelectChoice
 
-from modules.assessments import queries, services, types
-from modules.assessments.forms import StartQuizForm, quiz_form
+from modules.assessments import authoring, queries, services, types
+from modules.assessments.forms import (
+    ButtonForm,
+    ExcludeClauseForm,
+    ImportBankForm,
+    QuestionForm,
+    StartQuizForm,
+    quiz_form,
+)
+from modules.assessments.models import ClauseExclusion, Question
 from modules.core import formview
 from modules.core.capabilities import require
+from modules.core.extensions import db
 from modules.core.navigation import nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
+from modules.people.models import User
+from modules.policies import queries as policy_queries
 from modules.training.queries import current_version, modules_for
 
 bp = Blueprint("assessments", __name__)
@@ -149,3 +163,254 @@ def analytics():
     by_question, by_clause = queries.item_analytics(current_user.trust)
     return render_template("assessments/analytics.html", trust=current_user.trust, by_question=by_question,
                            by_clause=by_clause)
+
+
+# --------------------------------------------------------------------------- writing and reviewing the quiz
+
+#: Who writes and reviews a draft version's quiz: the people who upload and check the policy.
+AUTHOR = "policies:manage"
+
+
+def _version_for_quiz(version_id: int, *, lock: bool = False):
+    """The trust's version (another trust's id is a 404 for everyone), then the capability check (403)."""
+    version = policy_queries.version_in_trust(current_user.trust_id, version_id, lock=lock) or abort(404)
+    if not current_user.can(AUTHOR):
+        abort(403)
+    return version
+
+
+def _question_or_404(version, question_id: int):
+    question = db.session.get(Question, question_id)
+    if question is None or question.version_id != version.id or not question.active:
+        abort(404)
+    return question
+
+
+def _draft_or_400(version) -> None:
+    if version.status != "draft":
+        raise bad_request(f"{version.label.capitalize()} is no longer a draft, so its quiz cannot be changed here.")
+
+
+def _clause_choices(version) -> list[SelectChoice]:
+    choices = []
+    for ref, text in authoring.clause_texts(version).items():
+        words = " ".join(text.split())
+        choices.append(SelectChoice(ref, f"{ref}: {words[:110]}{'…' if len(words) > 110 else ''}"))
+    return choices
+
+
+def _question_form(version, **kwargs) -> QuestionForm:
+    form = QuestionForm(**kwargs)
+    form.clauses.choices = _clause_choices(version)
+    return form
+
+
+def _render_bank(version, *, exclude_form=None, import_form=None, status: int = 200):
+    found = authoring.version_coverage(version)
+    questions = authoring.questions_of(version)
+    exclude_form = exclude_form or ExcludeClauseForm(formdata=None)
+    exclude_form.clause.choices = [SelectChoice("", "Choose a clause")] + [SelectChoice(o.ref, o.ref)
+                                                                          for o in found.uncovered]
+    people = {a.question_id: a for a in authoring.authorship(questions).values()}
+    names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(
+        {i for a in people.values() for i in (a.author_id, a.reviewed_by_id) if i})))} if people else {}
+    return render_template(
+        "assessments/bank.html", version=version, trust=current_user.trust, coverage=found, questions=questions,
+        authorship=people, names=names, exclusions=authoring.exclusions_of(version),
+        texts=authoring.clause_texts(version), in_browser=authoring.in_browser(version),
+        exclude_form=exclude_form, import_form=import_form or ImportBankForm(formdata=None), button=ButtonForm(),
+    ), status
+
+
+@bp.get("/hr/policy/versions/<int:version_id>/quiz")
+@login_required
+def quiz_bank(version_id: int):
+    """A version's quiz: coverage of its must / must-not clauses, its questions and their review, exclusions."""
+    return _render_bank(_version_for_quiz(version_id))
+
+
+@bp.post("/hr/policy/versions/<int:version_id>/quiz/draft")
+@login_required
+def start_from_draft(version_id: int):
+    """Add the draft generator's questions to the version's quiz, to rewrite and review."""
+    version = _version_for_quiz(version_id, lock=True)
+    _draft_or_400(version)
+    outcome = formview.submit(ButtonForm(), lambda: authoring.start_from_draft(version, current_user, now=utcnow()),
+                              refusals=authoring.AuthoringError, show=formview.refusal_is_400)
+    if not outcome.done:
+        abort(400)
+    flash(f"{outcome.result} draft question{'s were' if outcome.result != 1 else ' was'} added. Rewrite each one as "
+          "a real scenario; someone else then reviews it.", "success")
+    return redirect(url_for("assessments.quiz_bank", version_id=version.id))
+
+
+def _render_question(version, form, question=None, status: int = 200):
+    return render_template("assessments/question_form.html", version=version, trust=current_user.trust, form=form,
+                           question=question), status
+
+
+def _save(version, form, question=None):
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return None
+    try:
+        data = form.question_input()
+    except authoring.AuthoringError as exc:
+        formview.show_refusal(form, exc)
+        return None
+    outcome = formview.submit(form, lambda: authoring.save_question(version, current_user, data, now=utcnow(),
+                                                                    question=question),
+                              refusals=authoring.AuthoringError, validated=True)
+    return outcome.result if outcome.done else None
+
+
+@bp.route("/hr/policy/versions/<int:version_id>/quiz/questions/new", methods=["GET", "POST"])
+@login_required
+def new_question(version_id: int):
+    """Write a new question for a draft version."""
+    version = _version_for_quiz(version_id, lock=request.method == "POST")
+    _draft_or_400(version)
+    form = _question_form(version)
+    if request.method == "GET":
+        return _render_question(version, form)
+    saved = _save(version, form)
+    if saved is None:
+        return _render_question(version, form, status=400)
+    flash(f"Question {saved.key} is saved. Someone else must now review it.", "success")
+    return redirect(url_for("assessments.quiz_bank", version_id=version.id) + f"#question-{saved.key}")
+
+
+@bp.route("/hr/policy/versions/<int:version_id>/quiz/questions/<int:question_id>", methods=["GET", "POST"])
+@login_required
+def edit_question(version_id: int, question_id: int):
+    """Change a question of a draft version: it needs reviewing again."""
+    version = _version_for_quiz(version_id, lock=request.method == "POST")
+    question = _question_or_404(version, question_id)
+    _draft_or_400(version)
+    if request.method == "GET":
+        form = _question_form(version, formdata=None)
+        form.fill_from(question)
+        return _render_question(version, form, question)
+    form = _question_form(version)
+    saved = _save(version, form, question)
+    if saved is None:
+        return _render_question(version, form, question, status=400)
+    flash(f"Question {saved.key} is changed. Someone else must now review it again.", "success")
+    return redirect(url_for("assessments.quiz_bank", version_id=version.id) + f"#question-{saved.key}")
+
+
+def _button(version, action, message: str):
+    outcome = formview.submit(ButtonForm(), action, refusals=authoring.AuthoringError, show=_refused)
+    if outcome.done:
+        flash(message, "success")
+    elif outcome.refused is None:
+        abort(400)
+    return redirect(url_for("assessments.quiz_bank", version_id=version.id))
+
+
+def _refused(_form, exc: authoring.AuthoringError) -> None:
+    flash(exc.message, "warning")
+
+
+@bp.post("/hr/policy/versions/<int:version_id>/quiz/questions/<int:question_id>/remove")
+@login_required
+def remove_question(version_id: int, question_id: int):
+    """Take a question out of a draft version's quiz."""
+    version = _version_for_quiz(version_id, lock=True)
+    question = _question_or_404(version, question_id)
+    _draft_or_400(version)
+    key = question.key
+    return _button(version, lambda: authoring.remove_question(question, current_user, now=utcnow()),
+                   f"Question {key} is removed.")
+
+
+@bp.post("/hr/policy/versions/<int:version_id>/quiz/questions/<int:question_id>/approve")
+@login_required
+def approve_question(version_id: int, question_id: int):
+    """Approve someone else's question: it may then reach staff."""
+    version = _version_for_quiz(version_id, lock=True)
+    question = _question_or_404(version, question_id)
+    _draft_or_400(version)
+    return _button(version, lambda: authoring.approve_question(question, current_user, now=utcnow()),
+                   f"Question {question.key} is reviewed.")
+
+
+@bp.post("/hr/policy/versions/<int:version_id>/quiz/exclusions")
+@login_required
+def exclude_clause(version_id: int):
+    """Leave a must / must-not clause out of the quiz, with the reason."""
+    version = _version_for_quiz(version_id, lock=True)
+    _draft_or_400(version)
+    form = ExcludeClauseForm()
+    form.clause.choices = [SelectChoice(o.ref, o.ref) for o in authoring.obligations(version)]
+    outcome = formview.submit(form, lambda: authoring.exclude_clause(
+        version, current_user, form.clause.data, form.reason.data or "", now=utcnow()),
+        refusals=authoring.AuthoringError)
+    if not outcome.done:
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _render_bank(version, exclude_form=form, status=400)
+    flash(f"Clause {outcome.result.clause_ref} is left out of the quiz.", "success")
+    return redirect(url_for("assessments.quiz_bank", version_id=version.id) + "#exclusions")
+
+
+@bp.post("/hr/policy/versions/<int:version_id>/quiz/exclusions/<int:exclusion_id>/remove")
+@login_required
+def remove_exclusion(version_id: int, exclusion_id: int):
+    """Put an excluded clause back: the quiz must examine it."""
+    version = _version_for_quiz(version_id, lock=True)
+    exclusion = db.session.get(ClauseExclusion, exclusion_id)
+    if exclusion is None or exclusion.version_id != version.id:
+        abort(404)
+    _draft_or_400(version)
+    ref = exclusion.clause_ref
+    return _button(version, lambda: authoring.remove_exclusion(exclusion, current_user, now=utcnow()),
+                   f"Clause {ref} is back in the quiz: a reviewed question must examine it.")
+
+
+@bp.get("/hr/policy/versions/<int:version_id>/quiz.yaml")
+@login_required
+def export_bank(version_id: int):
+    """The version's quiz as a bank file (the quizzes/<slug>.yaml format)."""
+    version = _version_for_quiz(version_id)
+    name = f"{current_user.trust.slug}-version-{version.number}.yaml"
+    return current_app.response_class(authoring.export_bank(version), mimetype="application/yaml", headers={
+        "Content-Disposition": f"attachment; filename={name}", "X-Content-Type-Options": "nosniff"})
+
+
+#: Largest bank file accepted (the five seed banks are 40–70 kB).
+BANK_MAX_BYTES = 1_000_000
+
+
+@bp.post("/hr/policy/versions/<int:version_id>/quiz/import")
+@login_required
+def import_bank(version_id: int):
+    """Replace a draft version's quiz with a bank file, checked against its clauses."""
+    version = _version_for_quiz(version_id, lock=True)
+    _draft_or_400(version)
+    form = ImportBankForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _render_bank(version, import_form=form, status=400)
+    raw = form.file.data.read(BANK_MAX_BYTES + 1)
+    try:
+        if len(raw) > BANK_MAX_BYTES:
+            raise authoring.AuthoringError("The file is larger than 1 MB: a quiz bank is much smaller", field="file")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise authoring.AuthoringError("The file is not a YAML text file (UTF-8)", field="file") from exc
+    except authoring.AuthoringError as exc:
+        formview.show_refusal(form, exc)
+        return _render_bank(version, import_form=form, status=400)
+    filename = (form.file.data.filename or "bank.yaml")[:200]
+    outcome = formview.submit(form, lambda: authoring.import_bank(version, current_user, text, filename, now=utcnow()),
+                              refusals=authoring.AuthoringError, validated=True)
+    if not outcome.done:
+        return _render_bank(version, import_form=form, status=400)
+    r = outcome.result
+    flash(f"Imported: {r.kept} questions unchanged, {r.added} added, {r.changed} changed, {r.removed} removed, "
+          f"{r.exclusions} clauses left out. Added and changed questions need reviewing.", "success")
+    return redirect(url_for("assessments.quiz_bank", version_id=version.id))

@@ -42,6 +42,10 @@ EVENT_KINDS: dict[str, str] = {
     "lti-launch": "Launch from a learning platform (LTI)",
     "lti-platform-registered": "Learning platform registered",
     "lti-roster-sync": "Course roster synced from a learning platform",
+    "quiz-question": "Quiz question written, changed or removed",
+    "quiz-question-reviewed": "Quiz question reviewed (or review refused)",
+    "quiz-clause-excluded": "Clause left out of the quiz (or put back)",
+    "quiz-bank-imported": "Quiz bank imported from a file",
 }
 
 #: Outcomes the log page can filter on.

@@ -2,6 +2,7 @@
 
 import calendar
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -207,17 +208,42 @@ class VersionError(ValueError):
         self.message, self.field = message, field
 
 
+@dataclass
+class PublishGaps:
+    """Why a draft cannot be published to staff yet: its must / must-not clauses that no reviewed question examines
+    and that are not excluded with a reason, as (ref, text), and any other problem (the draw cannot be filled)."""
+
+    uncovered: list[tuple[str, str]]
+    problems: list[str]
+
+
+class PublishBlocked(VersionError):
+    """Publishing was refused because the version's quiz is not ready (see PublishGaps)."""
+
+    def __init__(self, version: PolicyVersion, gaps: PublishGaps):
+        parts = []
+        if gaps.uncovered:
+            parts.append(f"{len(gaps.uncovered)} must or must-not clause{'s are' if len(gaps.uncovered) != 1 else ' is'}"
+                         " not examined by a reviewed question or excluded with a reason")
+        parts.extend(p.rstrip(".") for p in gaps.problems)
+        super().__init__(f"{version.label.capitalize()} cannot be published until its quiz is ready: "
+                         + "; ".join(parts) + ".")
+        self.gaps = gaps
+
+
 #: How far ahead HR may set an effective date or a next review date.
 MAX_EFFECTIVE_DAYS = 366
 MAX_REVIEW_YEARS = 10
 
 
-def publish_draft(version: PolicyVersion, *, effective_on: date, now: datetime) -> bool:
+def publish_draft(version: PolicyVersion, *, effective_on: date, now: datetime,
+                  gate: Callable[[PolicyVersion], PublishGaps | None] | None = None) -> bool:
     """HR publishes a draft from `effective_on` (a London date): it becomes current, the old one superseded.
 
     Idempotent: publishing a version that is already current changes nothing and returns False (no signal
     is sent again). A version that a later one replaced, or a draft older than the current version, is
-    refused with VersionError.
+    refused with VersionError; one whose quiz `gate` finds not ready (assessments' coverage rule, passed in by
+    the view because policies may not import it) with PublishBlocked.
     """
     if version.status == "published":
         return False
@@ -232,6 +258,9 @@ def publish_draft(version: PolicyVersion, *, effective_on: date, now: datetime) 
     today = london_date(now)
     if not today <= effective_on <= today + timedelta(days=MAX_EFFECTIVE_DAYS):
         raise VersionError("The effective date must be today or later, and within a year", field="effective_on")
+    gaps = gate(version) if gate is not None else None
+    if gaps is not None:
+        raise PublishBlocked(version, gaps)
     version.effective_on = effective_on
     publish_version(version, now=now)
     return True

@@ -44,6 +44,22 @@ def use_quiz_bank_check(app: Flask, check: QuizBankChecker) -> None:
     app.extensions[QUIZ_BANK_CHECK] = check
 
 
+#: Where the app keeps the check that a draft's quiz is ready to publish (see use_publish_gate).
+PUBLISH_GATE = "policypass.publish_gate"
+
+
+def use_publish_gate(app: Flask, gate: Callable[[PolicyVersion], services.PublishGaps | None]) -> None:
+    """Give publishing the quiz readiness check: gate(version) -> PublishGaps, or None when it may be published.
+
+    Assessments owns the questions and policies may not import it, so modules/wiring.py passes its check in.
+    """
+    app.extensions[PUBLISH_GATE] = gate
+
+
+def _publish_gate():
+    return current_app.extensions.get(PUBLISH_GATE)
+
+
 def _quiz_bank_check(version: PolicyVersion, base: PolicyVersion, comparison: Comparison) -> QuizBankCheck | None:
     check = current_app.extensions.get(QUIZ_BANK_CHECK)
     return check(version, base=base, comparison=comparison) if check else None
@@ -68,6 +84,14 @@ def _on_field_or_400(form, exc: services.VersionError) -> None:
     show_refusal(form, exc)
 
 
+def _blocked_or_on_field(form, exc: services.VersionError) -> None:
+    """A quiz that is not ready is shown above the form, with its uncovered clauses; other refusals as usual."""
+    if isinstance(exc, services.PublishBlocked):
+        form.form_errors.append(exc.message)
+        return
+    _on_field_or_400(form, exc)
+
+
 def _check_date_boxes() -> None:
     for name in _DATE_FIELDS:
         if name in request.form and len(request.form.getlist(name)) != 3:
@@ -88,8 +112,10 @@ def versions():
                            drafts=[v for v in found if v.status == "draft"])
 
 
-def _render_version(version, *, publish_form=None, review_form=None, status: int = 200):
+def _render_version(version, *, publish_form=None, review_form=None, blocked=None, status: int = 200):
     today = _today()
+    gate = _publish_gate()
+    gaps = gate(version) if gate is not None and version.status == "draft" else None
     compared = queries.compared(version)
     quiz_check = None
     if compared.comparison is not None:
@@ -107,6 +133,7 @@ def _render_version(version, *, publish_form=None, review_form=None, status: int
         can_publish=version.status == "draft" and (current is None or current.number < version.number),
         past_review=queries.policy_past_review(version, today), publish_form=publish_form,
         review_form=review_form, grace_days=current_user.trust.rules.supersede_grace_days,
+        gaps=gaps, blocked=blocked, can_write_quiz=current_user.can(MANAGE),
     ), status
 
 
@@ -127,10 +154,12 @@ def publish(version_id: int):
         return redirect(url_for("policies.version", version_id=version.id))
     _check_date_boxes()
     form = PublishForm()
-    outcome = submit(form, lambda: services.publish_draft(version, effective_on=form.effective_on.data, now=utcnow()),
-                     refusals=services.VersionError, show=_on_field_or_400)
+    outcome = submit(form, lambda: services.publish_draft(version, effective_on=form.effective_on.data, now=utcnow(),
+                                                          gate=_publish_gate()),
+                     refusals=services.VersionError, show=_blocked_or_on_field)
     if not outcome.done:
-        return _render_version(_version_or_404(version_id), publish_form=form, status=400)
+        blocked = outcome.refused if isinstance(outcome.refused, services.PublishBlocked) else None
+        return _render_version(_version_or_404(version_id), publish_form=form, blocked=blocked, status=400)
     flash(f"{version.label.capitalize()} is published. Staff now train on it.", "success")
     return redirect(url_for("policies.version", version_id=version.id))
 
