@@ -312,8 +312,10 @@ def test_tampered_or_wrong_forms_are_clear_400s_and_change_nothing(client, login
         response = client.post(f"{base}/questions/new", data={**good, **tampered})
         assert response.status_code == 400, tampered
         assert "There is a problem" in response.get_data(as_text=True)
+    db.session.rollback()
     assert authoring.questions_of(version) == []
     assert client.post(f"{base}/questions/new", data=good).status_code == 302
+    db.session.rollback()
     (row,) = authoring.questions_of(version)
     assert client.post(f"{base}/questions/{foreign}/approve", data=token).status_code == 404
     assert client.post(f"{base}/questions/{row.id}/approve", data={}).status_code == 400  # no CSRF token
