@@ -126,3 +126,28 @@ class TrackingAction(db.Model):
     def label(self) -> str:
         """How the history names the action."""
         return ACTIONS.get(self.kind, self.kind)
+
+
+#: TrackingTally.due_on of the states that have no due date (the key columns cannot be NULL).
+NO_DATE = date(1900, 1, 1)
+
+
+class TrackingTally(db.Model):
+    """How many active people of a trust, academy and line manager are in each state: the dashboards' counts
+    without reading every person. Kept by database triggers on "user" and assignment (migration 0023) in the
+    same transaction as every change; never written by the app. Rows whose count fell to 0 stay, harmlessly."""
+
+    __tablename__ = "tracking_tally"
+
+    #: The trust.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), primary_key=True)
+    #: The people's academy; 0 for the central team (no academy).
+    academy_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: Their line manager; 0 for none.
+    manager_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: "complete", "exempt", "unassigned" or "open" (due or overdue: it depends on the day asked).
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    #: An open assignment's last day on time; NO_DATE for the other states.
+    due_on: Mapped[date] = mapped_column(primary_key=True)
+    #: How many people.
+    people: Mapped[int]

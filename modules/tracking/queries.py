@@ -23,7 +23,7 @@ from modules.notifications.models import OutboxMessage
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
 from modules.policies.models import PolicyVersion, Section
 from modules.tracking.filters import PAGE_SIZE, Filters
-from modules.tracking.models import CLOSED_EXEMPT, Assignment
+from modules.tracking.models import CLOSED_EXEMPT, Assignment, TrackingTally
 from modules.tracking.scope import Scope
 from modules.training.models import ModuleProgress
 from modules.training.queries import compulsory_section_ids, current_version
@@ -137,8 +137,58 @@ def _counts(row) -> Counts:
     return Counts(total, complete, due, overdue, total - complete - due - overdue - exempt, exempt)
 
 
-def summary(scope: Scope, filters: Filters, today: date) -> Counts:
-    """Everyone in scope (after filters) by status."""
+#: Counts per (academy id or None, line manager id or None) of the people in scope, from the tally.
+Tally = list[tuple[int | None, int | None, Counts]]
+
+
+def tally(scope: Scope, filters: Filters, today: date) -> Tally | None:
+    """Counts per academy and line manager from the trigger-kept tracking_tally (a few thousand rows at
+    50,000 staff), open assignments split into due and overdue for `today`; None when a filter (role, name,
+    status) needs the people themselves, i.e. the full recount."""
+    if filters.role or filters.q or filters.status:
+        return None
+    t = TrackingTally
+    open_ = t.state == "open"
+    query = (select(t.academy_key, t.manager_key, func.sum(t.people),
+                    func.sum(case((t.state == "complete", t.people), else_=0)),
+                    func.sum(case((and_(open_, t.due_on >= today), t.people), else_=0)),
+                    func.sum(case((and_(open_, t.due_on < today), t.people), else_=0)),
+                    func.sum(case((t.state == "exempt", t.people), else_=0)))
+             .where(t.trust_id == scope.trust_id).group_by(t.academy_key, t.manager_key))
+    if scope.academy_ids is not None:
+        query = query.where(t.academy_key.in_(scope.academy_ids))
+    if scope.manager_id is not None:
+        query = query.where(t.manager_key == scope.manager_id)
+    if filters.academy is not None:
+        query = query.where(t.academy_key == filters.academy)
+    if filters.manager is not None:
+        query = query.where(t.manager_key == filters.manager)
+    rows = [(academy or None, manager or None, _counts(rest)) for academy, manager, *rest in db.session.execute(query)]
+    return [row for row in rows if row[2].total]
+
+
+def _add(total: Counts, counts: Counts) -> Counts:
+    for name in ("total", "complete", "due", "overdue", "unassigned", "exempt"):
+        setattr(total, name, getattr(total, name) + getattr(counts, name))
+    return total
+
+
+def _grouped(rows: Tally, index: int) -> dict[int | None, Counts]:
+    """The tally's counts summed by academy (index 0) or line manager (index 1)."""
+    groups: dict[int | None, Counts] = {}
+    for row in rows:
+        _add(groups.setdefault(row[index], Counts()), row[2])
+    return groups
+
+
+def summary(scope: Scope, filters: Filters, today: date, *, recount: bool = False) -> Counts:
+    """Everyone in scope (after filters) by status (from the tally unless a filter needs the recount)."""
+    rows = None if recount else tally(scope, filters, today)
+    if rows is not None:
+        total = Counts()
+        for _, _, counts in rows:
+            _add(total, counts)
+        return total
     query = _scoped(select(*_count_columns(today)).select_from(User).outerjoin(Assignment, _current),
                     scope, filters, today)
     return _counts(db.session.execute(query).one())
@@ -152,31 +202,37 @@ def headcount(scope: Scope, filters: Filters, today: date) -> int:
     return int(db.session.scalar(_scoped(query, scope, filters, today)) or 0)
 
 
-def completion(scope: Scope, filters: Filters, today: date) -> list[GroupRow]:
-    """Completion grouped by filters.by (academy, role, manager or module), sorted as the filters say."""
+def completion(scope: Scope, filters: Filters, today: date, *, counts: Tally | None = None,
+               recount: bool = False) -> list[GroupRow]:
+    """Completion grouped by filters.by (academy, role, manager or module), sorted as the filters say.
+
+    By academy or line manager the counts come from the tally (`counts`, if the caller already read it for
+    the same scope and filters), unless `recount` or a filter needs the people themselves.
+    """
+    if filters.by in ("academy", "manager") and not recount and counts is None:
+        counts = tally(scope, filters, today)
     if filters.by == "module":
         rows = module_completion(scope, filters, today)
     elif filters.by == "role":
         rows = _by_role(scope, filters, today)
     elif filters.by == "manager":
-        rows = _by_manager(scope, filters, today)
+        rows = _by_manager(scope, filters, today, counts)
     else:
-        rows = _by_academy(scope, filters, today)
+        rows = _by_academy(scope, filters, today, counts)
     return sort_groups(rows, filters)
 
 
-def overview(scope: Scope, filters: Filters, today: date) -> tuple[Counts, list[GroupRow]]:
+def overview(scope: Scope, filters: Filters, today: date, *,
+             counts: Tally | None = None) -> tuple[Counts, list[GroupRow]]:
     """The headline counts and the completion rows of the overview page.
 
-    Grouped by academy or line manager, the groups partition the people, so the headline is their sum and
-    the page reads the trust's staff once, not twice.
+    Grouped by academy or line manager, the groups partition the people, so the headline is their sum.
     """
-    rows = completion(scope, filters, today)
+    rows = completion(scope, filters, today, counts=counts)
     if filters.by in ("academy", "manager"):
         total = Counts()
         for row in rows:
-            for name in ("total", "complete", "due", "overdue", "unassigned", "exempt"):
-                setattr(total, name, getattr(total, name) + getattr(row.counts, name))
+            _add(total, row.counts)
         return total, rows
     return summary(scope, filters, today), rows
 
@@ -192,13 +248,17 @@ def sort_groups(rows: list[GroupRow], filters: Filters) -> list[GroupRow]:
     return sorted(rows, key=lambda r: (key(r), r.label.casefold()), reverse=filters.desc)
 
 
-def _by_academy(scope, filters, today) -> list[GroupRow]:
-    query = _scoped(select(_ACADEMY, *_count_columns(today)).select_from(User)
-                    .outerjoin(Assignment, _current), scope, filters, today).group_by(_ACADEMY)
+def _by_academy(scope, filters, today, counts: Tally | None = None) -> list[GroupRow]:
+    if counts is not None:
+        found = list(_grouped(counts, 0).items())
+    else:
+        query = _scoped(select(_ACADEMY, *_count_columns(today)).select_from(User)
+                        .outerjoin(Assignment, _current), scope, filters, today).group_by(_ACADEMY)
+        found = [(academy_id, _counts(rest)) for academy_id, *rest in db.session.execute(query)]
     names = dict(db.session.execute(select(Academy.id, Academy.name).where(Academy.trust_id == scope.trust_id)).all())
-    return [GroupRow(names.get(academy_id, CENTRAL), academy_id, _counts(rest),
+    return [GroupRow(names.get(academy_id, CENTRAL), academy_id, group,
                      {"academy": academy_id} if academy_id else {})
-            for academy_id, *rest in db.session.execute(query)]
+            for academy_id, group in found]
 
 
 def _by_role(scope, filters, today) -> list[GroupRow]:
@@ -214,18 +274,23 @@ def _by_role(scope, filters, today) -> list[GroupRow]:
     return [GroupRow(label, key, _counts(rest), {"role": key}) for key, label, *rest in db.session.execute(query)]
 
 
-def _by_manager(scope, filters, today) -> list[GroupRow]:
-    query = _scoped(select(_MANAGER, *_count_columns(today)).select_from(User)
-                    .outerjoin(Assignment, _current), scope, filters, today).group_by(_MANAGER)
-    rows = db.session.execute(query).all()
-    # The managers' names in one query (a big trust has thousands of line managers).
-    reports = select(User.line_manager_id).where(User.trust_id == scope.trust_id, User.active,
-                                                 User.line_manager_id.is_not(None))
+def _by_manager(scope, filters, today, counts: Tally | None = None) -> list[GroupRow]:
+    if counts is not None:
+        found = list(_grouped(counts, 1).items())
+        # The managers' names in one query (a big trust has thousands of line managers).
+        managers = select(TrackingTally.manager_key).where(TrackingTally.trust_id == scope.trust_id,
+                                                           TrackingTally.people != 0)
+    else:
+        query = _scoped(select(_MANAGER, *_count_columns(today)).select_from(User)
+                        .outerjoin(Assignment, _current), scope, filters, today).group_by(_MANAGER)
+        found = [(manager_id, _counts(rest)) for manager_id, *rest in db.session.execute(query)]
+        managers = select(User.line_manager_id).where(User.trust_id == scope.trust_id, User.active,
+                                                      User.line_manager_id.is_not(None))
     names = dict(db.session.execute(select(User.id, User.name).where(User.trust_id == scope.trust_id,
-                                                                     User.id.in_(reports))).all())
-    return [GroupRow(names.get(manager_id, NO_MANAGER), manager_id, _counts(rest),
+                                                                     User.id.in_(managers))).all())
+    return [GroupRow(names.get(manager_id, NO_MANAGER), manager_id, group,
                      {"manager": manager_id} if manager_id else {})
-            for manager_id, *rest in rows]
+            for manager_id, group in found]
 
 
 def module_completion(scope: Scope, filters: Filters, today: date) -> list[GroupRow]:

@@ -87,9 +87,10 @@ def overview(scope: Scope):
     filters = _filters(scope, GROUP_SORTS)
     now = utcnow()
     today = london_date(now)
-    summary, rows = queries.overview(scope, filters, today)
-    team_rows = queries.completion(scope, replace(filters, by="manager", sort="", desc=False), today) \
-        if filters.by == "academy" else []
+    counts = queries.tally(scope, filters, today)  # read once for the headline, the table and the team chart
+    summary, rows = queries.overview(scope, filters, today, counts=counts)
+    team_rows = queries.completion(scope, replace(filters, by="manager", sort="", desc=False), today,
+                                   counts=counts) if filters.by == "academy" else []
     return render_template("tracking/overview.html", **_common(scope, filters, "completion"), summary=summary,
                            rows=rows, chart=charts.bar_chart(rows), team_chart=charts.bar_chart(team_rows),
                            over_time=charts.completion_over_time(scope, now) if filters.by == "academy" else None,

@@ -1,0 +1,133 @@
+"""The trigger-kept tracking_tally equals the full recount after every kind of event, on both databases, and the
+dashboard's counts read from it equal the counts read from the people themselves."""
+
+from collections import Counter
+from dataclasses import astuple
+from datetime import date, timedelta
+
+from sqlalchemy import and_, select, text
+
+from modules.core.extensions import db
+from modules.people.models import Academy, User
+from modules.people.services import mark_left
+from modules.tracking import actions, queries, services
+from modules.tracking.filters import Filters
+from modules.tracking.models import NO_DATE, Assignment, TrackingTally
+from modules.tracking.scope import Scope
+from modules.training.queries import current_version
+from modules.training.services import mark_read
+from tests.attestation.factories import passed_attempt
+from tests.tracking.factories import acknowledge, current, demo_user, trust
+from tests.tracking.test_assignments import _new_version
+
+
+def _recount(trust_id: int) -> Counter:
+    """The tally as it should be: every active person's (academy, manager, state, due date), counted."""
+    rows = db.session.execute(
+        select(User.academy_id, User.line_manager_id, Assignment)
+        .outerjoin(Assignment, and_(Assignment.user_id == User.id, Assignment.is_current.is_(True)))
+        .where(User.trust_id == trust_id, User.active.is_(True))).all()
+    found = Counter()
+    for academy_id, manager_id, a in rows:
+        if a is None or (a.completed_at is None and a.closed_reason != "exempt" and a.closed_on is not None):
+            state, due = "unassigned", NO_DATE
+        elif a.completed_at is not None:
+            state, due = "complete", NO_DATE
+        elif a.closed_reason == "exempt":
+            state, due = "exempt", NO_DATE
+        else:
+            state, due = "open", a.due_on
+        found[(academy_id or 0, manager_id or 0, state, due)] += 1
+    return found
+
+
+def _tallied(trust_id: int) -> Counter:
+    rows = db.session.execute(select(TrackingTally.academy_key, TrackingTally.manager_key, TrackingTally.state,
+                                     TrackingTally.due_on, TrackingTally.people)
+                              .where(TrackingTally.trust_id == trust_id, TrackingTally.people != 0))
+    return Counter({(a, m, s, d): n for a, m, s, d, n in rows})
+
+
+def _groups(rows) -> list:
+    return sorted((r.label, str(r.key), astuple(r.counts)) for r in rows)
+
+
+def _check(tkat, today: date) -> None:
+    """The tally equals the recount, and so does every count the dashboards read from it."""
+    db.session.commit()
+    db.session.expire_all()
+    assert _tallied(tkat.id) == _recount(tkat.id)
+    managers = db.session.scalars(select(User.line_manager_id).where(User.trust_id == tkat.id, User.active.is_(True),
+                                                                      User.line_manager_id.is_not(None)).distinct())
+    academies = db.session.scalars(select(Academy.id).where(Academy.trust_id == tkat.id))
+    scopes = [Scope(tkat.id, None, None, "trust")] + \
+        [Scope(tkat.id, frozenset({a}), None, "academy") for a in academies] + \
+        [Scope(tkat.id, None, m, "team") for m in managers]
+    for day in (today, today + timedelta(days=40)):
+        for scope in scopes:
+            for filters in (Filters(), Filters(by="manager")):
+                assert queries.tally(scope, filters, day) is not None
+                assert queries.summary(scope, filters, day) == queries.summary(scope, filters, day, recount=True)
+                assert _groups(queries.completion(scope, filters, day)) == \
+                    _groups(queries.completion(scope, filters, day, recount=True))
+                headline, _ = queries.overview(scope, filters, day)
+                assert headline == queries.summary(scope, filters, day, recount=True)
+
+
+def test_the_tally_matches_the_recount_after_every_kind_of_event(app, now):
+    """Assign, read, pass, acknowledge, extend, exempt and end it, move, new version, leaver, erasure."""
+    from modules.operations.erasure import erase_person
+
+    tkat = trust()
+    today = now.date()
+    hr, staff, staff2, teacher, head, manager = (demo_user(n) for n in ("hr", "staff", "staff2", "teacher", "head",
+                                                                       "manager"))
+    _check(tkat, today)  # people, nobody assigned yet
+    services.ensure_assignments(tkat, now=now - timedelta(days=10))
+    _check(tkat, today)
+    version = current_version(tkat.id)
+    mark_read(staff, version.sections[0], now=now)
+    passed_attempt(teacher, version, now)
+    _check(tkat, today)
+    acknowledge(teacher, now - timedelta(days=1))
+    current(staff2).due_on = today - timedelta(days=3)  # overdue
+    _check(tkat, today)
+    actions.extend_deadline(hr, staff2, due_on=today + timedelta(days=20), reason="Long-term illness", now=now)
+    actions.exempt(hr, staff, reason="Maternity leave", now=now)
+    _check(tkat, today)
+    actions.end_exemption(hr, staff, reason="Back at work", now=now)
+    _check(tkat, today)
+    actions.exempt(hr, staff, reason="Maternity leave again", now=now)
+    # A person moves academy and line manager (an import or HR edit).
+    other = db.session.scalar(select(Academy).where(Academy.trust_id == tkat.id, Academy.id != staff2.academy_id))
+    staff2.academy_id, staff2.line_manager_id = other.id, head.id
+    _check(tkat, today)
+    later = now + timedelta(days=3)
+    _new_version("tkat", later)  # everyone assigned the new version; exemption carried
+    _check(tkat, today + timedelta(days=3))
+    acknowledge(head, later)
+    _check(tkat, today + timedelta(days=3))
+    actions.mark_leaver(hr, teacher, now=later)
+    _check(tkat, today + timedelta(days=3))
+    # A line manager leaves and is erased: their reports have no line manager any more (a bulk UPDATE).
+    reports = db.session.scalar(select(db.func.count()).select_from(User).where(User.line_manager_id == manager.id))
+    assert reports
+    mark_left(manager, on=today, now=later)
+    erase_person(manager, actor=None, basis="request", reason="Lawful request", now=later + timedelta(days=1))
+    _check(tkat, today + timedelta(days=4))
+    # Back again: a leaver's return gives them a fresh induction.
+    teacher.active, teacher.left_on = True, None
+    db.session.flush()
+    services.ensure_assignments(tkat, now=later + timedelta(days=5))
+    _check(tkat, today + timedelta(days=8))
+
+
+def test_deleting_an_assignment_keeps_the_tally(app, now):
+    """A current assignment deleted by SQL (not something the app does) leaves the person unassigned."""
+    tkat = trust()
+    services.ensure_assignments(tkat, now=now)
+    acknowledge(demo_user("teacher"), now)
+    _check(tkat, now.date())
+    staff = demo_user("staff")
+    db.session.execute(text("DELETE FROM assignment WHERE user_id = :id"), {"id": staff.id})
+    _check(tkat, now.date())
