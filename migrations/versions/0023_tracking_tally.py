@@ -11,6 +11,10 @@ A person's row moves when their current assignment changes (assigned, completed,
 or when their trust, academy, line manager or active flag changes. Deltas go through an upsert, so concurrent
 transactions add up (PostgreSQL: each waits only for the same (academy, manager) rows; SQLite: one writer).
 
+tracking_completion_day counts the complete people per (trust, academy, UTC day of completion, late), late
+meaning 23:00-23:59 UTC, which is the next London day in summer time (the reader knows which days those are;
+SQLite knows no time zones): the "completion over time" chart without reading every person.
+
 The trigger SQL below is the one definition (a migration carries its own frozen SQL); tests/tracking/
 test_tally.py checks the tally against a full recount after a sequence of events on both databases.
 
@@ -47,11 +51,26 @@ def _due(a: str, exists: str) -> str:
 _UPSERT = f" ON CONFLICT {KEY} DO UPDATE SET people = tracking_tally.people + excluded.people"
 
 
+DAY_KEY = "(trust_id, academy_key, completed_on, late)"
+_DAY_UPSERT = (f" ON CONFLICT {DAY_KEY} DO UPDATE "
+               "SET people = tracking_completion_day.people + excluded.people")
+
+
+def _sqlite_day(user: str, completed: str, sign: int, from_: str, where: str) -> str:
+    """The companion statement: a complete person also counts on their completion's UTC day (late: 23:xx UTC,
+    which is the next London day in summer time)."""
+    return (f"INSERT INTO tracking_completion_day {DAY_KEY[:-1]}, people) "
+            f"SELECT {user}.trust_id, coalesce({user}.academy_id, 0), date({completed}), "
+            f"strftime('%H', {completed}) = '23', {sign} FROM {from_} "
+            f"WHERE ({where}) AND {completed} IS NOT NULL{_DAY_UPSERT};")
+
+
 def _sqlite_bump(user: str, a: str, exists: str, sign: int, from_: str, where: str) -> str:
-    """One INSERT … SELECT … ON CONFLICT statement adding `sign` to the row of (user, assignment a)."""
+    """INSERT … SELECT … ON CONFLICT statements adding `sign` to the rows of (user, assignment a)."""
     return (f"INSERT INTO tracking_tally {KEY[:-1]}, people) "
             f"SELECT {user}.trust_id, coalesce({user}.academy_id, 0), coalesce({user}.line_manager_id, 0), "
-            f"{_state(a, exists)}, {_due(a, exists)}, {sign} FROM {from_} WHERE {where}{_UPSERT};")
+            f"{_state(a, exists)}, {_due(a, exists)}, {sign} FROM {from_} WHERE {where}{_UPSERT}; "
+            + _sqlite_day(user, f"{a}.completed_at", sign, from_, where))
 
 
 def _sqlite_assignment(event: str) -> str:
@@ -68,6 +87,8 @@ def _sqlite_assignment(event: str) -> str:
             f"CASE WHEN OLD.is_current THEN {_state('OLD', '1')} ELSE {_state('o', 'o.id IS NOT NULL')} END, "
             f"CASE WHEN OLD.is_current THEN {_due('OLD', '1')} ELSE {_due('o', 'o.id IS NOT NULL')} END, -1 "
             f"FROM {other.format(me='OLD')} WHERE u.id = OLD.user_id AND u.active{_UPSERT};")
+        parts.append(_sqlite_day("u", "CASE WHEN OLD.is_current THEN OLD.completed_at ELSE o.completed_at END", -1,
+                                 other.format(me="OLD"), "u.id = OLD.user_id AND u.active"))
     else:
         parts.append(_sqlite_bump("u", "o", "o.id IS NOT NULL", -1, other.format(me="NEW"),
                                   "u.id = NEW.user_id AND u.active"))
@@ -78,6 +99,8 @@ def _sqlite_assignment(event: str) -> str:
             f"CASE WHEN NEW.is_current THEN {_state('NEW', '1')} ELSE {_state('o', 'o.id IS NOT NULL')} END, "
             f"CASE WHEN NEW.is_current THEN {_due('NEW', '1')} ELSE {_due('o', 'o.id IS NOT NULL')} END, 1 "
             f"FROM {other.format(me='NEW')} WHERE u.id = NEW.user_id AND u.active{_UPSERT};")
+        parts.append(_sqlite_day("u", "CASE WHEN NEW.is_current THEN NEW.completed_at ELSE o.completed_at END", 1,
+                                 other.format(me="NEW"), "u.id = NEW.user_id AND u.active"))
     else:
         parts.append(_sqlite_bump("u", "o", "o.id IS NOT NULL", 1, other.format(me="OLD"),
                                   "u.id = OLD.user_id AND u.active"))
@@ -128,6 +151,11 @@ POSTGRESQL = (
         END IF;
         INSERT INTO tracking_tally {KEY[:-1]}, people)
         VALUES (p_trust, coalesce(p_academy, 0), coalesce(p_manager, 0), s, d, p_delta){_UPSERT};
+        IF s = 'complete' THEN
+            INSERT INTO tracking_completion_day {DAY_KEY[:-1]}, people)
+            VALUES (p_trust, coalesce(p_academy, 0), p_completed::date, extract(hour FROM p_completed) = 23,
+                    p_delta){_DAY_UPSERT};
+        END IF;
     END $$""",
     """CREATE OR REPLACE FUNCTION tracking_tally_assignment() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE uid integer; me integer; u "user"%ROWTYPE; o assignment%ROWTYPE; has_o boolean;
@@ -215,6 +243,17 @@ BACKFILL = (
     'FROM "user" u LEFT JOIN assignment a ON a.user_id = u.id AND a.is_current WHERE u.active '
     "GROUP BY 1, 2, 3, 4, 5"
 )
+BACKFILL_DAYS = {
+    'sqlite': "date(a.completed_at), strftime('%H', a.completed_at) = '23'",
+    'postgresql': "CAST(a.completed_at AS date), extract(hour FROM a.completed_at) = 23",
+}
+
+
+def _backfill_days(dialect: str) -> str:
+    return (f"INSERT INTO tracking_completion_day {DAY_KEY[:-1]}, people) "
+            f"SELECT u.trust_id, coalesce(u.academy_id, 0), {BACKFILL_DAYS[dialect]}, count(*) "
+            'FROM "user" u JOIN assignment a ON a.user_id = u.id AND a.is_current '
+            "WHERE u.active AND a.completed_at IS NOT NULL GROUP BY 1, 2, 3, 4")
 
 
 def upgrade():
@@ -230,8 +269,21 @@ def upgrade():
         sa.PrimaryKeyConstraint('trust_id', 'academy_key', 'manager_key', 'state', 'due_on',
                                 name=op.f('pk_tracking_tally')),
     )
+    op.create_table(
+        'tracking_completion_day',
+        sa.Column('trust_id', sa.Integer(), nullable=False),
+        sa.Column('academy_key', sa.Integer(), nullable=False),
+        sa.Column('completed_on', sa.Date(), nullable=False),
+        sa.Column('late', sa.Boolean(), nullable=False),
+        sa.Column('people', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['trust_id'], ['trust.id'],
+                                name=op.f('fk_tracking_completion_day_trust_id_trust')),
+        sa.PrimaryKeyConstraint('trust_id', 'academy_key', 'completed_on', 'late',
+                                name=op.f('pk_tracking_completion_day')),
+    )
     dialect = op.get_bind().dialect.name
     op.execute(BACKFILL)
+    op.execute(_backfill_days(dialect))
     for statement in (SQLITE if dialect == 'sqlite' else POSTGRESQL):
         op.execute(statement)
 
@@ -239,4 +291,5 @@ def upgrade():
 def downgrade():
     for statement in _DROP[op.get_bind().dialect.name]:
         op.execute(statement)
+    op.drop_table('tracking_completion_day')
     op.drop_table('tracking_tally')

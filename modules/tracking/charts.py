@@ -6,17 +6,18 @@ Templates draw the shapes (templates/tracking/_charts.html); each chart comes wi
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modules.core.extensions import db
 from modules.core.numbers import percent
 from modules.core.timeutil import format_date
 from modules.notifications.services import london_date
 from modules.people.models import User
+from modules.tracking import queries
 from modules.tracking.filters import Filters
-from modules.tracking.models import Assignment
+from modules.tracking.models import Assignment, TrackingCompletionDay
 from modules.tracking.queries import GroupRow, _current, _scoped, status_expr
 from modules.tracking.scope import Scope
 from modules.training.queries import current_version
@@ -104,7 +105,31 @@ def _days(start: date, end: date) -> list[date]:
     return [*days, end] if not days or days[-1] != end else days
 
 
-def completion_over_time(scope: Scope, now: datetime) -> LineChart | None:
+def _london_day(utc_day: date, late: bool) -> date:
+    """The London date of a completion on a UTC day (late: in its 23:00 hour, the next London day in summer)."""
+    return london_date(datetime.combine(utc_day, time(23, 30))) if late else utc_day
+
+
+def _completions(scope: Scope, today: date, *, recount: bool) -> tuple[int, list[tuple[date, int]]]:
+    """(people in scope expected to complete, [(London day, how many completed then)])."""
+    if scope.manager_id is None and not recount:
+        # Trust or academies: from the trigger-kept tallies (a team is small enough to read).
+        counts = queries.summary(scope, Filters(), today)
+        day = TrackingCompletionDay
+        query = (select(day.completed_on, day.late, func.sum(day.people)).where(day.trust_id == scope.trust_id)
+                 .group_by(day.completed_on, day.late))
+        if scope.academy_ids is not None:
+            query = query.where(day.academy_key.in_(scope.academy_ids))
+        return counts.total - counts.exempt, [(_london_day(on, late), int(n)) for on, late, n
+                                              in db.session.execute(query) if n]
+    rows = db.session.execute(_scoped(
+        select(Assignment.completed_at, status_expr(today)).select_from(User).outerjoin(Assignment, _current),
+        scope, Filters(), today, status=False)).all()
+    expected = sum(1 for _, status in rows if status != "exempt")  # as the dashboard's per cent complete
+    return expected, [(london_date(at), 1) for at, _ in rows if at is not None]
+
+
+def completion_over_time(scope: Scope, now: datetime, *, recount: bool = False) -> LineChart | None:
     """How many people in scope (not exempt) had completed the version in force by each date since it took
     effect; None when no version is in force."""
     today = london_date(now)
@@ -112,16 +137,13 @@ def completion_over_time(scope: Scope, now: datetime) -> LineChart | None:
     if version is None:
         return None
     start = london_date(version.in_force_at or version.published_at or now)
-    rows = db.session.execute(_scoped(
-        select(Assignment.completed_at, status_expr(today)).select_from(User).outerjoin(Assignment, _current),
-        scope, Filters(), today, status=False)).all()
-    expected = sum(1 for _, status in rows if status != "exempt")  # as the dashboard's per cent complete
+    expected, completed = _completions(scope, today, recount=recount)
     # Completed before the version took effect (the assignment was already complete then): complete from the start,
     # so the last point always agrees with the dashboard's count.
-    done = sorted(max(london_date(at), start) for at, _ in rows if at is not None)
+    done = sorted((max(day, start), n) for day, n in completed)
     points = []
     for day in _days(start, today):
-        complete = sum(1 for d in done if d <= day)
+        complete = sum(n for d, n in done if d <= day)
         points.append(Point(day, complete, expected, percent(complete, expected)))
     return _lay_out(LineChart(version.label.capitalize(), points))
 

@@ -151,3 +151,21 @@ class TrackingTally(db.Model):
     due_on: Mapped[date] = mapped_column(primary_key=True)
     #: How many people.
     people: Mapped[int]
+
+
+class TrackingCompletionDay(db.Model):
+    """How many active people of a trust and academy completed their current assignment on a day: the
+    completion-over-time chart without reading every person. Kept by the same triggers as TrackingTally."""
+
+    __tablename__ = "tracking_completion_day"
+
+    #: The trust.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), primary_key=True)
+    #: Their academy; 0 for the central team.
+    academy_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: The UTC date of the completion.
+    completed_on: Mapped[date] = mapped_column(primary_key=True)
+    #: Completed 23:00-23:59 UTC: the next London day when London is on summer time.
+    late: Mapped[bool] = mapped_column(primary_key=True)
+    #: How many people.
+    people: Mapped[int]

@@ -3,14 +3,14 @@ dashboard's counts read from it equal the counts read from the people themselves
 
 from collections import Counter
 from dataclasses import astuple
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, select, text
 
 from modules.core.extensions import db
 from modules.people.models import Academy, User
 from modules.people.services import mark_left
-from modules.tracking import actions, queries, services
+from modules.tracking import actions, charts, queries, services
 from modules.tracking.filters import Filters
 from modules.tracking.models import NO_DATE, Assignment, TrackingTally
 from modules.tracking.scope import Scope
@@ -72,6 +72,8 @@ def _check(tkat, today: date) -> None:
                     _groups(queries.completion(scope, filters, day, recount=True))
                 headline, _ = queries.overview(scope, filters, day)
                 assert headline == queries.summary(scope, filters, day, recount=True)
+            at = datetime.combine(day, time(12))
+            assert charts.completion_over_time(scope, at) == charts.completion_over_time(scope, at, recount=True)
 
 
 def test_the_tally_matches_the_recount_after_every_kind_of_event(app, now):
@@ -131,3 +133,10 @@ def test_deleting_an_assignment_keeps_the_tally(app, now):
     staff = demo_user("staff")
     db.session.execute(text("DELETE FROM assignment WHERE user_id = :id"), {"id": staff.id})
     _check(tkat, now.date())
+
+
+def test_a_late_utc_completion_is_the_next_london_day_in_summer_only():
+    """The day tally keeps 23:xx UTC apart: in summer time that is already the next day in London."""
+    assert charts._london_day(date(2026, 7, 1), True) == date(2026, 7, 2)
+    assert charts._london_day(date(2026, 7, 1), False) == date(2026, 7, 1)
+    assert charts._london_day(date(2026, 12, 1), True) == date(2026, 12, 1)
