@@ -134,7 +134,7 @@ NO_DATE = date(1900, 1, 1)
 
 class TrackingTally(db.Model):
     """How many active people of a trust, academy and line manager are in each state: the dashboards' counts
-    without reading every person. Kept by database triggers on "user" and assignment (migration 0023) in the
+    without reading every person. Kept by database triggers on "user" and assignment (migration 0024) in the
     same transaction as every change; never written by the app. Rows whose count fell to 0 stay, harmlessly."""
 
     __tablename__ = "tracking_tally"

@@ -18,16 +18,16 @@ SQLite knows no time zones): the "completion over time" chart without reading ev
 The trigger SQL below is the one definition (a migration carries its own frozen SQL); tests/tracking/
 test_tally.py checks the tally against a full recount after a sequence of events on both databases.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0023'
-down_revision = '0022'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
