@@ -26,5 +26,9 @@ def test_dashboard_bench_smoke():
     for name in ("trivial: SELECT 1", "trust: completion by module", "trust: overdue, page 1",
                  "trust: expiring in 90 days", "page: GET /tracking as HR"):
         assert name in out, name
+    assert "SQLite, concurrent mode: /tracking as HR quiet, then with 2 other clients" in out
+    for phase in ("quiet", "load"):
+        assert f"  {phase} " in out, phase
     if env.get("TEST_DATABASE_URL"):
         assert "PostgreSQL: 600 staff" in out
+        assert "PostgreSQL, concurrent mode" in out
