@@ -29,8 +29,10 @@ from modules.people.signals import (
     staff_invited,
     staff_left,
 )
+from modules.people.views import use_import_job
 from modules.policies.signals import content_synced, version_published
 from modules.policies.views import use_publish_gate, use_quiz_bank_check
+from modules.tracking.background import start_import
 from modules.tracking.jobs import use_daily_step
 from modules.tracking.receivers import (
     assign_imported,
@@ -49,6 +51,9 @@ def wire(app: Flask) -> None:
     # `flask content sync` (which checks every trust's rules itself): load the quiz banks (may abort it).
     content_synced.connect(load_quiz_banks, weak=False)
 
+    # A staff file of thousands of rows is applied by the worker (a job, with its progress page: an answer, the
+    # job's id, so passed in).
+    use_import_job(app, start_import)
     # People arrive and leave (staff import): training is assigned, new people invited. (`flask demo seed`, in
     # demo/, calls tracking's services itself: it sits above every package.)
     staff_imported.connect(assign_imported, weak=False)

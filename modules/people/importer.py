@@ -18,6 +18,7 @@ import io
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -423,16 +424,25 @@ def _academy_changed_cleanup(user: User, academy: Academy | None) -> None:
     db.session.flush()
 
 
-def apply_import(plan: ImportPlan, *, now: datetime, confirm_leavers: bool) -> ImportResult:
+#: How many rows apply_import saves between two progress reports (a worker's import of thousands of rows).
+PROGRESS_EVERY = 50
+
+
+def apply_import(plan: ImportPlan, *, now: datetime, confirm_leavers: bool,
+                 progress: Callable[[int, int, str], None] | None = None) -> ImportResult:
     """Apply the plan's good rows (upsert by email) and, if confirmed, mark a full import's absentees as leavers.
 
-    Add and flush; the view commits once. Rows with errors are skipped.
+    Add and flush; the caller commits once, so a failure part-way imports nothing. Rows with errors are
+    skipped. `progress(done, total, step)`, when given, hears how far it has got (the worker's job page).
     """
     result = ImportResult(skipped=len(plan.bad))
     trust = plan.trust
     users: dict[str, User] = {}
     roles_before: dict[str, list[str]] = {}
-    for row in plan.good:
+    total = len(plan.good)
+    for number, row in enumerate(plan.good):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number, total, f"Saving row {number + 1} of {total}")
         v = row.values
         if row.action == "create" and db.session.scalar(select(User.id).where(User.email == row.email)):
             result.not_added += 1  # the address is in use outside this trust: nothing to create, nothing said
@@ -457,6 +467,8 @@ def apply_import(plan: ImportPlan, *, now: datetime, confirm_leavers: bool) -> I
             result.reactivated += 1
         else:
             result.updated += 1
+    if progress is not None:
+        progress(total, total, "Linking line managers and roles")
     for row in plan.good:
         if row.email not in users:
             continue

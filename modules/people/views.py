@@ -597,6 +597,16 @@ def events():
 
 # ---- staff import ------------------------------------------------------------------------------------
 
+#: app.extensions key: how a long import is started in the queue's worker, `start(user=, now=, **params)` returning
+#: the job's id (tracking's background jobs, passed in by modules/wiring.py: people cannot import them).
+IMPORT_JOB = "policypass_import_job"
+
+
+def use_import_job(app, start) -> None:
+    """Imports of more than STAFF_IMPORT_IN_WORKER rows are applied by `start`'s job, its progress on a page."""
+    app.extensions[IMPORT_JOB] = start
+
+
 def _import_scope() -> set[int] | None:
     return current_user.academy_scope("staff:manage")
 
@@ -648,6 +658,14 @@ def apply_import():
         form.confirm_leavers.errors = ["Confirm that the people listed have left, or upload the file again "
                                        "without saying it is the full list"]
         return render_template("people/import_preview.html", plan=plan, form=form, changed=False), 400
+    start = current_app.extensions.get(IMPORT_JOB)
+    if start is not None and len(plan.good) > current_app.config["STAFF_IMPORT_IN_WORKER"]:
+        # Thousands of rows: the worker applies them (in one transaction), and the job page shows how far it is.
+        scope = _import_scope()
+        job_id = start(user=current_user, now=utcnow(), upload=form.upload.data, fingerprint=plan.fingerprint,
+                       full=plan.full, confirm_leavers=bool(form.confirm_leavers.data),
+                       academy_ids=sorted(scope) if scope is not None else None)
+        return redirect(url_for("tracking.job", job_id=job_id))
     result = importer.apply_import(plan, now=utcnow(), confirm_leavers=bool(form.confirm_leavers.data))
     db.session.commit()
     importer.discard_upload(form.upload.data, current_user)

@@ -1,6 +1,7 @@
 """Long work run by the queue's worker, with its progress kept where the page can read it.
 
-An evidence pack for a whole trust (and HR's bulk reminder) can take longer than a request should. The view
+An evidence pack for a whole trust, HR's bulk reminder and a staff import of thousands of rows can take longer
+than a request should. The view
 starts a job: a random id, its state ({"kind", "trust_id", "user_id", "status", "done", "total", "step"}) put
 in the Huey store, and a "tracking_job" task queued. The worker runs it, updating the state as it goes; the
 job page reads the state (polling politely with static/js/job.js, or refreshing itself without JavaScript)
@@ -14,16 +15,18 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from modules.core.extensions import db
 from modules.core.timeutil import utcnow
 from modules.notifications import queue
+from modules.notifications.hooks import hand_over
 from modules.people.models import Academy, Trust, User
 
 log = logging.getLogger(__name__)
 
-KINDS = {"evidence_pack": "Evidence pack", "bulk_remind": "Reminders to a list of staff"}
+KINDS = {"evidence_pack": "Evidence pack", "bulk_remind": "Reminders to a list of staff",
+         "staff_import": "Staff import"}
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
@@ -77,6 +80,12 @@ def start(kind: str, *, user: User, now: datetime, **params) -> str:
     return job_id
 
 
+def start_import(*, user: User, now: datetime, **params) -> str:
+    """Start applying a previewed staff file in the worker (people's import page, passed in by modules/wiring.py):
+    params `upload`, `fingerprint`, `full`, `confirm_leavers`, `academy_ids`; returns the job's id."""
+    return start("staff_import", user=user, now=now, **params)
+
+
 def _run(app: Flask, job_id: str) -> str:
     state = read(job_id, app)
     if state is None or state["status"] in (DONE, FAILED):
@@ -92,6 +101,8 @@ def _run(app: Flask, job_id: str) -> str:
             state["result"] = _evidence_pack(app, job_id, state, progress)
         elif state["kind"] == "bulk_remind":
             state["result"] = _bulk_remind(state, progress)
+        elif state["kind"] == "staff_import":
+            state["result"] = _staff_import(state, progress)
         else:
             raise ValueError(f"unknown job kind {state['kind']!r}")
     except Exception:  # the job page says it failed; the log has why
@@ -102,6 +113,8 @@ def _run(app: Flask, job_id: str) -> str:
         return FAILED
     state.update(status=DONE, done=state["total"] or 1, total=state["total"] or 1, step="Done")
     _write(job_id, state, app)
+    # The emails the job wrote (reminders, set-password links) are committed: deliver them as a request would.
+    hand_over(app, g.pop("outbox_queued", None))
     return DONE
 
 
@@ -134,6 +147,37 @@ def _bulk_remind(state: dict, progress) -> dict:
     done = sum(o.done for o in summaries)
     already = sum(o.already for o in summaries)
     return {"summary": f"{done} reminder(s) on their way; {already} already reminded today."}
+
+
+def _staff_import(state: dict, progress) -> dict:
+    """Check the file again, then apply it in one transaction: a file refused, changed since HR's preview, or
+    failing part-way imports nothing. The result lists every row not imported, with its reasons."""
+    from modules.people import importer
+
+    actor = db.session.get(User, state["user_id"])
+    params = state["params"]
+    data = importer.load_upload(params["upload"], actor)
+    if data is None:
+        return {"refused": "That upload has expired or was already imported, so nothing was imported. "
+                           "Upload the file again."}
+    progress(0, 1, "Checking every row of the file")
+    allowed = set(params["academy_ids"]) if params.get("academy_ids") is not None else None
+    try:
+        plan = importer.plan_import(actor.trust, data, full=params["full"], actor=actor, allowed_academy_ids=allowed)
+    except importer.ImportFileError as exc:
+        return {"refused": f"Nothing was imported: {exc}"}
+    if plan.fingerprint != params["fingerprint"]:
+        return {"refused": "Staff records changed since you checked the file, so nothing was imported. Upload "
+                           "the file again to see what changed."}
+    result = importer.apply_import(plan, now=utcnow(), confirm_leavers=params["confirm_leavers"], progress=progress)
+    db.session.commit()
+    importer.discard_upload(params["upload"], actor)
+    return {"created": len(result.created), "updated": result.updated, "reactivated": result.reactivated,
+            "unchanged": result.unchanged, "left": result.left, "skipped": result.skipped,
+            "not_added": result.not_added,
+            "imported": len(result.created) + result.updated + result.reactivated + result.unchanged,
+            "refused_rows": [{"line": row.line, "name": row.values.get("name", ""),
+                              "email": row.values.get("email", ""), "errors": row.errors} for row in plan.bad]}
 
 
 def result_file(job_id: str, app: Flask | None = None) -> Path:
