@@ -294,6 +294,8 @@ MATRIX: dict[str, Route] = {
                            default=403, contains=lambda i: i.trust().name),
     "tracking.bulk_action": Route("GET", lambda i: "/tracking/bulk/extend?view=overdue",
                                   {**SIGNED_OUT, **STAFF_MANAGERS}, default=403, contains=lambda i: "Extend"),
+    "tracking.email_previews": Route("GET", lambda i: "/tracking/emails", {**SIGNED_OUT, **STAFF_MANAGERS},
+                                     default=403, contains=lambda i: i.trust().name),
     # Staff import: HR and the trust administrator (staff:manage). An empty apply is a clear 400.
     "staff.import_staff": Route("GET", lambda i: "/staff/import", {**SIGNED_OUT, **STAFF_MANAGERS}, default=403,
                                 contains=lambda i: i.trust().name),

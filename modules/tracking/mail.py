@@ -1,12 +1,14 @@
 """The emails tracking sends: staff invitations and training reminders (plain text from templates)."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import current_app
 
 from modules.certificates.links import absolute
 from modules.core.timeutil import format_date, format_datetime
 from modules.people.models import User
+from modules.policies.queries import REVIEW_REMINDER_DAYS
 
 #: The outbox reason of a set-password invitation (once per person a day, however often it is asked for).
 INVITATION_REASON = "set-password"
@@ -80,3 +82,73 @@ def escalation(person: User, recipient: User, *, step: str, role_label: str, aft
                    role_label=role_label, after_days=after_days, due_on=format_date(due_on), overdue_days=days,
                    training=training, link=absolute("tracking.person", user_id=person.id))
     return f"Overdue training: {person.name}, {days} days overdue", body
+
+
+# ---- previews: every email HR's actions and the daily run send, as HR sees them before they go ------------
+
+#: Stands for the link to the person's training history in an escalation preview.
+PREVIEW_PERSON_LINK = "[a link to the person's training history]"
+
+
+@dataclass(frozen=True)
+class EmailPreview:
+    """One email as it would be sent: what it is, when it goes, to whom, and its subject and body."""
+
+    key: str
+    title: str
+    when: str
+    to: str
+    subject: str
+    body: str
+
+
+def previews(trust, *, academy, today: date, max_age_hours: int, role_labels: dict[str, str],
+             version=None) -> list[EmailPreview]:
+    """Every email HR sends by hand or the daily run sends for them, written for an example person of the trust
+    (at `academy`) from the trust's rules, exactly as the sending code writes it."""
+    rules = trust.rules
+    person = User(id=0, trust=trust, name="Alex Example", email="alex.example@example.org", job_title="Teacher",
+                  academy=academy)
+    manager = User(id=0, trust=trust, name="Morgan Example", email="morgan.example@example.org")
+    training = "Induction training"
+    found: list[EmailPreview] = []
+    subject, body = invitation_preview(person, max_age_hours=max_age_hours)
+    found.append(EmailPreview("invitation", "Set-password invitation",
+                              "When a new person is imported, and when you resend it from their page (“Send the "
+                              "set-password link again”): the link is new each time.", "The person", subject, body))
+    soon = today + timedelta(days=rules.reminder_days_before)
+    subject, body = reminder("due-soon", person, due_on=soon, today=today, training=training)
+    found.append(EmailPreview("due-soon", "Reminder: due soon",
+                              f"Sent by the daily run {rules.reminder_days_before} days before the due date "
+                              "(a trust setting), and when you send a reminder before the due date.",
+                              "The person", subject, body))
+    late = today - timedelta(days=10)
+    subject, body = reminder("overdue", person, due_on=late, today=today, training=training)
+    found.append(EmailPreview("overdue", "Reminder: overdue",
+                              f"Sent by the daily run every {rules.reminder_repeat_days} days while training is "
+                              "overdue (a trust setting), and when you send a reminder (“Send a reminder now”, on "
+                              "a person or on a list).", "The person", subject, body))
+    subject, body = reminder("manager", person, due_on=late, today=today, training=training, recipient=manager)
+    found.append(EmailPreview("manager", "Copy of an overdue reminder to the line manager",
+                              "Sent with each overdue reminder of the daily run.", "Their line manager",
+                              subject, body))
+    for step in rules.escalation:
+        label = role_labels.get(step.role or "", "line manager") if step.role else "line manager"
+        due = today - timedelta(days=step.after_days)
+        subject, body = escalation(person, manager, step=step.key, role_label=label, after_days=step.after_days,
+                                   due_on=due, today=today, training=training)
+        body = body.replace(absolute("tracking.person", user_id=0), PREVIEW_PERSON_LINK)
+        to = "Their line manager" if step.relation else f"The {label} of their academy"
+        if step.central_role:
+            to += f" (for the central team, the {role_labels.get(step.central_role, step.central_role)})"
+        found.append(EmailPreview(f"escalation-{step.key}", f"Escalation to {to[0].lower()}{to[1:]}",
+                                  f"Sent once, by the daily run, when training is {step.after_days} days overdue "
+                                  "(a trust setting).", to, subject, body))
+    if version is not None and version.next_review_on is not None:
+        subject, body = review_reminder(version, manager, trust=trust, today=today)
+        found.append(EmailPreview("policy-review", "Policy review due",
+                                  "Sent by the daily run to everyone who publishes policy versions, from "
+                                  f"{REVIEW_REMINDER_DAYS} days before the review date.", "HR (who publishes policy versions)", subject, body))
+    if not rules.reminders:
+        found = [p for p in found if p.key in ("invitation",)]
+    return found

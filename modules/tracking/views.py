@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from modules.core.capabilities import require
 from modules.core.extensions import db
@@ -17,9 +18,9 @@ from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
 from modules.core.web import bad_request
 from modules.notifications.services import london_date
-from modules.people.models import Academy, User
+from modules.people.models import Academy, Role, User
 from modules.people.security import note_event
-from modules.policies.queries import past_review
+from modules.policies.queries import past_review, published_version
 from modules.tracking import actions, background, charts, exports, queries
 from modules.tracking.evidence_pack import build_pack
 from modules.tracking.filters import (
@@ -36,7 +37,7 @@ from modules.tracking.filters import (
     roles_in,
 )
 from modules.tracking.forms import BULK_ACTIONS, BulkForm, ConfirmForm, ExemptForm, ExtendForm
-from modules.tracking.mail import invitation_preview
+from modules.tracking.mail import invitation_preview, previews
 from modules.tracking.models import KINDS
 from modules.tracking.scope import Scope, evidence_scope, scope_for
 
@@ -474,3 +475,24 @@ def bulk_action(scope: Scope, action: str):
         preview = actions.reminder_email(chaseable[0], now=now) if chaseable else None
     return render_template("tracking/bulk_action.html", form=form, action=action, rows=rows, preview=preview,
                            back=back, title=dict(BULK_ACTIONS)[action]), 400 if form.errors else 200
+
+
+# ---- email previews ----------------------------------------------------------------------------------------
+
+nav_item("Email previews", "tracking.email_previews", "staff:manage", order=88, group="hr",
+         hint="Every email you or the daily run send to staff, line managers and headteachers, before it goes")
+
+
+@bp.get("/emails")
+@require("staff:manage")
+def email_previews():
+    """Each email HR sends (reminders, invitations) or the daily run sends for them (escalations), as written
+    from the trust's rules for an example person."""
+    trust = current_user.trust
+    academy = current_user.academy or db.session.scalar(
+        select(Academy).where(Academy.trust_id == trust.id).order_by(Academy.name))
+    labels = {role.key: role.label for role in db.session.scalars(select(Role).where(Role.trust_id == trust.id))}
+    found = previews(trust, academy=academy, today=london_date(utcnow()), role_labels=labels,
+                     max_age_hours=current_app.config["SET_PASSWORD_MAX_AGE_HOURS"],
+                     version=published_version(trust.id))
+    return render_template("tracking/email_previews.html", previews=found, trust=trust)
