@@ -174,6 +174,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "LTI_SCORE_MAX_ATTEMPTS": int(os.environ.get("LTI_SCORE_MAX_ATTEMPTS", "5")),
         # A bulk reminder to more people than this runs in the worker, its progress shown on a page.
         "BULK_IN_WORKER": int(os.environ.get("BULK_IN_WORKER", "100")),
+        # Finished background jobs' files (evidence packs under instance/jobs/) are deleted by the daily run
+        # after this many days.
+        "JOB_FILES_KEEP_DAYS": int(os.environ.get("JOB_FILES_KEEP_DAYS", "7")),
         # A staff import applying more rows than this runs in the worker, its progress shown on a page.
         "STAFF_IMPORT_IN_WORKER": int(os.environ.get("STAFF_IMPORT_IN_WORKER", "500")),
     }

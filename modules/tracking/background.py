@@ -12,7 +12,7 @@ HUEY_IMMEDIATE (tests) the task runs at once, in the same process.
 import json
 import logging
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -178,6 +178,25 @@ def _staff_import(state: dict, progress) -> dict:
             "imported": len(result.created) + result.updated + result.reactivated + result.unchanged,
             "refused_rows": [{"line": row.line, "name": row.values.get("name", ""),
                               "email": row.values.get("email", ""), "errors": row.errors} for row in plan.bad]}
+
+
+def prune_files(app: Flask, *, now: datetime) -> int:
+    """Delete finished jobs' files older than JOB_FILES_KEEP_DAYS (the daily run); returns how many went.
+
+    A pack holds staff names and emails, so it is not kept longer than its download needs."""
+    folder = job_folder(app)
+    if not folder.is_dir():
+        return 0
+    cutoff = now.replace(tzinfo=UTC).timestamp() - int(app.config["JOB_FILES_KEEP_DAYS"]) * 86400
+    removed = 0
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # another run removed it first
+    return removed
 
 
 def result_file(job_id: str, app: Flask | None = None) -> Path:

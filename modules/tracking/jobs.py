@@ -20,6 +20,7 @@ from modules.core.timeutil import utcnow
 from modules.notifications import queue
 from modules.notifications.delivery import pending_ids
 from modules.people.models import Trust
+from modules.tracking.background import prune_files
 from modules.tracking.reminders import queue_escalations, queue_reminders, queue_review_reminders
 from modules.tracking.services import ensure_assignments
 
@@ -85,6 +86,9 @@ def run_daily(*, now: datetime, slug: str | None = None) -> DailyReport:
     if pdfs.outcomes:
         report.lines.append(f"certificates: {len(pdfs.emails)} PDF(s) rendered, {len(pdfs.failed)} failed "
                             "(retried at the next run)")
+    pruned = prune_files(current_app, now=now)  # finished jobs' packs past JOB_FILES_KEEP_DAYS
+    if pruned:
+        report.lines.append(f"jobs: {pruned} finished job file(s) deleted")
     waiting = pending_ids(now=now)
     db.session.commit()
     report.queued_messages = len(waiting)

@@ -77,3 +77,26 @@ def test_a_bulk_reminder_job_sends_each_person_once(app, client, login):
     assert background.read(second, app)["result"]["summary"].startswith("0 reminder(s)")
     rows = db.session.query(OutboxMessage).filter(OutboxMessage.reason.like("reminder%")).count()
     assert rows == 3
+
+
+def test_the_daily_run_deletes_job_files_past_their_keeping_days(app, now):
+    """Finished packs hold staff names: the daily run deletes those older than JOB_FILES_KEEP_DAYS (7)."""
+    import os
+    from datetime import UTC, timedelta
+
+    from modules.tracking import jobs
+
+    folder = background.job_folder(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    ages = {"old.zip": 8, "last-week.zip": 7.01, "recent.zip": 6.9, "today.zip": 0}
+    for name, days in ages.items():
+        (folder / name).write_bytes(b"PK")
+        stamp = (now - timedelta(days=days)).replace(tzinfo=UTC).timestamp()
+        os.utime(folder / name, (stamp, stamp))
+    report = jobs.run_daily(now=now, slug="tkat")
+    assert sorted(p.name for p in folder.iterdir()) == ["recent.zip", "today.zip"]
+    assert "jobs: 2 finished job file(s) deleted" in report.lines
+    app.config["JOB_FILES_KEEP_DAYS"] = 1
+    assert background.prune_files(app, now=now) == 1
+    assert [p.name for p in folder.iterdir()] == ["today.zip"]
+    assert background.prune_files(app, now=now) == 0
