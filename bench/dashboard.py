@@ -313,10 +313,12 @@ def page_times(app, ids: dict, repeat: int) -> list[float]:
 #: The raw GROUP BY floor: the trust's active people by academy and status, hand-written, over the people
 #: and their current assignments (what the dashboard read on every view before the tally).
 FLOOR_SQL = sa.text(
-    'SELECT u.academy_id, count(*), sum(CASE WHEN a.completed_at IS NOT NULL THEN 1 ELSE 0 END), '
+    'SELECT u.academy_id + 0, count(*), sum(CASE WHEN a.completed_at IS NOT NULL THEN 1 ELSE 0 END), '
     "sum(CASE WHEN a.completed_at IS NULL AND a.closed_on IS NULL AND a.due_on < :today THEN 1 ELSE 0 END) "
     'FROM "user" u LEFT JOIN assignment a ON a.user_id = u.id AND a.is_current '
-    "WHERE u.trust_id = :trust AND u.active GROUP BY u.academy_id")
+    # "+ 0", as the dashboard's own SQL: SQLite then scans the trust's rows in order instead of walking the
+    # academy index with a random read per person (3-10x slower at 50,000 staff).
+    "WHERE u.trust_id = :trust AND u.active GROUP BY u.academy_id + 0")
 
 
 def _signed_in_client(app, ids: dict):
