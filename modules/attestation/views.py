@@ -20,6 +20,7 @@ from modules.attestation.forms import (
     with_statements,
 )
 from modules.attestation.models import MEANING_CONSENT_DECLINED, MEANING_CONSENTED, MEANING_WITHDRAWN
+from modules.attestation.settings import setting_groups
 from modules.attestation.statements import (
     acknowledged_statements,
     asks_consent,
@@ -37,6 +38,7 @@ from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
 from modules.people.auth import current_login_session
 from modules.people.models import User
+from modules.people.queries import role_labels
 from modules.policies.models import PolicyVersion, Section
 from modules.policies.queries import superseding_version, version_in_trust
 from modules.training.queries import current_version
@@ -357,7 +359,8 @@ def trust_settings():
     implied = implied_consent_clauses(version) if version is not None else []
     return render_template("attestation/trust_settings.html", trust=trust, version=version, monitoring=monitoring,
                            quoted=quoted, implied=implied, consent_condition=consent_is_condition(trust),
-                           consent_contact=trust.rules.consent_contact)
+                           consent_contact=trust.rules.consent_contact,
+                           setting_groups=setting_groups(trust.rules, role_labels(trust.id)))
 
 
 @bp.get("/hr/acknowledgements")

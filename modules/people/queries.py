@@ -117,3 +117,8 @@ def sso_trusts() -> list[Trust]:
 def trust_by_slug(slug: str) -> Trust | None:
     """The trust with this slug, if any."""
     return db.session.scalar(select(Trust).where(Trust.slug == slug))
+
+
+def role_labels(trust_id: int) -> dict[str, str]:
+    """The trust's role labels by key (e.g. {"headteacher": "Principal"})."""
+    return {role.key: role.label for role in db.session.scalars(select(Role).where(Role.trust_id == trust_id))}
