@@ -10,7 +10,7 @@ sees more than MAX_TOP_ENTRIES entries (tests/core/test_navigation.py counts the
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_login import current_user
 
 #: The core route of a group's hub page (modules/core/views.py).
@@ -48,6 +48,8 @@ class NavGroup:
 
 _ITEMS: dict[str, NavItem] = {}
 _GROUPS: dict[str, NavGroup] = {}
+#: _ITEMS in display order, sorted once (emptied when an entry is registered).
+_SORTED: list[NavItem] = []
 
 
 def nav_item(label: str, endpoint: str, capability: str, order: int = 50,
@@ -55,6 +57,7 @@ def nav_item(label: str, endpoint: str, capability: str, order: int = 50,
     """Register a navigation entry shown to people holding the capability (on its group's hub, if grouped),
     and, when `when` is given, only to those for whom when(person) is true."""
     _ITEMS[endpoint] = NavItem(label, endpoint, capability, order, group, hint, when)
+    _SORTED.clear()
 
 
 def nav_group(key: str, label: str, order: int = 50, endpoint: str | None = None, subnav: bool = False) -> None:
@@ -72,10 +75,26 @@ def usable_items(group: str | None = None) -> list[NavItem]:
     """The entries the signed-in person may use, in order; only one group's when a group is named."""
     if not current_user.is_authenticated:
         return []
-    return [item for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.label))
-            if (group is None or item.group == group)
-            and item.endpoint in current_app.view_functions and current_user.can(item.capability)
-            and (item.when is None or item.when(current_user))]
+    usable = _usable_for_request()
+    return usable if group is None else [item for item in usable if item.group == group]
+
+
+def _usable_for_request() -> list[NavItem]:
+    # Once per request and person (every page renders the navigation and its sub-navigation, and a page may
+    # render more than one template); worked out again when the person's roles change mid-request, since
+    # User.capabilities_version moves then.
+    person = current_user._get_current_object()
+    key = (id(person), person.capabilities_version())
+    cached = g.get("_pp_navigation")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if not _SORTED:
+        _SORTED.extend(sorted(_ITEMS.values(), key=lambda i: (i.order, i.label)))
+    usable = [item for item in _SORTED
+              if item.endpoint in current_app.view_functions and person.can(item.capability)
+              and (item.when is None or item.when(person))]
+    g._pp_navigation = (key, usable)
+    return usable
 
 
 def _entry_key(item: NavItem) -> str:

@@ -3,10 +3,11 @@
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
+from sqlalchemy.orm import joinedload, selectinload
 
 from modules.core.extensions import db, login_manager
 from modules.core.timeutil import utcnow
-from modules.people.models import LoginSession, User
+from modules.people.models import LoginSession, RoleAssignment, User
 from modules.people.services import find_session
 
 #: A session lasts at most this long after sign-in, however active.
@@ -31,6 +32,9 @@ def idle_limit(user: User) -> timedelta:
     return timedelta(minutes=minutes)
 
 
+_USER_GRAPH = (joinedload(User.trust), selectinload(User.role_assignments).joinedload(RoleAssignment.role))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The user named by the cookie, only if the cookie's server-side session is live and not idle."""
@@ -38,7 +42,9 @@ def load_user(user_id: str) -> User | None:
     live = find_session(session.get(SESSION_KEY), now=now, max_age=SESSION_MAX_AGE)
     if live is None or str(live.user_id) != user_id:
         return None
-    user = db.session.get(User, live.user_id)
+    # Every page reads the person's trust (rules, footer) and roles (capabilities, navigation): loaded with
+    # them here, in two statements, rather than lazily one at a time.
+    user = db.session.get(User, live.user_id, options=_USER_GRAPH)
     if user is None or not user.active:
         return None
     if user.demo and current_app.config["POLICYPASS_ENV"] == "production":

@@ -1,10 +1,12 @@
 """Trust, Academy, Role, User and the server-side login sessions."""
 
+import copy
+import threading
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event, exists, false, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from modules.core.capabilities import LINE_MANAGER_CAPABILITIES
 from modules.core.extensions import db
@@ -29,13 +31,39 @@ class Trust(db.Model):
 
     @property
     def rules(self) -> TrustRules:
-        """The trust's typed rules (defaults filled in); parsed once per stored mapping."""
-        settings = self.settings or {}
-        cached = self.__dict__.get("_rules")
-        if cached is None or cached[0] is not settings:
-            cached = (settings, TrustRules.from_mapping(settings))
-            self.__dict__["_rules"] = cached
+        """The trust's typed rules (defaults filled in); parsed once per trust and stored mapping, in this process."""
+        return rules_for(self.id, self.settings or {})
+
+
+#: Parsed rules per trust id, shared by every request of this process: (a private copy of the mapping they were
+#: parsed from, the rules). A request loads the trust row afresh, so caching on the row would parse every request.
+_RULES: dict[int | None, tuple[dict, TrustRules]] = {}
+_RULES_LOCK = threading.Lock()
+
+
+def rules_for(trust_id: int | None, settings: dict) -> TrustRules:
+    """The TrustRules for this trust's stored mapping, parsed once while the mapping stays the same.
+
+    The cached rules are used only when the mapping is equal to the one they were parsed from, so an edited
+    mapping (the rules editor, `flask content sync`, another process) is re-parsed on its next read even if
+    nobody calls forget_trust_rules; that function just drops the entry early.
+    """
+    cached = _RULES.get(trust_id)
+    if cached is not None and cached[0] == settings:
         return cached[1]
+    rules = TrustRules.from_mapping(settings)
+    with _RULES_LOCK:
+        _RULES[trust_id] = (copy.deepcopy(settings), rules)
+    return rules
+
+
+def forget_trust_rules(trust_id: int | None = None) -> None:
+    """Drop the cached parsed rules of one trust (every trust when None): call after changing a trust's rules."""
+    with _RULES_LOCK:
+        if trust_id is None:
+            _RULES.clear()
+        else:
+            _RULES.pop(trust_id, None)
 
 
 class Academy(db.Model):
@@ -141,23 +169,40 @@ class User(UserMixin, db.Model):
         """Their academy's name, or "Central team"."""
         return self.academy.name if self.academy else "Central team"
 
+    def _grants(self) -> "_Grants":
+        # Worked out once per loaded state of this person's roles: pages check 20-50 capabilities a request
+        # (navigation included). _forget_grants (below) drops it whenever the roles, their capabilities, the
+        # person's reports or the loaded rows change, so a role change counts at once.
+        grants = self.__dict__.get("_pp_grants")
+        if grants is None or grants.generation != _GENERATION[0]:
+            grants = _Grants(self)
+            self.__dict__["_pp_grants"] = grants
+        return grants
+
+    def capabilities_version(self) -> int:
+        """A number that changes whenever what this person's capabilities are worked out from may have changed
+        (for caches of things derived from them, such as the navigation of one request)."""
+        return self._grants().generation
+
     def capabilities(self, academy_id: int | None = None) -> set[str]:
         """Capabilities held trust-wide, plus those held for the given academy."""
-        caps: set[str] = set()
-        for assignment in self.role_assignments:
-            if assignment.academy_id is None or assignment.academy_id == academy_id:
-                caps.update(assignment.role.capabilities)
-        if self.reports:
+        grants = self._grants()
+        caps = set(grants.trust_wide)
+        caps.update(grants.by_academy.get(academy_id, ()))
+        if grants.has_reports(self):
             caps.update(LINE_MANAGER_CAPABILITIES)
         return caps
 
     def can(self, capability: str, academy_id: int | None = None) -> bool:
         """Whether they hold the capability (anywhere in their trust when academy_id is None)."""
+        grants = self._grants()
+        if capability in grants.trust_wide:
+            return True
         if academy_id is None:
-            return any(capability in self.capabilities(a.academy_id) for a in self.role_assignments) or (
-                capability in LINE_MANAGER_CAPABILITIES and bool(self.reports)
-            )
-        return capability in self.capabilities(academy_id)
+            held = capability in grants.anywhere
+        else:
+            held = capability in grants.by_academy.get(academy_id, ())
+        return held or (capability in LINE_MANAGER_CAPABILITIES and grants.has_reports(self))
 
     def academy_scope(self, capability: str) -> set[int] | None:
         """Academy ids where they hold the capability; None means the whole trust."""
@@ -173,6 +218,57 @@ class User(UserMixin, db.Model):
     def role_labels(self) -> list[str]:
         """Labels of the roles they hold, for display and evidence snapshots."""
         return sorted({a.role.label for a in self.role_assignments})
+
+
+class _Grants:
+    """A person's capabilities as their loaded role assignments give them (see User._grants)."""
+
+    __slots__ = ("generation", "trust_wide", "by_academy", "anywhere", "_reports")
+
+    def __init__(self, user: User):
+        self.generation = _GENERATION[0]
+        self.trust_wide: set[str] = set()
+        self.by_academy: dict[int, set[str]] = {}
+        for assignment in user.role_assignments:
+            if assignment.academy_id is None:
+                self.trust_wide.update(assignment.role.capabilities)
+            else:
+                self.by_academy.setdefault(assignment.academy_id, set()).update(assignment.role.capabilities)
+        self.anywhere = self.trust_wide.union(*self.by_academy.values())
+        self._reports: bool | None = None
+
+    def has_reports(self, user: User) -> bool:
+        """Whether they line-manage anyone (read only when a check needs it)."""
+        if self._reports is None:
+            session = object_session(user)
+            if "reports" in user.__dict__ or session is None or user.id is None:
+                self._reports = bool(user.reports)
+            else:  # one EXISTS (after the session's autoflush) rather than loading every report
+                self._reports = bool(session.scalar(select(exists().where(User.line_manager_id == user.id))))
+        return self._reports
+
+
+#: Bumped whenever anything a person's capabilities are worked out from changes in memory: every cached _Grants
+#: from before is then worked out again on its next use. A list, so the event handlers can change it in place.
+_GENERATION = [0]
+
+
+def _forget_grants(*_args, **_kwargs) -> None:
+    _GENERATION[0] += 1
+
+
+# Listening does not configure the mappers (that would cost every command its start-up time).
+for _attribute in (User.role_assignments, User.reports):
+    for _name in ("append", "remove", "bulk_replace", "set"):
+        event.listen(_attribute, _name, _forget_grants)
+for _attribute in (User.line_manager, User.line_manager_id, RoleAssignment.role, RoleAssignment.role_id,
+                   RoleAssignment.academy_id, RoleAssignment.user_id, Role.capabilities):
+    event.listen(_attribute, "set", _forget_grants)
+# A row reloaded (after a commit, an expire or a refresh) may carry roles changed elsewhere. A first load needs
+# nothing: a newly loaded person has no cached grants.
+for _model in (User, RoleAssignment, Role):
+    for _name in ("expire", "refresh"):
+        event.listen(_model, _name, _forget_grants)
 
 
 class LoginSession(db.Model):

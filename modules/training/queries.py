@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from modules.core.extensions import db
 from modules.people.models import Trust, User
@@ -60,7 +61,9 @@ def modules_for(user: User, version: PolicyVersion) -> list[ModuleRow]:
 
 def section_in_trust(user: User, section_id: int) -> Section | None:
     """A module of any version of the person's own trust's policy; None for another trust's (shown as 404)."""
-    section = db.session.get(Section, section_id)
+    # The page shows the version and its neighbouring modules: loaded with the section, not lazily.
+    section = db.session.get(Section, section_id,
+                             options=(joinedload(Section.version).selectinload(PolicyVersion.sections),))
     return section if section is not None and section.version.trust_id == user.trust_id else None
 
 
