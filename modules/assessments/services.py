@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modules.assessments import types
 from modules.assessments.bank import Bank, BankError, VersionText, match_versions, read_bank
@@ -261,6 +261,31 @@ def quiz_plan(user: User, version: PolicyVersion) -> QuizPlan:
             modules = len({q.section_id for q in changed})
             return QuizPlan(CHANGES, changed, min(len(changed), max(size, modules)))
     return QuizPlan(FULL, pool, min(size, len(pool)))
+
+
+@dataclass(frozen=True)
+class QuizOutline:
+    """What the quiz page says of the person's next attempt: its scope, how many questions it asks, and how many
+    questions may reach staff at all (0: the quiz is not ready)."""
+
+    scope: str
+    size: int
+    available: int
+
+
+def quiz_outline(user: User, version: PolicyVersion) -> QuizOutline:
+    """quiz_plan's scope and size without loading the bank: one COUNT, unless the person re-trains on the changes
+    (then the plan itself, which must read the questions' clauses)."""
+    available = db.session.scalar(
+        select(func.count()).select_from(Question).where(
+            Question.version_id == version.id, Question.active.is_(True), Question.reviewed.is_(True),
+            Question.ambiguous.is_(False)))
+    limited = available and db.session.scalar(select(QuizScope.id).where(QuizScope.user_id == user.id,
+                                                                          QuizScope.version_id == version.id))
+    if limited:
+        plan = quiz_plan(user, version)
+        return QuizOutline(plan.scope, plan.size, available)
+    return QuizOutline(FULL, min(user.trust.rules.quiz_questions, available), available)
 
 
 def limit_to_changes(version: PolicyVersion, user_ids: Sequence[int], *, now: datetime) -> int:
