@@ -18,7 +18,7 @@ Status (valid / expired / revoked / superseded) is never stored: see status.py a
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, func, select
-from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from modules.attestation.models import Acknowledgement
 from modules.core.extensions import db
@@ -65,8 +65,9 @@ class CertificateRevocationPersonal(db.Model):
     revocation: Mapped[CertificateRevocation] = relationship(back_populates="personal")
 
 
-_this = aliased(PolicyVersion)
-_later = aliased(PolicyVersion)
+# Table aliases, not ORM aliases: aliased() configures every mapper at import, which every command would pay.
+_this = PolicyVersion.__table__.alias("this_version")
+_later = PolicyVersion.__table__.alias("later_version")
 
 
 class Certificate(db.Model):
@@ -118,9 +119,9 @@ class Certificate(db.Model):
     #: When a later version of the same trust's policy took effect (UTC; its `in_force_at`), if one has been
     #: published; loaded with the row. The grace period runs from then.
     superseded_since: Mapped[datetime | None] = column_property(
-        select(func.min(_later.in_force_at))
-        .where(_this.id == version_id, _later.trust_id == _this.trust_id, _later.number > _this.number,
-               _later.in_force_at.is_not(None))
+        select(func.min(_later.c.in_force_at))
+        .where(_this.c.id == version_id, _later.c.trust_id == _this.c.trust_id, _later.c.number > _this.c.number,
+               _later.c.in_force_at.is_not(None))
         .correlate_except(_this, _later).scalar_subquery(), deferred=False)
 
     @property
