@@ -229,10 +229,13 @@ def _display(path: Path) -> str:
 
 def drawable_questions(version: PolicyVersion) -> list[Question]:
     """The version's questions that may reach staff: live, reviewed and unambiguous."""
-    return list(db.session.scalars(
-        select(Question).where(Question.version_id == version.id, Question.active.is_(True),
-                               Question.reviewed.is_(True), Question.ambiguous.is_(False))
-        .order_by(Question.id)))
+    return list(db.session.scalars(select(Question).where(*_drawable(version)).order_by(Question.id)))
+
+
+def _drawable(version: PolicyVersion) -> tuple:
+    """The conditions on Question for drawable_questions (one definition, also counted by quiz_outline)."""
+    return (Question.version_id == version.id, Question.active.is_(True), Question.reviewed.is_(True),
+            Question.ambiguous.is_(False))
 
 
 FULL, CHANGES = "full", "changes"
@@ -276,10 +279,7 @@ class QuizOutline:
 def quiz_outline(user: User, version: PolicyVersion) -> QuizOutline:
     """quiz_plan's scope and size without loading the bank: one COUNT, unless the person re-trains on the changes
     (then the plan itself, which must read the questions' clauses)."""
-    available = db.session.scalar(
-        select(func.count()).select_from(Question).where(
-            Question.version_id == version.id, Question.active.is_(True), Question.reviewed.is_(True),
-            Question.ambiguous.is_(False)))
+    available = db.session.scalar(select(func.count()).select_from(Question).where(*_drawable(version)))
     limited = available and db.session.scalar(select(QuizScope.id).where(QuizScope.user_id == user.id,
                                                                           QuizScope.version_id == version.id))
     if limited:
