@@ -110,11 +110,12 @@ def _london_day(utc_day: date, late: bool) -> date:
     return london_date(datetime.combine(utc_day, time(23, 30))) if late else utc_day
 
 
-def _completions(scope: Scope, today: date, *, recount: bool) -> tuple[int, list[tuple[date, int]]]:
+def _completions(scope: Scope, today: date, *, recount: bool,
+                 counts: queries.Counts | None) -> tuple[int, list[tuple[date, int]]]:
     """(people in scope expected to complete, [(London day, how many completed then)])."""
     if scope.manager_id is None and not recount:
         # Trust or academies: from the trigger-kept tallies (a team is small enough to read).
-        counts = queries.summary(scope, Filters(), today)
+        counts = counts or queries.summary(scope, Filters(), today)
         day = TrackingCompletionDay
         query = (select(day.completed_on, day.late, func.sum(day.people)).where(day.trust_id == scope.trust_id)
                  .group_by(day.completed_on, day.late))
@@ -129,15 +130,16 @@ def _completions(scope: Scope, today: date, *, recount: bool) -> tuple[int, list
     return expected, [(london_date(at), 1) for at, _ in rows if at is not None]
 
 
-def completion_over_time(scope: Scope, now: datetime, *, recount: bool = False) -> LineChart | None:
+def completion_over_time(scope: Scope, now: datetime, *, recount: bool = False,
+                         counts: queries.Counts | None = None) -> LineChart | None:
     """How many people in scope (not exempt) had completed the version in force by each date since it took
-    effect; None when no version is in force."""
+    effect; None when no version is in force. `counts`: the scope's unfiltered headline, if already read."""
     today = london_date(now)
     version = current_version(scope.trust_id)
     if version is None:
         return None
     start = london_date(version.in_force_at or version.published_at or now)
-    expected, completed = _completions(scope, today, recount=recount)
+    expected, completed = _completions(scope, today, recount=recount, counts=counts)
     # Completed before the version took effect (the assignment was already complete then): complete from the start,
     # so the last point always agrees with the dashboard's count.
     done = sorted((max(day, start), n) for day, n in completed)

@@ -137,8 +137,9 @@ def _counts(row) -> Counts:
     return Counts(total, complete, due, overdue, total - complete - due - overdue - exempt, exempt)
 
 
-#: Counts per (academy id or None, line manager id or None) of the people in scope, from the tally.
-Tally = list[tuple[int | None, int | None, Counts]]
+#: Per (academy id or None, line manager id or None) of the people in scope, from the tally: (count, complete,
+#: due, overdue, exempt) as plain ints (a big trust has thousands of these rows; Counts are made per group).
+Tally = list[tuple[int | None, int | None, tuple[int, int, int, int, int]]]
 
 
 def tally(scope: Scope, filters: Filters, today: date) -> Tally | None:
@@ -163,8 +164,8 @@ def tally(scope: Scope, filters: Filters, today: date) -> Tally | None:
         query = query.where(t.academy_key == filters.academy)
     if filters.manager is not None:
         query = query.where(t.manager_key == filters.manager)
-    rows = [(academy or None, manager or None, _counts(rest)) for academy, manager, *rest in db.session.execute(query)]
-    return [row for row in rows if row[2].total]
+    return [(academy or None, manager or None, (int(n), int(c or 0), int(d or 0), int(o or 0), int(e or 0)))
+            for academy, manager, n, c, d, o, e in db.session.execute(query) if n]
 
 
 def _add(total: Counts, counts: Counts) -> Counts:
@@ -173,22 +174,28 @@ def _add(total: Counts, counts: Counts) -> Counts:
     return total
 
 
+def _sum(rows) -> Counts:
+    """The tally rows' figures added up."""
+    total = [0, 0, 0, 0, 0]
+    for _, _, figures in rows:
+        for i, value in enumerate(figures):
+            total[i] += value
+    return _counts(total)
+
+
 def _grouped(rows: Tally, index: int) -> dict[int | None, Counts]:
     """The tally's counts summed by academy (index 0) or line manager (index 1)."""
-    groups: dict[int | None, Counts] = {}
+    groups: dict[int | None, list] = {}
     for row in rows:
-        _add(groups.setdefault(row[index], Counts()), row[2])
-    return groups
+        groups.setdefault(row[index], []).append(row)
+    return {key: _sum(members) for key, members in groups.items()}
 
 
 def summary(scope: Scope, filters: Filters, today: date, *, recount: bool = False) -> Counts:
     """Everyone in scope (after filters) by status (from the tally unless a filter needs the recount)."""
     rows = None if recount else tally(scope, filters, today)
     if rows is not None:
-        total = Counts()
-        for _, _, counts in rows:
-            _add(total, counts)
-        return total
+        return _sum(rows)
     query = _scoped(select(*_count_columns(today)).select_from(User).outerjoin(Assignment, _current),
                     scope, filters, today)
     return _counts(db.session.execute(query).one())

@@ -94,7 +94,9 @@ def overview(scope: Scope):
                                    counts=counts) if filters.by == "academy" else []
     return render_template("tracking/overview.html", **_common(scope, filters, "completion"), summary=summary,
                            rows=rows, chart=charts.bar_chart(rows), team_chart=charts.bar_chart(team_rows),
-                           over_time=charts.completion_over_time(scope, now) if filters.by == "academy" else None,
+                           over_time=charts.completion_over_time(
+                               scope, now, counts=summary if counts is not None and filters.academy is None
+                               and filters.manager is None else None) if filters.by == "academy" else None,
                            expiring=queries.expiring_counts(scope, today, now), today=today,
                            past_review=past_review(current_user.trust_id, today))
 
