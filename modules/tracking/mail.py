@@ -60,7 +60,8 @@ def review_reminder(version, recipient: User, *, trust, today: date) -> tuple[st
     days = (version.next_review_on - today).days
     body = _render("tracking/email/policy_review.txt", recipient=recipient, trust=trust, version=version, due=due,
                    days=days, link=absolute("policies.versions"))
-    return f"{trust.short_name} social media policy: review due by {due}", body
+    when = f"review due by {due}" if days >= 0 else f"review was due by {due}"
+    return f"{trust.short_name} social media policy: {when}", body
 
 
 def consent_decision(record, recipient: User, *, condition: bool) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from datetime import date
 
 from modules.core.extensions import db
 from modules.people.models import Role
+from modules.policies.queries import published_version
 from modules.tracking.mail import previews, reminder
 from tests.tracking.factories import trust
 
@@ -14,7 +15,8 @@ def test_every_email_is_previewed_from_the_trust_rules(app):
     labels = {role.key: role.label for role in db.session.query(Role).filter_by(trust_id=tkat.id)}
     today = date(2026, 11, 20)
     with app.test_request_context():
-        found = {p.key: p for p in previews(tkat, academy=None, today=today, max_age_hours=168, role_labels=labels)}
+        found = {p.key: p for p in previews(tkat, academy=None, today=today, max_age_hours=168, role_labels=labels,
+                                            version=published_version(tkat.id))}
         assert list(found)[:4] == ["invitation", "due-soon", "overdue", "manager"]
         steps = tkat.rules.escalation
         assert [k for k in found if k.startswith("escalation-")] == [f"escalation-{s.key}" for s in steps]
@@ -28,6 +30,11 @@ def test_every_email_is_previewed_from_the_trust_rules(app):
         assert f"the {labels[steps[1].role]}" in head.body and "28 days overdue" in head.subject
         assert "[a new one-time link, made when you send this]" in found["invitation"].body
         assert "7 days before the due date" in found["due-soon"].when
+        # TKAT's policy was due for review on 31 December 2025: the review email says so, never "-324 days from today".
+        review = found["policy-review"]
+        assert review.subject.endswith("review was due by 31 December 2025")
+        assert "past its review date" in review.body and "324 days ago" in review.body and "-" not in review.body.split(
+            "ago")[0].split("December 2025")[-1]
 
 
 def _example(tkat):
