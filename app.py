@@ -88,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     from modules.operations.views import bp as privacy_bp
     from modules.people.views import account_bp, security_bp, staff_bp
     from modules.people.views import bp as people_bp
+    from modules.platform.views import bp as platform_bp
+    from modules.platform.views import rules_bp
     from modules.policies.views import bp as policies_bp
     from modules.tracking.views import bp as tracking_bp
     from modules.training.views import bp as training_bp
@@ -105,6 +107,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(policies_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(lti_bp)
+    app.register_blueprint(platform_bp)
+    app.register_blueprint(rules_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -126,6 +130,7 @@ def _register_cli(app: Flask) -> None:
         sar_command,
     )
     from modules.people.cli import people_cli
+    from modules.platform.cli import trust_cli
     from modules.policies.cli import content_cli, policy_cli
     from modules.tracking.cli import reminders_cli, tracking_cli
 
@@ -139,6 +144,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(tracking_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(lti_cli)
+    app.cli.add_command(trust_cli)
     for command in (backup_command, restore_command, restore_drill_command, check_command, sar_command,
                     erase_command, retention_cli, legal_hold_cli):
         app.cli.add_command(command)

@@ -63,4 +63,4 @@ def seed_all(*, now: datetime) -> dict[str, list[tuple[str, str]]]:
     """Seed every trust in the database; returns the demo logins per trust slug."""
     password_hash = hash_password(DEMO_PASSWORD)
     return {trust.short_name: seed_trust(trust, now=now, password_hash=password_hash)
-            for trust in db.session.scalars(select(Trust).order_by(Trust.id))}
+            for trust in db.session.scalars(select(Trust).where(Trust.platform.is_(False)).order_by(Trust.id))}

@@ -447,6 +447,17 @@ MATRIX: dict[str, Route] = {
     "lti.login": Route("GET", lambda i: "/lti/login", {}, default=400, public=True),
     "lti.launch": Route("POST", lambda i: "/lti/launch", {}, default=400, public=True),
     "lti.deep_link": Route("POST", lambda i: "/lti/deep-link", {}, default=400, public=True),
+    # Platform administration: no trust's person may reach it (platform administrators are tested in
+    # tests/platform/test_platform.py); the rules page is the trust administrator's.
+    "platform.trusts": Route("GET", lambda i: "/platform/", SIGNED_OUT, default=403),
+    "platform.new_trust": Route("GET", lambda i: "/platform/trusts/new", SIGNED_OUT, default=403),
+    "platform.trust": Route("GET", lambda i: f"/platform/trusts/{i.slug}", SIGNED_OUT, default=403),
+    "platform.add_academy": Route("POST", lambda i: f"/platform/trusts/{i.slug}/academies", SIGNED_OUT,
+                                  default=403, data={"academy-name": "Matrix Academy"}),
+    "platform.invite_admin": Route("POST", lambda i: f"/platform/trusts/{i.slug}/administrators", SIGNED_OUT,
+                                   default=403, data={"admin-name": "M", "admin-email": "m@example.org"}),
+    "trust_rules.edit": Route("GET", lambda i: "/trust/rules", {**SIGNED_OUT, "admin": 200}, default=403,
+                              contains=lambda i: i.trust().name),
     "lti.platforms": Route("GET", lambda i: "/lti/platforms", {**SIGNED_OUT, "admin": 200}, default=403,
                            contains=lambda i: i.trust().name),
     "lti.roster": Route("GET", lambda i: f"/lti/courses/{_lti_course(i).id}/roster", {**SIGNED_OUT, "admin": 400},

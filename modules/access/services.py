@@ -517,7 +517,8 @@ def sweep(*, now: datetime, trust: Trust | None = None) -> SweepReport:
     the lapse was noticed; whether a grant is active is still derived from its certificate alone.
     """
     report = SweepReport()
-    trusts = [trust] if trust is not None else list(db.session.scalars(select(Trust).order_by(Trust.id)))
+    trusts = [trust] if trust is not None else list(db.session.scalars(
+        select(Trust).where(Trust.platform.is_(False)).order_by(Trust.id)))
     for current in trusts:
         lock_trust(current.id)
         seen = set(db.session.execute(select(LapseObservation.grant_id, LapseObservation.reason)

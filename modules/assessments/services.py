@@ -198,7 +198,7 @@ def sync_banks(quizzes_dir: Path, *, now: datetime) -> BankSyncReport:
     """Load quizzes/<slug>.yaml for every trust; any problem raises ContentError and nothing should be kept."""
     report = BankSyncReport()
     problems: list[str] = []
-    trusts = db.session.scalars(select(Trust).order_by(Trust.slug)).all()
+    trusts = db.session.scalars(select(Trust).where(Trust.platform.is_(False)).order_by(Trust.slug)).all()
     slugs = {t.slug for t in trusts}
     for path in sorted(quizzes_dir.glob("*.yaml")):
         if path.stem not in slugs:

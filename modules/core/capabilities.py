@@ -26,7 +26,13 @@ CAPABILITIES: dict[str, str] = {
     "consent:view": "see staff's monitoring-consent decisions (given, declined, withdrawn) and be told of them",
     "settings:view": "see the trust's settings and rules, read-only (with notes for the DPO)",
     "personal-data:erase": "erase a leaver's personal data on a lawful request, and place or lift legal holds",
+    # Held only through the platform's own trust (modules/platform): never by a role of a school trust.
+    "platform:manage": "create trusts and their academies and invite their first trust administrator "
+                       "(platform administrators; sees no trust's staff)",
 }
+
+#: Capabilities only the platform's own trust may grant; trusts.yaml and trust imports refuse them.
+PLATFORM_CAPABILITIES = frozenset({"platform:manage"})
 
 #: Granted to anyone who is someone's line manager; line management is a relation, not a role.
 LINE_MANAGER_CAPABILITIES = frozenset({"team:view"})

@@ -187,7 +187,7 @@ def retention_cli() -> None:
 @click.option("--trust", "slug", help="Only this trust (its slug).")
 def retention_run_command(slug: str | None) -> None:
     """Erase every leaver past their trust's retention period, except those under a legal hold."""
-    query = select(Trust).order_by(Trust.slug)
+    query = select(Trust).where(Trust.platform.is_(False)).order_by(Trust.slug)
     trusts = list(db.session.scalars(query.where(Trust.slug == slug) if slug else query))
     if slug and not trusts:
         _fail(f"No trust {slug!r}.", code=2)

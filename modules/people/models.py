@@ -26,6 +26,9 @@ class Trust(db.Model):
     #: The trust's own `rules:` mapping from trusts.yaml, as validated by `flask content sync`; read it as
     #: `trust.rules` (modules/people/rules.py holds every rule's type and default).
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: True only for the platform's own trust, whose people are the platform administrators (role
+    #: `platform_admin`): it holds no staff, academies or policy, and is left out of every list of trusts.
+    platform: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     academies: Mapped[list["Academy"]] = relationship(back_populates="trust", order_by="Academy.name")
 

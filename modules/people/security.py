@@ -46,6 +46,12 @@ EVENT_KINDS: dict[str, str] = {
     "quiz-question-reviewed": "Quiz question reviewed (or review refused)",
     "quiz-clause-excluded": "Clause left out of the quiz (or put back)",
     "quiz-bank-imported": "Quiz bank imported from a file",
+    "platform-admin-created": "Platform administrator added",
+    "trust-created": "Trust set up by a platform administrator",
+    "academy-added": "Academy added",
+    "trust-admin-invited": "Trust administrator invited",
+    "rules-changed": "Trust rules changed",
+    "trust-imported": "Trust loaded from a trusts.yaml file",
 }
 
 #: Outcomes the log page can filter on.

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from modules.core.capabilities import CAPABILITIES, check_known
+from modules.core.capabilities import CAPABILITIES, PLATFORM_CAPABILITIES, check_known
 from modules.core.database import reading
 from modules.core.extensions import db
 from modules.people import mfa, secretbox
@@ -39,6 +39,10 @@ def trust_roles(config: dict, entry: dict) -> dict[str, dict]:
         roles[key] = {**roles.get(key, {"scope": "trust", "capabilities": []}), **override}
     for key, role in roles.items():
         check_known(role.get("capabilities", []))
+        reserved = sorted(set(role.get("capabilities", [])) & PLATFORM_CAPABILITIES)
+        if reserved:
+            raise PeopleError(f"role {key}: {', '.join(reserved)} is held only by platform administrators, "
+                              "never by a trust's role")
         unknown = sorted(set(role.get("assignable_roles", [])) - roles.keys())
         if unknown:
             raise PeopleError(f"role {key}: assignable_roles names roles that do not exist: {', '.join(unknown)}")

@@ -51,7 +51,7 @@ class DailyReport:
 
 def trusts(slug: str | None = None) -> list[Trust]:
     """Every trust by slug, or only the one named (an empty list when there is none)."""
-    query = select(Trust).order_by(Trust.slug)
+    query = select(Trust).where(Trust.platform.is_(False)).order_by(Trust.slug)
     if slug:
         query = query.where(Trust.slug == slug)
     return list(db.session.scalars(query))
