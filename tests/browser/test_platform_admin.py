@@ -152,7 +152,8 @@ def test_trust_admin_picks_the_monitoring_clauses_from_the_policy(page, live_ser
     page.get_by_label("A notice: staff acknowledge that they may be monitored").check()
     page.get_by_role("button", name="Save rules").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("must name the clauses that state it")
-    page.get_by_text("Choose the clauses that state it").click()
+    # The refusal opened the list of clauses (it is open while monitoring is stated).
+    expect(page.locator("details")).to_have_attribute("open", "")
     page.locator("input[name=monitoring_clauses][value='4.1']").check()
     page.get_by_role("button", name="Save rules").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Rules saved: monitoring")
