@@ -49,7 +49,7 @@ EVENT_KINDS: dict[str, str] = {
     "platform-admin-created": "Platform administrator added",
     "trust-created": "Trust set up by a platform administrator",
     "academy-added": "Academy added",
-    "trust-admin-invited": "Trust administrator invited",
+    "trust-admin-invited": "A trust's first administrator invited",
     "rules-changed": "Trust rules changed",
     "trust-imported": "Trust loaded from a trusts.yaml file",
 }
