@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 
 from demo.cast import DEMO_PASSWORD
 from demo.cast import demo_email as _demo_email
+from tests.live import closed_when_sent
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -39,7 +40,7 @@ def live_server(app):
     """The app (on its fresh test database) served in a thread; yields the base URL."""
     app.config["RATELIMIT_ENABLED"] = True
     port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, closed_when_sent(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"

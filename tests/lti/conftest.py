@@ -16,6 +16,7 @@ from modules.core.timeutil import utcnow
 from modules.lti import services
 from modules.people.models import Trust
 from tests.browser.conftest import free_port
+from tests.live import closed_when_sent
 from tests.lti.platform import TestPlatform
 
 
@@ -23,7 +24,7 @@ from tests.lti.platform import TestPlatform
 def tool_url(app):
     """The app served in a thread on 127.0.0.1 (platforms fetch its /lti/jwks from here)."""
     port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, closed_when_sent(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
