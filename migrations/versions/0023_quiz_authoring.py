@@ -68,5 +68,4 @@ def downgrade():
     op.drop_table('clause_exclusion')
     op.drop_table('browser_bank')
     op.drop_table('question_authorship')
-    with op.batch_alter_table('question') as batch_op:
-        batch_op.drop_column('silent')
+    op.drop_column('question', 'silent')  # in place, not a copy of a referenced table (see 0025)

@@ -19,10 +19,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('trust') as batch_op:
-        batch_op.add_column(sa.Column('platform', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # In place (ALTER TABLE ADD COLUMN), never a batch copy: see downgrade.
+    op.add_column('trust', sa.Column('platform', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade():
-    with op.batch_alter_table('trust') as batch_op:
-        batch_op.drop_column('platform')
+    # Not a batch (copy-and-drop) on SQLite: `trust` is referenced by most tables, so dropping it is refused
+    # while foreign keys are enforced. SQLite (3.35+) and PostgreSQL both drop a plain column in place.
+    op.drop_column('trust', 'platform')

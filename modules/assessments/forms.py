@@ -28,6 +28,7 @@ from modules.assessments import types
 from modules.assessments.models import QuizAttempt
 from modules.assessments.services import field_name
 from modules.assessments.types import LETTER_IDS
+from modules.core.inputs import SingleLine
 
 #: Longest text an author may give in one field.
 TEXT_MAX = 4000
@@ -91,15 +92,15 @@ class QuestionForm(FlaskForm):
                       validators=[InputRequired("Choose the type of question")])
     stem = _area("Scenario and question", InputRequired("Enter the scenario and question"), rows=4,
                  hint="For example: A pupil sends a friend request to your personal account. What should you do?")
-    text_a = StringField("Option A", widget=GovTextInput(), validators=[Optional(), Length(max=TEXT_MAX)])
+    text_a = StringField("Option A", widget=GovTextInput(), validators=[Optional(), SingleLine(), Length(max=TEXT_MAX)])
     feedback_a = _area("Feedback for option A", Optional(), rows=2)
-    text_b = StringField("Option B", widget=GovTextInput(), validators=[Optional(), Length(max=TEXT_MAX)])
+    text_b = StringField("Option B", widget=GovTextInput(), validators=[Optional(), SingleLine(), Length(max=TEXT_MAX)])
     feedback_b = _area("Feedback for option B", Optional(), rows=2)
-    text_c = StringField("Option C", widget=GovTextInput(), validators=[Optional(), Length(max=TEXT_MAX)])
+    text_c = StringField("Option C", widget=GovTextInput(), validators=[Optional(), SingleLine(), Length(max=TEXT_MAX)])
     feedback_c = _area("Feedback for option C", Optional(), rows=2)
-    text_d = StringField("Option D (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=TEXT_MAX)])
+    text_d = StringField("Option D (optional)", widget=GovTextInput(), validators=[Optional(), SingleLine(), Length(max=TEXT_MAX)])
     feedback_d = _area("Feedback for option D", Optional(), rows=2)
-    text_e = StringField("Option E (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=TEXT_MAX)])
+    text_e = StringField("Option E (optional)", widget=GovTextInput(), validators=[Optional(), SingleLine(), Length(max=TEXT_MAX)])
     feedback_e = _area("Feedback for option E", Optional(), rows=2)
     correct = MultiCheckboxField("Right options", choices=[SelectChoice(s, s.upper()) for s in SLOTS],
                                  validators=[Optional()],

@@ -12,6 +12,8 @@ from wtforms import RadioField, SelectField, SelectMultipleField, StringField, S
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput
 
+from modules.core.inputs import SingleLine
+
 #: Approval chain rows the rules page offers (a chain longer than this is kept as it is in trusts.yaml).
 CHAIN_ROWS = 4
 
@@ -20,26 +22,26 @@ class TrustForm(FlaskForm):
     """A new trust: its slug (in addresses), full name and short name. The service checks every value."""
 
     name = StringField("Full name", description="For example, “North Downs Learning Trust”", widget=GovTextInput(),
-                       validators=[Length(max=400)])
+                       validators=[SingleLine(), Length(max=400)])
     short_name = StringField("Short name", description="Used in the interface, for example “NDLT”",
-                             widget=GovTextInput(), validators=[Length(max=400)])
+                             widget=GovTextInput(), validators=[SingleLine(), Length(max=400)])
     slug = StringField("Slug", description="Lower-case letters, digits and hyphens, for example “north-downs”. "
-                       "It cannot be changed later.", widget=GovTextInput(), validators=[Length(max=400)])
+                       "It cannot be changed later.", widget=GovTextInput(), validators=[SingleLine(), Length(max=400)])
     submit = SubmitField("Create trust", widget=GovSubmitInput())
 
 
 class AcademyForm(FlaskForm):
     """A new academy of the trust."""
 
-    name = StringField("Academy name", widget=GovTextInput(), validators=[Length(max=400)])
+    name = StringField("Academy name", widget=GovTextInput(), validators=[SingleLine(), Length(max=400)])
     submit = SubmitField("Add academy", widget=GovSubmitInput())
 
 
 class InviteAdminForm(FlaskForm):
     """The trust's first administrator: invited by email to set a password."""
 
-    name = StringField("Full name", widget=GovTextInput(), validators=[Length(max=400)])
-    email = StringField("Email address", widget=GovTextInput(), validators=[Length(max=400)])
+    name = StringField("Full name", widget=GovTextInput(), validators=[SingleLine(), Length(max=400)])
+    email = StringField("Email address", widget=GovTextInput(), validators=[SingleLine(), Length(max=400)])
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
@@ -51,12 +53,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _number(label: str, hint: str = "") -> StringField:
-    return StringField(label, description=hint, widget=GovTextInput(), validators=[Length(max=20)])
+    return StringField(label, description=hint, widget=GovTextInput(), validators=[SingleLine(), Length(max=20)])
 
 
 def _clauses(label: str = "Clauses it comes from") -> StringField:
     return StringField(label, description="Clause numbers from the policy, separated by commas; leave empty for a "
-                       "trust setting", widget=GovTextInput(), validators=[Length(max=400)])
+                       "trust setting", widget=GovTextInput(), validators=[SingleLine(), Length(max=400)])
 
 
 class RulesForm(FlaskForm):
@@ -88,5 +90,5 @@ for _i in range(CHAIN_ROWS):
     setattr(RulesForm, f"step{_i}_central_role", SelectField(
         f"Step {_i + 1}: for the central team's accounts", widget=GovSelect(), choices=[], validate_choice=False))
     setattr(RulesForm, f"step{_i}_label", StringField(f"Step {_i + 1}: name shown to staff", widget=GovTextInput(),
-                                                      validators=[Length(max=400)]))
+                                                      validators=[SingleLine(), Length(max=400)]))
     setattr(RulesForm, f"step{_i}_clauses", _clauses(f"Step {_i + 1}: clauses it comes from"))
