@@ -20,7 +20,9 @@ def test_hr_reads_every_email_before_it_goes(page, live_server):
     expect(page.locator("#escalation-line_manager-subject")).to_have_text(
         "Overdue training: Alex Example, 14 days overdue")
     expect(page.locator("#escalation-line_manager-body")).to_contain_text("after 14 days (a trust setting)")
-    expect(page.locator("#policy-review-subject")).to_contain_text("review due by")
+    # E-ACT's published version was due for review on 31 January 2023: the email says so, in words.
+    expect(page.locator("#policy-review-subject")).to_have_text("E-ACT social media policy: review was due by 31 January 2023")
+    expect(page.locator("#policy-review-body")).to_contain_text("is past its review date")
     expect(page.locator("#escalation-headteacher-title")).to_contain_text("Headteacher of their academy")
     page.get_by_role("link", name="Reminder: due soon").click()
     expect(page.locator("#due-soon-body")).to_contain_text("is due by")
