@@ -33,6 +33,7 @@ from modules.assessments.models import (
     Question,
     QuestionAuthorship,
 )
+from modules.assessments.services import fill_question
 from modules.core.extensions import db
 from modules.people.models import Trust, User
 from modules.people.security import note_event, record_event
@@ -263,23 +264,7 @@ def check_question(version: PolicyVersion, data: QuestionInput) -> None:
 
 def _fill(row: Question, version: PolicyVersion, question: BankQuestion, section_id: int, now: datetime,
           source_line: int) -> None:
-    row.section_id = section_id
-    row.core_id = question.core_id
-    row.type = question.type
-    row.stem = question.stem
-    row.options = [dict(o) for o in question.options]
-    row.correct = list(question.correct)
-    row.explanation = question.explanation
-    row.quote = question.quote
-    row.clause_refs = list(question.clauses)
-    row.reviewed = question.reviewed
-    row.ambiguous = question.ambiguous
-    row.note = question.note
-    row.silent = question.silent
-    row.content_sha256 = question.content_sha256()
-    row.source_file = BROWSER
-    row.source_line = source_line
-    row.loaded_at = now
+    fill_question(row, question, section_id=section_id, source_file=BROWSER, source_line=source_line, now=now)
 
 
 def _authored(row: Question, user: User, now: datetime) -> None:

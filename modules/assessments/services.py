@@ -84,7 +84,9 @@ def _used_question_ids(question_ids: Sequence[int]) -> set[int]:
                                   .where(AttemptQuestion.question_id.in_(question_ids)).distinct()))
 
 
-def _fill(row: Question, bank: Bank, question, section_id: int, now: datetime) -> None:
+def fill_question(row: Question, question, *, section_id: int, source_file: str, source_line: int,
+                  now: datetime) -> None:
+    """Write a bank question (from a file or the browser) onto its row."""
     row.section_id = section_id
     row.core_id = question.core_id
     row.type = question.type
@@ -99,9 +101,13 @@ def _fill(row: Question, bank: Bank, question, section_id: int, now: datetime) -
     row.note = question.note
     row.silent = question.silent
     row.content_sha256 = question.content_sha256()
-    row.source_file = bank.file
-    row.source_line = question.line
+    row.source_file = source_file
+    row.source_line = source_line
     row.loaded_at = now
+
+
+def _fill(row: Question, bank: Bank, question, section_id: int, now: datetime) -> None:
+    fill_question(row, question, section_id=section_id, source_file=bank.file, source_line=question.line, now=now)
 
 
 def sync_trust_bank(trust: Trust, bank: Bank | None, *, now: datetime, report: BankSyncReport) -> None:
