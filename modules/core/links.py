@@ -11,6 +11,9 @@ from flask import current_app, has_request_context, request, url_for
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wsgi import get_host
 
+#: current_app.extensions key of the links fixed_url has built.
+_FIXED_URLS = "policypass_fixed_urls"
+
 #: Used outside any request (commands) or for an untrusted Host when PUBLIC_BASE_URL is unset: `make run`.
 FALLBACK_BASE = "http://127.0.0.1:5000"
 
@@ -41,3 +44,16 @@ def absolute(endpoint: str, *, base: str | None = None, **values) -> str:
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
     return adapter.build(endpoint, values, force_external=True)
 
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """url_for for a link that is the same on every request (a static file, a page without ids: the navigation's
+    entries), built once per app and script root instead of on every page."""
+    if not has_request_context():
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    urls = current_app.extensions.setdefault(_FIXED_URLS, {})
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for(endpoint, **values)
+    return url

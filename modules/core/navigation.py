@@ -10,8 +10,10 @@ sees more than MAX_TOP_ENTRIES entries (tests/core/test_navigation.py counts the
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, g, request, url_for
+from flask import current_app, g, request
 from flask_login import current_user
+
+from modules.core.links import fixed_url
 
 #: The core route of a group's hub page (modules/core/views.py).
 HUB_ENDPOINT = "core.tools"
@@ -126,10 +128,10 @@ def navigation() -> list[dict]:
             group = _GROUPS.get(item.group)
             if group is None:
                 raise LookupError(f"navigation group {item.group!r} of {item.endpoint} is not registered")
-            href = url_for(group.endpoint) if group.endpoint else url_for(HUB_ENDPOINT, group=group.key)
+            href = fixed_url(group.endpoint) if group.endpoint else fixed_url(HUB_ENDPOINT, group=group.key)
             entries[key] = (group.order, group.label, href)
         else:
-            entries[key] = (item.order, item.label, url_for(item.endpoint))
+            entries[key] = (item.order, item.label, fixed_url(item.endpoint))
     active = _active_key(usable)
     ordered = sorted(entries.items(), key=lambda pair: pair[1][:2])
     return [{"href": href, "text": label, "active": key == active} for key, (_, label, href) in ordered]
@@ -149,5 +151,5 @@ def section_navigation() -> dict | None:
     if current is None:
         current = next((i.endpoint for i in members if request.blueprint == i.endpoint.split(".")[0]), None)
     return {"label": group.label,
-            "items": [{"href": url_for(i.endpoint), "text": i.label, "active": i.endpoint == current}
+            "items": [{"href": fixed_url(i.endpoint), "text": i.label, "active": i.endpoint == current}
                       for i in members]}

@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 from modules.core import logs
 from modules.core.inputs import IdConverter
+from modules.core.links import fixed_url
 from modules.core.navigation import navigation, section_navigation
 from modules.core.timeutil import format_date, format_datetime
 
@@ -86,6 +87,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any blueprint: a 25-digit id is a 404, not a 500
     WTFormsHelpers(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["fixed_url"] = fixed_url
     app.context_processor(lambda: {"navigation": navigation(), "section_navigation": section_navigation()})
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime

@@ -3,12 +3,11 @@
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
-from sqlalchemy.orm import joinedload, selectinload
 
-from modules.core.extensions import db, login_manager
+from modules.core.extensions import login_manager
 from modules.core.timeutil import utcnow
-from modules.people.models import LoginSession, RoleAssignment, User
-from modules.people.services import find_session
+from modules.people.models import LoginSession, User
+from modules.people.services import find_session_and_user
 
 #: A session lasts at most this long after sign-in, however active.
 SESSION_MAX_AGE = timedelta(hours=12)
@@ -32,21 +31,19 @@ def idle_limit(user: User) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-_USER_GRAPH = (joinedload(User.trust), selectinload(User.role_assignments).joinedload(RoleAssignment.role))
-
-
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The user named by the cookie, only if the cookie's server-side session is live and not idle."""
     now = utcnow()
-    live = find_session(session.get(SESSION_KEY), now=now, max_age=SESSION_MAX_AGE)
-    if live is None or str(live.user_id) != user_id:
+    # Every page reads the person's session row, trust (rules, footer), roles and whether they manage anyone
+    # (capabilities, navigation): all loaded in one statement here, rather than in four.
+    found = find_session_and_user(session.get(SESSION_KEY), now=now, max_age=SESSION_MAX_AGE)
+    if found is None or str(found[0].user_id) != user_id:
         return None
-    # Every page reads the person's trust (rules, footer) and roles (capabilities, navigation): loaded with
-    # them here, in two statements, rather than lazily one at a time.
-    user = db.session.get(User, live.user_id, options=_USER_GRAPH)
-    if user is None or not user.active:
+    live, user, manages = found
+    if not user.active:
         return None
+    user.know_reports(manages)
     if user.demo and current_app.config["POLICYPASS_ENV"] == "production":
         return None
     if last_seen(live) < now - idle_limit(user):

@@ -182,6 +182,12 @@ class User(UserMixin, db.Model):
             self.__dict__["_pp_grants"] = grants
         return grants
 
+    def know_reports(self, manages: bool) -> None:
+        """Record whether they line-manage anyone, read with them (spares the capability checks an EXISTS)."""
+        grants = self._grants()
+        if grants._reports is None:
+            grants._reports = bool(manages)
+
     def capabilities_version(self) -> int:
         """A number that changes whenever what this person's capabilities are worked out from may have changed
         (for caches of things derived from them, such as the navigation of one request)."""

@@ -3,9 +3,11 @@
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy.orm import joinedload
 
 from modules.core.capabilities import CAPABILITIES, PLATFORM_CAPABILITIES, check_known
 from modules.core.database import reading
@@ -227,6 +229,29 @@ def find_session(token: str | None, *, now: datetime, max_age: timedelta) -> Log
     if found is None or found.created_at < now - max_age:
         return None
     return found
+
+
+@cache
+def _session_and_user_query():
+    # Built once (on first use, not at import: that would configure every mapper) and reused, so SQLAlchemy
+    # neither rebuilds it nor works out its cache key on each request.
+    report = User.__table__.alias("report")
+    manages = exists().where(report.c.line_manager_id == User.id).label("manages")
+    return (select(LoginSession, User, manages).join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.id == bindparam("session_id"))
+            .options(joinedload(User.trust), joinedload(User.role_assignments).joinedload(RoleAssignment.role)))
+
+
+def find_session_and_user(token: str | None, *, now: datetime, max_age: timedelta
+                          ) -> tuple[LoginSession, User, bool] | None:
+    """The live session for a cookie token with its person (their trust and roles loaded) and whether they
+    line-manage anyone, in one statement (each request needs all of it); None when ended or too old."""
+    if not token:
+        return None
+    found = db.session.execute(_session_and_user_query(), {"session_id": _token_id(token)}).unique().first()
+    if found is None or found[0].created_at < now - max_age:
+        return None
+    return found[0], found[1], bool(found[2])
 
 
 def reauthenticate(login_session: LoginSession, *, now: datetime) -> None:
