@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings = load_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"))
+    app.jinja_environment = web.TemplateEnvironment  # before anything reads app.jinja_env
     app.config.update(settings)
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(ROOT / "templates")),
