@@ -1,8 +1,9 @@
 """Read-only queries for training pages."""
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from modules.core.extensions import db
@@ -59,11 +60,17 @@ def modules_for(user: User, version: PolicyVersion) -> list[ModuleRow]:
     return [ModuleRow(section=s, read=s.id in done, compulsory=s.id in compulsory) for s in version.sections]
 
 
+@cache
+def _section_with_version():
+    # Built once and reused (the module page's main read): SQLAlchemy neither rebuilds it nor works out its cache
+    # key on each view. The page shows the version and its neighbouring modules: loaded with it, not lazily.
+    return (select(Section).where(Section.id == bindparam("section_id"))
+            .options(joinedload(Section.version).selectinload(PolicyVersion.sections)))
+
+
 def section_in_trust(user: User, section_id: int) -> Section | None:
     """A module of any version of the person's own trust's policy; None for another trust's (shown as 404)."""
-    # The page shows the version and its neighbouring modules: loaded with the section, not lazily.
-    section = db.session.get(Section, section_id,
-                             options=(joinedload(Section.version).selectinload(PolicyVersion.sections),))
+    section = db.session.scalar(_section_with_version(), {"section_id": section_id})
     return section if section is not None and section.version.trust_id == user.trust_id else None
 
 
