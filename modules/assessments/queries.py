@@ -41,6 +41,30 @@ def open_attempt(user: User, version: PolicyVersion) -> QuizAttempt | None:
         .order_by(QuizAttempt.id.desc()).limit(1))
 
 
+@dataclass(frozen=True)
+class Attempts:
+    """A person's attempts on a version, as the quiz page shows them."""
+
+    #: Their unfinished attempt, if any (the newest, should there be more than one).
+    open: QuizAttempt | None
+    #: Their finished attempts, newest first.
+    finished: list[QuizAttempt]
+    #: Their most recent passed attempt, if any.
+    passed: QuizAttempt | None
+
+
+def attempts_summary(user: User, version: PolicyVersion) -> Attempts:
+    """The person's open, finished and latest passed attempts on the version from one read (the quiz page's;
+    the same answers as open_attempt, attempts_for and latest_passed_attempt: a passed attempt is finished)."""
+    found = list(db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.version_id == version.id)))
+    unfinished = [a for a in found if a.finished_at is None]
+    finished = sorted((a for a in found if a.finished_at is not None), key=lambda a: (a.finished_at, a.id),
+                      reverse=True)
+    return Attempts(open=max(unfinished, key=lambda a: a.id) if unfinished else None, finished=finished,
+                    passed=next((a for a in finished if a.passed), None))
+
+
 def attempts_for(user: User, version: PolicyVersion) -> list[QuizAttempt]:
     """The person's finished attempts on the version, newest first."""
     return list(db.session.scalars(

@@ -45,13 +45,14 @@ def quiz_home():
     unread = [m.section for m in modules if m.compulsory and not m.read]  # optional form appendices never block
     # The plan's size and scope only: loading every question of the bank on each view is for starting an attempt.
     plan = services.quiz_outline(current_user, version) if version else None
+    attempts = queries.attempts_summary(current_user, version) if version else None
     return render_template(
         "assessments/home.html", version=version, trust=current_user.trust, unread=unread,
         total=sum(1 for m in modules if m.compulsory),
         ready=bool(version) and plan.available > 0,
-        open_attempt=queries.open_attempt(current_user, version) if version else None,
-        attempts=queries.attempts_for(current_user, version) if version else [],
-        passed=queries.latest_passed_attempt(current_user, version) if version else None,
+        open_attempt=attempts.open if attempts else None,
+        attempts=attempts.finished if attempts else [],
+        passed=attempts.passed if attempts else None,
         plan=plan,
         pass_mark=current_user.trust.rules.pass_mark,
         form=StartQuizForm())

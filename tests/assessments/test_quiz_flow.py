@@ -137,10 +137,28 @@ def test_fail_then_retry_with_a_fresh_draw_then_pass_with_feedback_citing_clause
     assert "You passed" in page and "100%" in page
     db.session.commit()
     assert queries.latest_passed_attempt(staff, current_version(staff.trust_id)).id == second.id
+    assert_summary_agrees(staff, first=first.id, second=second.id)
     history = client.get("/quiz").get_data(as_text=True)
     assert "Passed" in history and "Not passed" in history and "Try the quiz again" in history
     stored = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == staff.id)).all()
     assert len(stored) == 2 and all(a.finished_at and a.score is not None for a in stored)
+
+
+def assert_summary_agrees(staff, **ids) -> None:
+    """The quiz page's one-read summary gives what the three single queries give (a third attempt left open)."""
+    version = current_version(staff.trust_id)
+    summary = queries.attempts_summary(staff, version)
+    assert summary.passed.id == ids["second"] == queries.latest_passed_attempt(staff, version).id
+    assert [a.id for a in summary.finished] == [a.id for a in queries.attempts_for(staff, version)] \
+        == [ids["second"], ids["first"]]
+    assert summary.open is None and queries.open_attempt(staff, version) is None
+    third = QuizAttempt(user_id=staff.id, version_id=version.id, started_at=summary.passed.finished_at,
+                        pass_mark=summary.passed.pass_mark)
+    db.session.add(third)
+    db.session.flush()
+    assert queries.open_attempt(staff, version).id == third.id == queries.attempts_summary(staff, version).open.id
+    assert [a.id for a in queries.attempts_summary(staff, version).finished] == [ids["second"], ids["first"]]
+    db.session.rollback()
 
 
 def test_unanswered_questions_are_asked_again_and_nothing_is_recorded(app, client, staff):
