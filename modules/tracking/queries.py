@@ -8,6 +8,7 @@ them, with a reason) or unassigned.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased
@@ -472,13 +473,19 @@ def _valid_latest(query, trust_id: int, now: datetime):
     certificate that is valid at `now` (validity is defined once, in modules/certificates/status.py; its SQL
     form is certificates.queries.valid_at)."""
     grace = db.session.get(Trust, trust_id).rules.supersede_grace_days
-    newer = aliased(Certificate)
+    newer = _newer_certificate()
     return query.where(
         Certificate.trust_id == trust_id, valid_at(now, grace, _version),
         ~exists().where(newer.user_id == Certificate.user_id, newer.id > Certificate.id))
 
 
 _version = aliased(PolicyVersion, name="certified_version")
+
+
+@cache
+def _newer_certificate():
+    # Made once, on first use: a fresh aliased() per view built its column collection each time.
+    return aliased(Certificate, name="newer_certificate")
 
 
 def valid_certificate_holders(trust_id: int, now: datetime) -> set[int]:
