@@ -49,14 +49,25 @@ def read_pdf(data: bytes) -> Extracted:
 _STARTS_ITEM = re.compile(r"^\s*(?:[-•*·]\s|\(?[a-z]\)\s|\d{1,3}(?:\.\d{1,3})*\.?\s|[A-Z][.\s]\s*\d|(?:section|part|appendix)\s)", re.I)
 
 
+#: A short line with no closing punctuation, starting with a capital: a heading standing on its own line.
+_HEADING_LIKE = re.compile(r"^[A-Z][^.;:,!?]{0,60}$")
+
+
+def _stands_alone(previous: str, line: str) -> bool:
+    """A short heading-like line after a finished sentence starts a new block (never glued onto a clause)."""
+    return previous.endswith((".", "!", "?")) and bool(_HEADING_LIKE.match(line.strip())) \
+        and len(line.split()) <= 8
+
+
 def _unwrap(lines: list[str]) -> list[str]:
-    """Re-join a paragraph that the page wrapped: a near-full-width line runs on into the next line."""
+    """Re-join a paragraph that the page wrapped: a near-full-width line runs on into the next line (unless the
+    line is a short heading after a finished sentence)."""
     width = max((len(line.rstrip()) for line in lines), default=0)
     out: list[str] = []
     for line in lines:
         previous = out[-1].rstrip() if out else ""
         if (previous and line.strip() and len(previous) >= 0.7 * width and not previous.endswith((":", ";"))
-                and not _STARTS_ITEM.match(line)):
+                and not _STARTS_ITEM.match(line) and not _stands_alone(previous, line)):
             out[-1] = previous + " " + line.strip()
         else:
             out.append(line)

@@ -100,3 +100,29 @@ def test_text_upload_is_parsed_as_before():
     """A .txt or .md upload is read as UTF-8 text, byte-order mark allowed."""
     policy = parse_source("\ufeffPolicy\n\n1 Scope\n\n1.1 Applies to all staff.\n".encode())
     assert policy.clause("1.1").text == "Applies to all staff."
+
+
+def test_a_pdf_heading_after_a_full_width_clause_keeps_its_own_line():
+    """A short unnumbered heading straight after a clause that fills the line is not glued onto that clause (it
+    was, silently: "3.1 … disciplinary action. Official accounts"); the parser then asks whether it is a heading."""
+    from modules.policies.sources_pdf import _unwrap
+
+    lines = ["3.1 A breach of this policy may lead to disciplinary action and to a report.",
+             "Official accounts",
+             "3.2 Official accounts must be approved in writing by the Headteacher, who keeps",
+             "a record of each one."]
+    assert _unwrap(lines) == [lines[0], lines[1], f"{lines[2]} {lines[3]}"]
+    sections = [("1", "Scope", ["1.1 This policy applies to all staff and volunteers of the trust, in every one of "
+                                "its schools.",
+                                "1.2 A breach of this policy may lead to disciplinary action under the procedure."]),
+                ("2", "Personal use", ["2.1 Staff must not accept friend requests from pupils."])]
+    data = build_pdf("Oakfield Trust Social Media Policy", "Oakfield Trust", sections, contents=False)
+    glued = build_pdf("Oakfield Trust Social Media Policy", "Oakfield Trust", [
+        sections[0][:2] + ([*sections[0][2], "Official accounts",
+                            "1.3 Official accounts must be approved in writing by the Headteacher."],),
+        sections[1]], contents=False)
+    assert "Official accounts\n" not in read_source(data).text
+    text = read_source(glued).text
+    assert "\nOfficial accounts\n" in text
+    policy = parse_source(glued)
+    assert any('ends with "Official accounts", which may be a heading' in w for w in policy.warnings)
