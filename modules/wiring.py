@@ -12,6 +12,7 @@ from flask import Flask
 from modules.access.versions import warn_before_lapse
 from modules.assessments.authoring import publish_gate
 from modules.assessments.receivers import load_quiz_banks
+from modules.assessments.services import quiz_size_problems
 from modules.assessments.versions import quiz_bank_check
 from modules.attestation.signals import acknowledged, consent_declined, withdrawn
 from modules.certificates.receivers import issue_on_acknowledgement
@@ -30,6 +31,7 @@ from modules.people.signals import (
     staff_left,
 )
 from modules.people.views import use_import_job
+from modules.platform.services import use_draw_check
 from modules.policies.signals import content_synced, version_published
 from modules.policies.views import use_publish_gate, use_quiz_bank_check
 from modules.tracking.background import start_import
@@ -82,6 +84,8 @@ def wire(app: Flask) -> None:
     use_quiz_bank_check(app, quiz_bank_check)
     # … and publishes it only once its quiz covers every must / must-not clause and fills the draw (an answer).
     use_publish_gate(app, publish_gate)
+    # The trust administrator sets the quiz's size only to what the published quiz can draw (an answer).
+    use_draw_check(app, quiz_size_problems)
     # The staff home page shows where the person stands (deadlines, acknowledgement, certificate: later packages).
     use_home_standing(app, staff_standing)
 

@@ -200,6 +200,24 @@ def draw_size_problems(trust: Trust) -> list[str]:
     return problems
 
 
+def quiz_size_problems(trust: Trust, n: int) -> list[str]:
+    """Why the trust's published quiz cannot ask `n` questions per attempt (empty when it can): a draft's quiz is
+    checked when it is published."""
+    version = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
+                                                            PolicyVersion.status == "published"))
+    pool = drawable_questions(version) if version is not None else []
+    if not pool:
+        return []
+    modules = len({q.section_id for q in pool})
+    if len(pool) < n:
+        return [f"The published quiz ({version.label}) has {len(pool)} reviewed questions, so each attempt can ask "
+                f"at most {len(pool)}"]
+    if modules > n:
+        return [f"Every attempt asks about each of the {modules} modules of {version.label} with reviewed questions, "
+                f"so each attempt must ask at least {modules}"]
+    return []
+
+
 def sync_banks(quizzes_dir: Path, *, now: datetime) -> BankSyncReport:
     """Load quizzes/<slug>.yaml for every trust; any problem raises ContentError and nothing should be kept."""
     report = BankSyncReport()

@@ -71,6 +71,9 @@ class RulesForm(FlaskForm):
     monitoring_clauses = MultiCheckboxField("The clauses that state it", choices=[], validate_choice=False)
     pass_mark = _number("Pass mark (per cent)")
     pass_mark_clauses = _clauses()
+    quiz_questions = _number("Questions in each quiz attempt", "Drawn from the reviewed questions; every module "
+                             "with reviewed questions is asked about, so at least one per such module")
+    quiz_questions_clauses = _clauses()
     certificate_validity_months = _number("Certificates are valid for (months)")
     certificate_validity_months_clauses = _clauses()
     reminders = RadioField("Training reminder emails", widget=GovRadioInput(), validate_choice=False,

@@ -50,6 +50,16 @@ EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ROLE_KEYS = ("label", "aliases", "scope", "capabilities", "assignable_roles")
 
 
+#: app.extensions key: `check(trust, n) -> list[str]`, why the trust's published quiz cannot ask n questions per
+#: attempt (assessments' answer, passed in by modules/wiring.py: platform cannot import it).
+DRAW_CHECK = "policypass_quiz_draw_check"
+
+
+def use_draw_check(app, check) -> None:
+    """Refuse a quiz size the trust's published quiz cannot draw (the check is assessments')."""
+    app.extensions[DRAW_CHECK] = check
+
+
 class PlatformError(ValueError):
     """A platform or rules change was refused; the message says what to fix and names the field, if any."""
 
@@ -280,6 +290,10 @@ def change_rules(trust: Trust, changes: dict, *, actor: User, now: datetime) -> 
                      or (key == "sources" and new.sources != old.sources))
     if not changed:
         return []
+    check = current_app.extensions.get(DRAW_CHECK)
+    if "quiz_questions" in changed and check is not None:
+        for problem in check(trust, new.quiz_questions):
+            raise PlatformError(problem, field="quiz_questions")
     settings = {**before}
     for key in changed:
         if key in mapping:

@@ -104,9 +104,9 @@ def invite_admin(slug: str):
 
 
 #: Plain-number rules on the page, with the form field that names their clauses.
-NUMBERS = ("pass_mark", "certificate_validity_months", "reminder_days_before", "reminder_repeat_days",
+NUMBERS = ("pass_mark", "quiz_questions", "certificate_validity_months", "reminder_days_before", "reminder_repeat_days",
            "minimum_administrators", "minimum_moderators")
-SOURCED = ("pass_mark", "certificate_validity_months", "minimum_administrators", "minimum_moderators")
+SOURCED = ("pass_mark", "quiz_questions", "certificate_validity_months", "minimum_administrators", "minimum_moderators")
 
 
 def _refs(text: str | None) -> list[str]:
@@ -234,7 +234,7 @@ def _show(form: RulesForm, exc: services.PlatformError) -> None:
 @rules_bp.route("/rules", methods=["GET", "POST"])
 @require("trust:admin")
 def edit():
-    """The trust's rules: monitoring and its clauses, pass mark, validity, reminders, approval chain and minimums;
+    """The trust's rules: monitoring and its clauses, pass mark, quiz size, validity, reminders, approval chain and minimums;
     checked by TrustRules, each change audited in the security log."""
     trust = current_user.trust
     version = services.rules_version(trust)

@@ -257,3 +257,31 @@ def test_import_refuses_what_content_sync_refuses(app, tmp_path):
         assert db.session.scalar(select(Trust).where(Trust.slug == "tkat")).settings == before
     path.write_text(dump([{**entry, "slug": "platform"}]), encoding="utf-8")
     assert app.test_cli_runner().invoke(args=["trust", "import", str(path)]).exit_code == 2
+
+
+def test_rules_page_sets_the_quiz_size_only_to_what_the_published_quiz_can_draw(app, client, login):
+    """Questions per attempt is on the rules page (a trust with a small reviewed bank needs it below the default
+    10 to publish at all), refused above what the published quiz's reviewed questions can fill."""
+    from modules.assessments.services import drawable_questions
+    from modules.training.queries import current_version
+
+    login("admin", "tkat")
+    trust = db.session.scalar(select(Trust).where(Trust.slug == "tkat"))
+    pool = drawable_questions(current_version(trust.id))
+    modules = len({q.section_id for q in pool})
+    data = _rules_form(client)
+    assert data["quiz_questions"] == str(trust.rules.quiz_questions)
+    for value, message in ((str(len(pool) + 1), f"has {len(pool)} reviewed questions, so each attempt can ask at "
+                                                f"most {len(pool)}"),
+                           (str(modules - 1), f"so each attempt must ask at least {modules}"),
+                           ("0", "Questions in each quiz attempt must be 1 or more, not 0")):
+        response = client.post("/trust/rules", data={**data, "quiz_questions": value})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and message in html, (value, html[:3000])
+        db.session.rollback()
+        assert db.session.get(Trust, trust.id).rules.quiz_questions == 10
+    response = client.post("/trust/rules", data={**data, "quiz_questions": str(modules)})
+    assert response.status_code == 302
+    db.session.rollback()
+    assert db.session.get(Trust, trust.id).rules.quiz_questions == modules
+    assert f'id="now-quiz-questions">{modules} questions' in client.get("/trust/rules").get_data(as_text=True)
