@@ -180,3 +180,27 @@ def test_coverage_flags_a_stale_exclusion(app, tmp_path):
     assert result.exit_code == 1
     line = next(line for line in _coverage_blocks(result.output)["Agora"] if line.strip().startswith("1.1 "))
     assert "listed under not_examined but not a must / must-not clause" in line
+
+
+def test_coverage_reads_exclusions_made_in_the_browser_from_the_database(app, now):
+    """A clause left out on the version's quiz page (a ClauseExclusion row, the bank file not listing it) is
+    reported as not examined with its reason, as the publishing gate counts it; gone, it is NOT COVERED."""
+    from modules.assessments.models import BrowserBank, ClauseExclusion
+
+    version = current_version(db.session.scalar(select(Trust.id).where(Trust.slug == "tkat")))
+    citing = [q.id for q in db.session.scalars(select(Question).where(Question.version_id == version.id))
+              if "3.3.1" in q.clause_refs]
+    db.session.execute(delete(Question).where(Question.id.in_(citing)))
+    db.session.add(BrowserBank(version_id=version.id, started_at=now))
+    row = ClauseExclusion(version_id=version.id, clause_ref="3.3.1", reason="Examined in the induction session.",
+                          created_at=now)
+    db.session.add(row)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["quizzes", "coverage"])
+    line = next(line for line in _coverage_blocks(result.output)["TKAT"] if line.strip().startswith("3.3.1 "))
+    assert "not examined: Examined in the induction session." in line, result.output
+    db.session.delete(row)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["quizzes", "coverage"])
+    line = next(line for line in _coverage_blocks(result.output)["TKAT"] if line.strip().startswith("3.3.1 "))
+    assert "NOT COVERED" in line and result.exit_code == 1
