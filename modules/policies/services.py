@@ -115,8 +115,10 @@ def review_due(stated: str | None) -> date | None:
     return date(*parts)
 
 
-def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime) -> PolicyVersion:
-    """Parse a source and add it as the trust's next version (published if it is the first)."""
+def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime,
+                   publish_first: bool = True) -> PolicyVersion:
+    """Parse a source and add it as the trust's next version (published if it is the first, unless
+    `publish_first` is false: content sync publishes it only once its quiz passes the publishing gate)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -130,7 +132,7 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime)
     has_published = db.session.scalar(select(func.count()).select_from(PolicyVersion).where(
         PolicyVersion.trust_id == trust.id, PolicyVersion.status == "published"))
     db.session.flush()
-    if not has_published:
+    if not has_published and publish_first:
         publish_version(version, now=now)
     return version
 
@@ -278,17 +280,37 @@ def set_next_review(version: PolicyVersion, on: date, *, now: datetime) -> None:
     db.session.flush()
 
 
+#: Where the app keeps the check that a draft's quiz is ready to publish (assessments' answer, passed in by
+#: modules/wiring.py through policies.views.use_publish_gate).
+PUBLISH_GATE = "policypass.publish_gate"
+
+
+def _gaps_note(slug: str, name: str, version: PolicyVersion, gaps: PublishGaps) -> str:
+    uncovered = ", ".join(ref for ref, _text in gaps.uncovered[:12]) + (" …" if len(gaps.uncovered) > 12 else "")
+    parts = ([f"{len(gaps.uncovered)} must / must-not clause{'s' if len(gaps.uncovered) != 1 else ''} neither "
+              f"examined by a reviewed question nor left out with a reason: {uncovered}"] if gaps.uncovered else [])
+    parts += [p.rstrip(".") for p in gaps.problems]
+    return (f"{slug}: {name} is loaded as {version.label}, a draft, and NOT published to staff: its quiz is not "
+            f"ready ({'; '.join(parts)}). Write and review its questions on the version's quiz page (or in "
+            f"quizzes/{slug}.yaml), then publish it.")
+
+
 def sync_content(content_dir: Path, *, now: datetime, app=None,
                  earlier: dict[str, list[tuple[str, Path]]] | None = None) -> SyncReport:
     """Load trusts, roles and every policy source listed in trusts.yaml; unchanged files change nothing.
 
     `earlier` (only `flask demo seed` passes it) maps a trust slug to (name, path) sources loaded before the
     listed ones, as the trust's first versions, when the trust has no version yet.
+
+    A trust's first version is published only once the quiz banks are loaded and its quiz passes the publishing
+    gate (every must / must-not clause examined or left out, the draw filled); otherwise it stays a draft and the
+    report's warnings say why.
     """
     config = load_trusts_yaml(content_dir)
     path = content_dir / "trusts.yaml"
     checked = {entry["slug"]: check_rules(path, config, entry) for entry in config["trusts"]}
     report = SyncReport()
+    first: list[tuple[str, str, PolicyVersion, int]] = []  # trust slug, file, first version, its created line
     for entry in config["trusts"]:
         trust = sync_trust(config, entry)
         report.trusts.append(trust.slug)
@@ -314,11 +336,23 @@ def sync_content(content_dir: Path, *, now: datetime, app=None,
             if is_earlier and not fresh:
                 report.skipped.append(f"{trust.slug}: {name} (the trust already has versions)")
                 continue
-            version = create_version(trust, source_file=name, raw=raw, now=now)
+            unpublished = not db.session.scalar(select(PolicyVersion.id).where(
+                PolicyVersion.trust_id == trust.id, PolicyVersion.status == "published").limit(1))
+            version = create_version(trust, source_file=name, raw=raw, now=now, publish_first=False)
             versions.append(version)
+            if unpublished and not any(f[2].trust_id == trust.id for f in first):
+                first.append((trust.slug, name, version, len(report.created)))
             report.created.append(f"{trust.slug}: {name} → {version.label} ({version.status})")
         check_clauses(path, trust.slug, checked[trust.slug], versions)
     content_synced.send(app, content_dir=content_dir, now=now)
+    gate = (app.extensions.get(PUBLISH_GATE) if app is not None else None)
+    for slug, name, version, line in first:
+        gaps = gate(version) if gate is not None else None
+        if gaps is None:
+            publish_version(version, now=now)
+            report.created[line] = f"{slug}: {name} → {version.label} ({version.status})"
+        else:
+            report.warnings.append(_gaps_note(slug, name, version, gaps))
     return report
 
 

@@ -45,7 +45,7 @@ def use_quiz_bank_check(app: Flask, check: QuizBankChecker) -> None:
 
 
 #: Where the app keeps the check that a draft's quiz is ready to publish (see use_publish_gate).
-PUBLISH_GATE = "policypass.publish_gate"
+PUBLISH_GATE = services.PUBLISH_GATE
 
 
 def use_publish_gate(app: Flask, gate: Callable[[PolicyVersion], services.PublishGaps | None]) -> None:

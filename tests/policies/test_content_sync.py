@@ -127,3 +127,42 @@ def test_policy_parse_errors_are_clear_and_touch_nothing(empty_app, tmp_path):
         assert result.exit_code != 0
         assert f"Cannot parse {path}" in result.output and words in result.output
     assert _count(PolicyVersion) == 0
+
+
+NEW_POLICY = """# Harbourside Learning Trust Staff Social Media Policy
+
+## 1. Purpose
+
+1.1 This policy explains how staff behave online.
+
+## 2. Contact with pupils
+
+2.1 Staff must not accept friend requests from pupils.
+
+2.2 Staff must report any contact from a pupil to their line manager.
+"""
+
+
+def test_a_new_trusts_first_version_is_not_published_while_its_quiz_is_not_ready(app, tmp_path):
+    """A trust added to trusts.yaml with no reviewed questions is loaded as a draft, and sync says why, naming the
+    uncovered clauses; staff are never assigned an unexamined policy."""
+    content = _content_copy(tmp_path)
+    (content / "policies" / "harbourside.txt").write_text(NEW_POLICY)
+    with (content / "trusts.yaml").open("a") as handle:
+        handle.write("\n  - slug: harbourside\n    name: Harbourside Learning Trust\n    policy:\n      versions:\n"
+                     "        - file: policies/harbourside.txt\n")
+    app.config["CONTENT_DIR"] = str(content)
+    result = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "harbourside: policies/harbourside.txt → version 1 (draft)" in result.output
+    assert ("Warning: harbourside: policies/harbourside.txt is loaded as version 1, a draft, and NOT published to "
+            "staff: its quiz is not ready (2 must / must-not clauses neither examined by a reviewed question nor "
+            "left out with a reason: 2.1, 2.2") in result.output
+    db.session.expire_all()
+    version = db.session.scalar(select(PolicyVersion).join(Trust).where(Trust.slug == "harbourside"))
+    assert version.status == "draft" and version.published_at is None
+    # The five seeds are untouched, and a second sync says the same.
+    assert db.session.scalar(select(func.count()).select_from(PolicyVersion)
+                             .where(PolicyVersion.status == "published")) == 5
+    again = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert again.exit_code == 0 and "0 new versions" in again.output
