@@ -52,6 +52,7 @@ EVENT_KINDS: dict[str, str] = {
     "trust-admin-invited": "A trust's first administrator invited",
     "rules-changed": "Trust rules changed",
     "trust-imported": "Trust loaded from a trusts.yaml file",
+    "rules-loaded-from-file": "Trust rules replaced from trusts.yaml (content sync --rules-from-file)",
 }
 
 #: Outcomes the log page can filter on.

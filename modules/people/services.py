@@ -21,6 +21,7 @@ from modules.people.models import (
     Role,
     RoleAssignment,
     RoleChange,
+    SecurityEvent,
     TotpCredential,
     Trust,
     User,
@@ -53,8 +54,23 @@ def trust_roles(config: dict, entry: dict) -> dict[str, dict]:
     return roles
 
 
-def sync_trust(config: dict, entry: dict) -> Trust:
-    """Create or update one trust and its roles from its trusts.yaml entry."""
+#: Security events that load a trust's rules from a file (after them, the file's rules are the trust's again).
+FILE_LOADS = ("rules-loaded-from-file", "trust-imported")
+
+
+def rules_edited_here(trust: Trust) -> bool:
+    """Whether the trust's rules were last changed in PolicyPass (the rules page) rather than loaded from a file."""
+    def latest(kinds: tuple[str, ...]):
+        return db.session.scalar(select(func.max(SecurityEvent.occurred_at)).where(
+            SecurityEvent.trust_id == trust.id, SecurityEvent.kind.in_(kinds), SecurityEvent.outcome == "success"))
+
+    edited = latest(("rules-changed",))
+    loaded = latest(FILE_LOADS)
+    return edited is not None and (loaded is None or edited > loaded)
+
+
+def sync_trust(config: dict, entry: dict, *, keep_rules: bool = False) -> Trust:
+    """Create or update one trust and its roles from its trusts.yaml entry (its rules too, unless `keep_rules`)."""
     trust = db.session.scalar(select(Trust).where(Trust.slug == entry["slug"]))
     if trust is None:
         trust = Trust(slug=entry["slug"])
@@ -62,7 +78,7 @@ def sync_trust(config: dict, entry: dict) -> Trust:
     trust.name = entry["name"]
     trust.short_name = entry.get("short_name", entry["name"])
     settings = dict(entry.get("rules") or {})  # defaults live in modules/people/rules.py, not in the database
-    if trust.settings != settings:
+    if trust.settings != settings and not (keep_rules and trust.id is not None):
         trust.settings = settings
     db.session.flush()
     existing = {r.key: r for r in db.session.scalars(select(Role).where(Role.trust_id == trust.id))}

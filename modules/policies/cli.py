@@ -18,10 +18,14 @@ policy_cli = AppGroup("policy", help="Work with policy source files.")
 
 
 @content_cli.command("sync")
-def sync_command():
-    """Load or refresh content/ and quizzes/; running it again changes nothing."""
+@click.option("--rules-from-file", is_flag=True,
+              help="Replace rules changed on a trust's rules page with trusts.yaml's (by default they are kept).")
+def sync_command(rules_from_file: bool):
+    """Load or refresh content/ and quizzes/; running it again changes nothing. A trust's rules changed in the
+    browser are kept unless --rules-from-file."""
     try:
-        report = sync_content(Path(current_app.config["CONTENT_DIR"]), now=utcnow(), app=current_app)
+        report = sync_content(Path(current_app.config["CONTENT_DIR"]), now=utcnow(), app=current_app,
+                              rules_from_file=rules_from_file)
     except ContentError as exc:
         db.session.rollback()
         click.echo(f"Content sync failed, nothing was loaded: {exc}", err=True)

@@ -14,7 +14,8 @@ from modules.core.extensions import db
 from modules.core.timeutil import LONDON
 from modules.people.models import Trust
 from modules.people.rules import RulesError, TrustRules
-from modules.people.services import PeopleError, sync_trust, trust_roles
+from modules.people.security import record_event
+from modules.people.services import PeopleError, rules_edited_here, sync_trust, trust_roles
 from modules.policies import overlay as overlays
 from modules.policies.models import Clause, PolicySource, PolicyVersion, Section
 from modules.policies.parser import ParsedPolicy, PolicyParseError, parse_policy
@@ -296,7 +297,8 @@ def _gaps_note(slug: str, name: str, version: PolicyVersion, gaps: PublishGaps) 
 
 
 def sync_content(content_dir: Path, *, now: datetime, app=None,
-                 earlier: dict[str, list[tuple[str, Path]]] | None = None) -> SyncReport:
+                 earlier: dict[str, list[tuple[str, Path]]] | None = None,
+                 rules_from_file: bool = False) -> SyncReport:
     """Load trusts, roles and every policy source listed in trusts.yaml; unchanged files change nothing.
 
     `earlier` (only `flask demo seed` passes it) maps a trust slug to (name, path) sources loaded before the
@@ -305,6 +307,10 @@ def sync_content(content_dir: Path, *, now: datetime, app=None,
     A trust's first version is published only once the quiz banks are loaded and its quiz passes the publishing
     gate (every must / must-not clause examined or left out, the draw filled); otherwise it stays a draft and the
     report's warnings say why.
+
+    A trust's rules come from trusts.yaml when it is first loaded, and again on every sync until someone changes
+    them on the rules page: from then on the database's rules are kept (the report says so, naming the rules the
+    file would change) unless `rules_from_file`, which replaces them with the file's (audited).
     """
     config = load_trusts_yaml(content_dir)
     path = content_dir / "trusts.yaml"
@@ -312,7 +318,24 @@ def sync_content(content_dir: Path, *, now: datetime, app=None,
     report = SyncReport()
     first: list[tuple[str, str, PolicyVersion, int]] = []  # trust slug, file, first version, its created line
     for entry in config["trusts"]:
-        trust = sync_trust(config, entry)
+        existing = db.session.scalar(select(Trust).where(Trust.slug == entry["slug"]))
+        differs = existing is not None and dict(entry.get("rules") or {}) != dict(existing.settings or {})
+        edited = differs and rules_edited_here(existing)
+        keep = edited and not rules_from_file
+        trust = sync_trust(config, entry, keep_rules=keep)
+        if keep:
+            checked[trust.slug] = trust.rules
+            file_rules, kept = dict(entry.get("rules") or {}), dict(trust.settings or {})
+            keys = sorted(k for k in set(file_rules) | set(kept) if file_rules.get(k) != kept.get(k))
+            report.warnings.append(
+                f"{trust.slug}: kept the rules changed in PolicyPass on the rules page; trusts.yaml differs on "
+                f"{', '.join(keys)}. Run `flask content sync --rules-from-file` to replace them with the file's "
+                f"(or `flask trust export {trust.slug}` to copy them into the file).")
+        elif edited:
+            record_event("rules-loaded-from-file", now=now, trust_id=trust.id, target="content/trusts.yaml",
+                         details={"from": "trusts.yaml"})
+            report.warnings.append(f"{trust.slug}: the rules changed in PolicyPass are replaced by trusts.yaml's "
+                                   "(--rules-from-file).")
         report.trusts.append(trust.slug)
         report.warnings.extend(rule_warnings(trust))
         fresh = not db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.trust_id == trust.id).limit(1))

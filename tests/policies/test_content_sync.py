@@ -166,3 +166,46 @@ def test_a_new_trusts_first_version_is_not_published_while_its_quiz_is_not_ready
                              .where(PolicyVersion.status == "published")) == 5
     again = app.test_cli_runner().invoke(args=["content", "sync"])
     assert again.exit_code == 0 and "0 new versions" in again.output
+
+
+def test_sync_keeps_rules_changed_in_the_browser_unless_told_to_take_the_files(app, tmp_path, now):
+    """A rule changed on the rules page survives `flask content sync` (which says so, naming the rule the file
+    differs on); `--rules-from-file` replaces it with trusts.yaml's, audited, and the file applies again after."""
+    from datetime import timedelta
+
+    from modules.people.models import SecurityEvent, User
+    from modules.platform.services import change_rules
+    from tests.conftest import demo_email
+
+    trust = db.session.scalar(select(Trust).where(Trust.slug == "tkat"))
+    default = trust.rules.pass_mark
+    admin = db.session.scalar(select(User).where(User.email == demo_email("admin", "tkat")))
+    assert change_rules(trust, {"pass_mark": 90}, actor=admin, now=now - timedelta(minutes=5)) == ["pass_mark"]
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code == 0, result.output
+    assert ("Warning: tkat: kept the rules changed in PolicyPass on the rules page; trusts.yaml differs on pass_mark. "
+            "Run `flask content sync --rules-from-file`") in result.output
+    db.session.expire_all()
+    assert db.session.get(Trust, trust.id).rules.pass_mark == 90
+    assert "e-act" not in result.output.split("Warning")[-1]  # trusts nobody edited are loaded from the file
+
+    result = app.test_cli_runner().invoke(args=["content", "sync", "--rules-from-file"])
+    assert result.exit_code == 0, result.output
+    assert "tkat: the rules changed in PolicyPass are replaced by trusts.yaml's" in result.output
+    db.session.expire_all()
+    assert db.session.get(Trust, trust.id).rules.pass_mark == default
+    assert db.session.scalar(select(func.count()).select_from(SecurityEvent).where(
+        SecurityEvent.trust_id == trust.id, SecurityEvent.kind == "rules-loaded-from-file")) == 1
+
+    # From then on the file is the trust's again: an edit to trusts.yaml applies without the flag.
+    content = _content_copy(tmp_path)
+    text = (content / "trusts.yaml").read_text()
+    (content / "trusts.yaml").write_text(text.replace("      monitoring: {kind: none}\n",
+                                                      "      monitoring: {kind: none}\n      pass_mark: 75\n", 1))
+    app.config["CONTENT_DIR"] = str(content)
+    result = app.test_cli_runner().invoke(args=["content", "sync"])
+    assert result.exit_code == 0 and "kept the rules" not in result.output, result.output
+    db.session.expire_all()
+    assert db.session.get(Trust, trust.id).rules.pass_mark == 75
