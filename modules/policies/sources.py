@@ -124,9 +124,23 @@ def page_noise(pages: list[list[str]]) -> tuple[list[list[str]], list[str]]:
         kept = []
         for index, line in enumerate(lines):
             if index in ends and shape(line) in running:
-                removed.setdefault(shape(line), line.strip())
+                removed.setdefault(shape(line), []).append(re.sub(r"\s+", " ", line.strip()))
                 continue
             kept.append(line)
         out.append(kept)
-    notes = [f"Removed a running page header or footer repeated on every page: \"{text}\"." for text in removed.values()]
+    notes = [f"Removed a running page header or footer repeated on every page: \"{_varying(texts)}\"."
+             for texts in removed.values()]
     return out, notes
+
+
+def _varying(texts: list[str]) -> str:
+    """One of a running line's texts, with the numbers that change from page to page shown as N ("Page N of 4")."""
+    numbers = [re.findall(r"\d+", text) for text in texts]
+    if len({len(found) for found in numbers}) != 1:
+        return texts[0]
+    parts = re.split(r"\d+", texts[0])
+    shown = [parts[0]]
+    for position, part in enumerate(parts[1:]):
+        values = {found[position] for found in numbers}
+        shown += ["N" if len(values) > 1 else numbers[0][position], part]
+    return "".join(shown)

@@ -126,3 +126,15 @@ def test_a_pdf_heading_after_a_full_width_clause_keeps_its_own_line():
     assert "\nOfficial accounts\n" in text
     policy = parse_source(glued)
     assert any('ends with "Official accounts", which may be a heading' in w for w in policy.warnings)
+
+
+def test_a_page_footer_note_shows_the_page_number_as_n():
+    """The preview's note names the footer as it runs ("Page N of 2"), not as page 1 printed it."""
+    from modules.policies.sources import page_noise
+
+    pages = [["Trust policy", "1.1 Staff must not post.", "Page 1 of 2"],
+             ["Trust policy", "1.2 Staff must report.", "Page 2 of 2"]]
+    kept, notes = page_noise(pages)
+    assert kept == [["1.1 Staff must not post."], ["1.2 Staff must report."]]
+    assert notes == ['Removed a running page header or footer repeated on every page: "Trust policy".',
+                     'Removed a running page header or footer repeated on every page: "Page N of 2".']
