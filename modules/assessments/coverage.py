@@ -75,7 +75,10 @@ def coverage(obligations: Iterable[Obligation], bank: Iterable[BankItem], exclus
             uncovered.append(obligation)
     modules = len({item.module for item in drawable})
     problems = []
-    if len(drawable) < draw:
+    if not drawable:
+        problems.append(f"The trust's quiz asks {draw} question{'s' if draw != 1 else ''}, but no question is "
+                        f"reviewed yet: someone other than each question's author must approve at least {draw}.")
+    elif len(drawable) < draw:
         problems.append(f"The trust's quiz asks {draw} questions, but only {len(drawable)} reviewed question"
                         f"{'s are' if len(drawable) != 1 else ' is'} ready: add and review "
                         f"{draw - len(drawable)} more.")

@@ -228,7 +228,8 @@ class PublishBlocked(VersionError):
         if gaps.uncovered:
             parts.append(f"{len(gaps.uncovered)} must or must-not clause{'s are' if len(gaps.uncovered) != 1 else ' is'}"
                          " not examined by a reviewed question or excluded with a reason")
-        parts.extend(p.rstrip(".") for p in gaps.problems)
+        for problem in gaps.problems:  # joined with semicolons: only the first part starts with a capital
+            parts.append((problem[:1].lower() + problem[1:] if parts else problem).rstrip("."))
         super().__init__(f"{version.label.capitalize()} cannot be published until its quiz is ready: "
                          + "; ".join(parts) + ".")
         self.gaps = gaps

@@ -336,3 +336,23 @@ def test_tampered_or_wrong_forms_are_clear_400s_and_change_nothing(client, login
     exported = client.get(f"{base}.yaml")
     assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
     assert yaml.safe_load(exported.get_data(as_text=True))["questions"][0]["clauses"] == ["2.1"]
+
+
+def test_publish_refusal_reads_as_one_sentence_when_nothing_is_reviewed_yet():
+    """The refusal joins its parts with semicolons in lower case, and says 'no question is reviewed yet' rather
+    than 'only 0 reviewed questions'."""
+    from types import SimpleNamespace
+
+    from modules.policies.services import PublishBlocked, PublishGaps
+
+    found = coverage([Obligation("2.1", "Staff must not post.", "must_not")],
+                     [BankItem("q1", 1, ("2.1",), False)], {}, 3)
+    assert found.draw_problems == ("The trust's quiz asks 3 questions, but no question is reviewed yet: someone "
+                                   "other than each question's author must approve at least 3.",)
+    message = str(PublishBlocked(SimpleNamespace(label="version 1"),
+                                 PublishGaps(uncovered=[("2.1", "Staff must not post.")],
+                                             problems=list(found.draw_problems))))
+    assert message == ("Version 1 cannot be published until its quiz is ready: 1 must or must-not clause is not "
+                       "examined by a reviewed question or excluded with a reason; the trust's quiz asks 3 questions, "
+                       "but no question is reviewed yet: someone other than each question's author must approve at "
+                       "least 3.")
