@@ -30,6 +30,7 @@ from modules.assessments.models import (
     AttemptQuestion,
     BrowserBank,
     ClauseExclusion,
+    ExclusionReview,
     Question,
     QuestionAuthorship,
 )
@@ -115,6 +116,22 @@ def exclusions_of(version: PolicyVersion) -> list[ClauseExclusion]:
     return sorted(rows, key=lambda e: order.get(e.clause_ref, len(order)))
 
 
+def exclusion_reviews(exclusions: list[ClauseExclusion]) -> dict[int, ExclusionReview]:
+    """Who approved each exclusion made in the browser, by exclusion id."""
+    if not exclusions:
+        return {}
+    return {r.exclusion_id: r for r in db.session.scalars(
+        select(ExclusionReview).where(ExclusionReview.exclusion_id.in_([e.id for e in exclusions])))}
+
+
+def counted_exclusions(version: PolicyVersion) -> dict[str, str]:
+    """ref → reason for the exclusions that count toward coverage: the bank file's (reviewed in the repository)
+    and those left out in the browser that someone else has approved."""
+    rows = exclusions_of(version)
+    reviews = exclusion_reviews(rows)
+    return {e.clause_ref: e.reason for e in rows if e.excluded_by_id is None or e.id in reviews}
+
+
 def clause_texts(version: PolicyVersion) -> dict[str, str]:
     """The version's clause texts by ref, in document order (a ref used twice: both texts)."""
     texts: dict[str, str] = {}
@@ -138,8 +155,7 @@ def version_coverage(version: PolicyVersion) -> Coverage:
     """The version's quiz judged against the publishing rule (see coverage.py)."""
     trust = db.session.get(Trust, version.trust_id)
     bank = [BankItem(q.key, q.section_id, tuple(q.clause_refs), q.drawable) for q in questions_of(version)]
-    exclusions = {e.clause_ref: e.reason for e in exclusions_of(version)}
-    return coverage(obligations(version), bank, exclusions, trust.rules.quiz_questions)
+    return coverage(obligations(version), bank, counted_exclusions(version), trust.rules.quiz_questions)
 
 
 def publish_gate(version: PolicyVersion) -> PublishGaps | None:
@@ -375,7 +391,7 @@ def exclude_clause(version: PolicyVersion, user: User, ref: str, reason: str, *,
     found = version_coverage(version)
     if ref in found.covered:
         raise AuthoringError(f"Clause {ref} is already examined by a reviewed question", field="clause")
-    if ref in found.excluded:
+    if ref in {e.clause_ref for e in exclusions_of(version)}:
         raise AuthoringError(f"Clause {ref} is already left out of the quiz", field="clause")
     take_over(version, user, now=now)
     row = ClauseExclusion(version_id=version.id, clause_ref=ref, reason=reason, excluded_by_id=user.id,
@@ -386,6 +402,26 @@ def exclude_clause(version: PolicyVersion, user: User, ref: str, reason: str, *,
                  target=f"{version.label}: clause {ref}",
                  details={"action": "excluded", "version_id": version.id, "clause": ref, "reason": reason[:300]})
     return row
+
+
+def approve_exclusion(exclusion: ClauseExclusion, user: User, *, now: datetime) -> None:
+    """A second person approves leaving a clause out: it then counts toward coverage. Whoever left it out cannot."""
+    version = db.session.get(PolicyVersion, exclusion.version_id)
+    _check_draft(version)
+    target = f"{version.label}: clause {exclusion.clause_ref}"
+    if exclusion.excluded_by_id is None or db.session.get(ExclusionReview, exclusion.id) is not None:
+        raise AuthoringError(f"Leaving out clause {exclusion.clause_ref} is already reviewed.")
+    if exclusion.excluded_by_id == user.id:
+        note_event("quiz-clause-excluded", now=now, actor=user, trust_id=version.trust_id, outcome="failure",
+                   target=target, details={"action": "review refused", "version_id": version.id,
+                                           "clause": exclusion.clause_ref, "reason": "own exclusion"})
+        raise AuthoringError(f"You left clause {exclusion.clause_ref} out, so someone else must review it.")
+    take_over(version, user, now=now)
+    db.session.add(ExclusionReview(exclusion_id=exclusion.id, reviewed_by_id=user.id, reviewed_at=now))
+    db.session.flush()
+    record_event("quiz-clause-excluded", now=now, actor=user, trust_id=version.trust_id, target=target,
+                 details={"action": "reviewed", "version_id": version.id, "clause": exclusion.clause_ref,
+                          "excluded_by_id": exclusion.excluded_by_id})
 
 
 def remove_exclusion(exclusion: ClauseExclusion, user: User, *, now: datetime) -> None:

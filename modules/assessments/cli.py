@@ -78,9 +78,10 @@ def coverage_command():
         if version is None:
             click.echo(f"{trust.short_name}: no published policy")
             continue
-        # The exclusions the publishing gate counts are the database's (left out in the browser, or loaded from
-        # the bank file by content sync); a file-managed version's file is read too, so a stale entry is named.
-        exclusions = {e.clause_ref: e.reason for e in authoring.exclusions_of(version)}
+        # The exclusions the publishing gate counts are the database's (left out in the browser and approved by a
+        # second person, or loaded from the bank file by content sync); a file-managed version's file is read too,
+        # so a stale entry is named.
+        exclusions = authoring.counted_exclusions(version)
         path = Path(current_app.config["QUIZZES_DIR"]) / f"{trust.slug}.yaml"
         if not authoring.in_browser(version) and path.exists():
             try:

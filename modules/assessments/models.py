@@ -122,6 +122,19 @@ class ClauseExclusion(db.Model):
     created_at: Mapped[datetime]
 
 
+class ExclusionReview(db.Model):
+    """Who approved leaving a clause out of the quiz in the browser (a second person, never who left it out). An
+    exclusion from the bank file needs none: the repository's review of quizzes/<slug>.yaml is its review."""
+
+    #: The exclusion.
+    exclusion_id: Mapped[int] = mapped_column(ForeignKey("clause_exclusion.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    #: Who approved it.
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: When, UTC.
+    reviewed_at: Mapped[datetime]
+
+
 class QuizAttempt(db.Model):
     """One sitting of a trust's quiz by one person on one policy version; every attempt is kept."""
 

@@ -212,14 +212,19 @@ def _render_bank(version, *, exclude_form=None, import_form=None, status: int = 
     found = authoring.version_coverage(version)
     questions = authoring.questions_of(version)
     exclude_form = exclude_form or ExcludeClauseForm(formdata=None)
+    exclusions = authoring.exclusions_of(version)
+    left_out = {e.clause_ref for e in exclusions}
     exclude_form.clause.choices = [SelectChoice("", "Choose a clause")] + [SelectChoice(o.ref, o.ref)
-                                                                          for o in found.uncovered]
+                                                                          for o in found.uncovered
+                                                                          if o.ref not in left_out]
+    reviews = authoring.exclusion_reviews(exclusions)
     people = {a.question_id: a for a in authoring.authorship(questions).values()}
-    names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(
-        {i for a in people.values() for i in (a.author_id, a.reviewed_by_id) if i})))} if people else {}
+    ids = ({i for a in people.values() for i in (a.author_id, a.reviewed_by_id) if i}
+           | {e.excluded_by_id for e in exclusions if e.excluded_by_id} | {r.reviewed_by_id for r in reviews.values()})
+    names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return render_template(
         "assessments/bank.html", version=version, trust=current_user.trust, coverage=found, questions=questions,
-        authorship=people, names=names, exclusions=authoring.exclusions_of(version),
+        authorship=people, names=names, exclusions=exclusions, exclusion_reviews=reviews,
         texts=authoring.clause_texts(version), in_browser=authoring.in_browser(version),
         exclude_form=exclude_form, import_form=import_form or ImportBankForm(formdata=None), button=ButtonForm(),
     ), status
@@ -356,6 +361,20 @@ def exclude_clause(version_id: int):
         return _render_bank(version, exclude_form=form, status=400)
     flash(f"Clause {outcome.result.clause_ref} is left out of the quiz.", "success")
     return redirect(url_for("assessments.quiz_bank", version_id=version.id) + "#exclusions")
+
+
+@bp.post("/hr/policy/versions/<int:version_id>/quiz/exclusions/<int:exclusion_id>/approve")
+@login_required
+def approve_exclusion(version_id: int, exclusion_id: int):
+    """Approve someone else's leaving a clause out: it then counts toward coverage."""
+    version = _version_for_quiz(version_id, lock=True)
+    exclusion = db.session.get(ClauseExclusion, exclusion_id)
+    if exclusion is None or exclusion.version_id != version.id:
+        abort(404)
+    _draft_or_400(version)
+    ref = exclusion.clause_ref
+    return _button(version, lambda: authoring.approve_exclusion(exclusion, current_user, now=utcnow()),
+                   f"Leaving out clause {ref} is reviewed.")
 
 
 @bp.post("/hr/policy/versions/<int:version_id>/quiz/exclusions/<int:exclusion_id>/remove")

@@ -73,6 +73,7 @@ PLAN: dict[str, str] = {
     "question_authorship": "kept: who wrote and who reviewed a quiz question (ids only)",
     "browser_bank": "kept: who started writing a version's quiz in the browser (ids only)",
     "clause_exclusion": "kept: a clause left out of the quiz, its reason and who left it out (ids only)",
+    "exclusion_review": "kept: who approved leaving a clause out of the quiz (ids only)",
     "access_request": "kept as the record of the official account, with the name or email replaced by the "
                       "pseudonym in its text",
     "access_decision": "kept: ledgered evidence of the approval decision",

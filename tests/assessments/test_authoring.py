@@ -187,8 +187,23 @@ def test_publishing_is_refused_until_the_quiz_covers_every_obligation(app, now):
         authoring.exclude_clause(version, hr, "2.3", "optional", now=now)
     with pytest.raises(AuthoringError, match="already examined"):
         authoring.exclude_clause(version, hr, "2.1", "covered", now=now)
-    authoring.exclude_clause(version, hr, "3.2", "A rule for the trust's communications team, not staff.", now=now)
+    left_out = authoring.exclude_clause(version, hr, "3.2", "A rule for the trust's communications team, not staff.",
+                                        now=now)
     db.session.commit()
+    # Leaving a clause out is reviewed as a question is: not by whoever left it out, and it counts only after.
+    with pytest.raises(PublishBlocked) as blocked:
+        publish_draft(version, effective_on=today, now=now, gate=authoring.publish_gate)
+    assert [ref for ref, _ in blocked.value.gaps.uncovered] == ["3.2"]
+    db.session.rollback()
+    with pytest.raises(AuthoringError, match="You left clause 3.2 out, so someone else must review it"):
+        authoring.approve_exclusion(left_out, hr, now=now)
+    with pytest.raises(AuthoringError, match="already left out"):
+        authoring.exclude_clause(version, admin, "3.2", "again", now=now)
+    authoring.approve_exclusion(left_out, admin, now=now)
+    db.session.commit()
+    with pytest.raises(AuthoringError, match="already reviewed"):
+        authoring.approve_exclusion(left_out, admin, now=now)
+    assert authoring.version_coverage(version).excluded == {"3.2": left_out.reason}
     assert publish_draft(version, effective_on=today, now=now, gate=authoring.publish_gate)
     db.session.commit()
     assert version.status == "published"

@@ -2,7 +2,8 @@
 incomplete), walked in the browser: HR starts TKAT's uploaded draft's quiz from the draft generator, rewrites one
 draft question, writes two more (a quote not in the clause is refused), removes a draft it does not need and cannot
 approve its own; the trust administrator reviews the three; HR's publish is refused with the uncovered clause and
-its text; HR leaves that clause out with a reason, and the version publishes."""
+its text; HR leaves that clause out with a reason, the trust administrator approves that (HR cannot), and the
+version publishes."""
 
 import re
 
@@ -159,6 +160,24 @@ def test_write_review_and_publish_a_quiz_in_the_browser(page, live_server, brows
                                                         "the staff who take this training.")
     page.get_by_role("button", name="Leave this clause out of the quiz").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Clause 3.2 is left out of the quiz")
+    expect(page.locator("#exclusion-3\\.2")).to_contain_text("Waiting for review")
+    expect(page.locator("#ready")).not_to_have_text("Ready")
+    # HR cannot approve leaving it out; the trust administrator does.
+    page.get_by_role("button", name="Approve leaving out clause 3.2").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("someone else must review it")
+    context = browser.new_context(base_url=live_server, locale="en-GB", timezone_id="Europe/London")
+    reviewer = context.new_page()
+    try:
+        sign_in_as(reviewer, live_server, "admin", "tkat")
+        reviewer.goto(f"{live_server}/hr/policy/versions/{version_id}/quiz")
+        reviewer.get_by_role("button", name="Approve leaving out clause 3.2").click()
+        expect(reviewer.locator(".govuk-notification-banner")).to_contain_text("Leaving out clause 3.2 is reviewed")
+        expect(reviewer.locator("#exclusion-3\\.2")).to_contain_text("Reviewed")
+        expect(reviewer.locator("#ready")).to_have_text("Ready")
+        assert_accessible(reviewer)
+    finally:
+        context.close()
+    page.reload()
     expect(page.locator("#ready")).to_have_text("Ready")
     page.get_by_role("link", name="Back to version 2").click()
     expect(page.locator("#quiz-ready")).to_be_visible()
