@@ -43,7 +43,7 @@ from modules.people.models import Academy, Trust, User
 from modules.people.queries import role_holders
 from modules.people.rules import Step, TrustRules
 from modules.policies.models import Clause, PolicyVersion
-from modules.policies.queries import base_version
+from modules.policies.queries import base_version, register_series
 from modules.training.queries import current_version, reading_progress
 
 # ---- scope -------------------------------------------------------------------------------------------
@@ -118,9 +118,13 @@ def current_certificate(user: User, now: datetime) -> Certificate | None:
 
 
 def latest_certificate(user: User) -> Certificate | None:
-    """The person's most recently issued certificate in their trust, whatever its status."""
-    return db.session.scalar(select(Certificate).where(Certificate.user_id == user.id,
-                                                       Certificate.trust_id == user.trust_id)
+    """The person's most recently issued certificate of their trust's register policy, whatever its status."""
+    query = select(Certificate).where(Certificate.user_id == user.id, Certificate.trust_id == user.trust_id)
+    series = register_series(user.trust_id)
+    if series is not None:  # the register's policy only (see current_version)
+        query = query.join(PolicyVersion, PolicyVersion.id == Certificate.version_id).where(
+            PolicyVersion.series_id == series.id)
+    return db.session.scalar(query
                              .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1))
 
 

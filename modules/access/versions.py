@@ -19,7 +19,7 @@ from modules.core.timeutil import format_date, format_datetime
 from modules.notifications.services import queue_email
 from modules.people.models import User
 from modules.policies.models import PolicyVersion
-from modules.policies.queries import base_version
+from modules.policies.queries import base_version, is_register_version
 
 
 def lapse_from_supersession(grant, version: PolicyVersion, now: datetime) -> datetime | None:
@@ -34,7 +34,7 @@ def lapse_from_supersession(grant, version: PolicyVersion, now: datetime) -> dat
 
 def warn_before_lapse(version: PolicyVersion, *, now: datetime, **_) -> int:
     """Email each grantee whose access will lapse with the old version, and their approvers; returns how many."""
-    if base_version(version) is None:
+    if base_version(version) is None or not is_register_version(version):
         return 0
     sent = 0
     link = absolute("training.home")

@@ -116,11 +116,11 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None] = column_property(
         select(CertificateRevocation.created_at).where(CertificateRevocation.certificate_id == id)
         .correlate_except(CertificateRevocation).scalar_subquery(), deferred=False)
-    #: When a later version of the same trust's policy took effect (UTC; its `in_force_at`), if one has been
+    #: When a later version of the same policy (series) took effect (UTC; its `in_force_at`), if one has been
     #: published; loaded with the row. The grace period runs from then.
     superseded_since: Mapped[datetime | None] = column_property(
         select(func.min(_later.c.in_force_at))
-        .where(_this.c.id == version_id, _later.c.trust_id == _this.c.trust_id, _later.c.number > _this.c.number,
+        .where(_this.c.id == version_id, _later.c.series_id == _this.c.series_id, _later.c.number > _this.c.number,
                _later.c.in_force_at.is_not(None))
         .correlate_except(_this, _later).scalar_subquery(), deferred=False)
 

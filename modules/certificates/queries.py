@@ -41,7 +41,7 @@ def valid_at(now: datetime, grace_days: int, version):
         Certificate.expires_on > london_day(now),
         ~exists().where(CertificateRevocation.certificate_id == Certificate.id,
                         CertificateRevocation.created_at <= now),
-        ~exists().where(later.trust_id == version.trust_id, later.number > version.number,
+        ~exists().where(later.series_id == version.series_id, later.number > version.number,
                         later.in_force_at.is_not(None), later.in_force_at <= now - timedelta(days=grace_days)))
 
 
@@ -54,7 +54,7 @@ def expiring_by(now: datetime, within_days: int, grace_days: int, version):
     later = _later_version("expiring")
     return or_(
         Certificate.expires_on <= last_day,
-        exists().where(later.trust_id == version.trust_id, later.number > version.number,
+        exists().where(later.series_id == version.series_id, later.number > version.number,
                        later.in_force_at.is_not(None),
                        later.in_force_at < utc_midnight(last_day + timedelta(days=1)) - timedelta(days=grace_days)))
 
@@ -81,7 +81,8 @@ def standing(cert: Certificate, now: datetime) -> CertificateRow:
         if row.superseded_by is not None:
             row.holder_completed_it = db.session.scalar(select(exists().where(
                 Certificate.user_id == cert.user_id, Certificate.version_id == PolicyVersion.id,
-                PolicyVersion.trust_id == cert.trust_id, PolicyVersion.number >= row.superseded_by.number,
+                PolicyVersion.series_id == cert.version.series_id,
+                PolicyVersion.number >= row.superseded_by.number,
                 Certificate.issued_at <= now)))
     return row
 

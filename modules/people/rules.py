@@ -511,6 +511,10 @@ class Lti:
     instructor_line_manages: bool = False
 
 
+#: A policy series' short name (its slug), as in `?policy=acceptable-use`.
+SERIES_SLUG = r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?"
+
+
 @dataclass(frozen=True)
 class TrustRules:
     """One trust's rules: every rule with its type and default. `trust.rules` is one of these."""
@@ -583,6 +587,9 @@ class TrustRules:
     escalation: tuple[EscalationStep, ...] = _ESCALATION
 
     # Official accounts and the register
+    #: The policy (series slug, e.g. "social-media") whose certificate gates the authorised-user register and
+    #: is tracked by assignments and reminders; none: the trust's first policy (a trust setting).
+    register_policy: str | None = None
     #: Ordered approvers for official-account requests.
     approval_chain: tuple[Step, ...] = ()
     #: Fewest approved administrators / moderators an active account should have.
@@ -626,6 +633,9 @@ class TrustRules:
         _at_least("reminder_repeat_days", self.reminder_repeat_days, 1)
         if self.logo is not None and not re.fullmatch(LOGO_PATTERN, self.logo):
             raise RulesError("logo", f"must be an SVG file under content/logos/, e.g. \"logos/my-trust.svg\", not {self.logo!r}")
+        if self.register_policy is not None and not re.fullmatch(SERIES_SLUG, self.register_policy):
+            raise RulesError("register_policy", "must be a policy's short name: lower-case letters, digits and "
+                             f"hyphens, e.g. \"social-media\", not {self.register_policy!r}")
         if self.new_version_days is not None:
             _at_least("new_version_days", self.new_version_days, 0)
         object.__setattr__(self, "approval_chain",

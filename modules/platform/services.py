@@ -175,6 +175,9 @@ def create_trust(*, slug: str, name: str, short_name: str, actor: User | None, n
         raise PlatformError(f"A trust with the slug “{slug}” already exists: choose another", field="slug")
     trust = sync_trust({"default_roles": default_roles()},
                        {"slug": slug, "name": name, "short_name": short_name, "policy": {"versions": []}})
+    from modules.policies.services import ensure_default_series
+
+    ensure_default_series(trust, now=now)
     record_event("trust-created", now=now, actor=actor, trust_id=trust.id, target=f"{name} ({slug})")
     return trust
 
@@ -237,9 +240,14 @@ def invited_admins(trust: Trust) -> list[User]:
 
 
 def rules_version(trust: Trust) -> PolicyVersion | None:
-    """The version whose clauses rules are picked from: the newest draft, else the published one."""
+    """The version whose clauses rules are picked from: the newest draft, else the published one, of the policy
+    that gates the register (the rules are that policy's)."""
+    from modules.policies.queries import register_series
+
+    series = register_series(trust.id)
     versions = list(db.session.scalars(select(PolicyVersion).where(
-        PolicyVersion.trust_id == trust.id, PolicyVersion.status.in_(("draft", "published")))
+        PolicyVersion.trust_id == trust.id, PolicyVersion.series_id == (series.id if series else None),
+        PolicyVersion.status.in_(("draft", "published")))
         .order_by(PolicyVersion.number.desc())))
     return versions[0] if versions else None
 
@@ -267,6 +275,12 @@ def checked_rules(trust: Trust, mapping: dict) -> TrustRules:
         raise PlatformError(problem, field=key)
     version = rules_version(trust)
     refs = {c.ref for c in clauses_of(version)}
+    if rules.register_policy:
+        from modules.policies.queries import series_by_slug
+
+        if series_by_slug(trust.id, rules.register_policy) is None:
+            raise PlatformError(f"The trust has no policy with the short name {rules.register_policy!r}",
+                                field="register_policy")
     for key, ref in rules.clause_refs():
         if ref not in refs:
             where = f"its {version.label}" if version else "it (the trust has no policy yet)"
@@ -338,6 +352,14 @@ def export_trust(trust: Trust, *, defaults: dict | None = None) -> dict:
         PolicyVersion.trust_id == trust.id).order_by(PolicyVersion.number)) if (content / v.source_file).is_file()]
     entry = {"slug": trust.slug, "name": trust.name, "short_name": trust.short_name,
              "policy": {"versions": [{"file": f} for f in dict.fromkeys(files)]}}
+    from modules.policies.queries import series_of
+
+    series = series_of(trust.id)
+    if len(series) > 1 or any(s.audience_roles or s.audience_academies for s in series):
+        entry["policy"]["series"] = [
+            {"slug": s.slug, "title": s.title,
+             **({"audience": {k: v for k, v in (("roles", s.audience_roles), ("academies", s.audience_academies))
+                              if v}} if s.audience_roles or s.audience_academies else {})} for s in series]
     roles = _role_overrides(trust, default_roles() if defaults is None else defaults)
     if roles:
         entry["roles"] = roles
@@ -352,7 +374,7 @@ def import_trusts(document: dict, *, source: str, actor: User | None, now: datet
     content sync or the upload page loads versions. PlatformError naming the trust and key, and nothing kept."""
     from pathlib import Path
 
-    from modules.policies.services import ContentError, check_rules
+    from modules.policies.services import ContentError, check_rules, sync_series
 
     if not isinstance(document, dict) or not isinstance(document.get("trusts"), list):
         raise PlatformError(f"{source}: expected a mapping with a 'trusts' list")
@@ -374,6 +396,11 @@ def import_trusts(document: dict, *, source: str, actor: User | None, now: datet
         existing = db.session.scalar(select(Trust).where(Trust.slug == slug))
         before = dict(existing.settings or {}) if existing is not None else None
         trust = sync_trust(config, entry)
+        try:
+            sync_series(trust, entry["policy"].get("series") if isinstance(entry["policy"], dict) else None,
+                        now=now, where=f"{source}, trust {slug}")
+        except ContentError as exc:
+            raise PlatformError(str(exc)) from exc
         try:
             checked_rules(trust, dict(trust.settings or {}))
         except PlatformError as exc:

@@ -3,10 +3,51 @@ file and HR's corrections to how it was read."""
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modules.core.extensions import db
+
+
+class PolicySeries(db.Model):
+    """One of a trust's policies (e.g. staff social media, acceptable use): its versions, modules, quiz,
+    acknowledgement and certificate are its own, and its audience says who must complete it."""
+
+    __table_args__ = (UniqueConstraint("trust_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The trust whose policy this is.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
+    #: Short name in addresses (`?policy=<slug>`), unique in the trust, e.g. "social-media".
+    slug: Mapped[str] = mapped_column(String(80))
+    #: The policy's name as staff see it, e.g. "Acceptable use policy".
+    title: Mapped[str] = mapped_column(String(300))
+    #: Who must complete it: {"roles": [role keys], "academies": [academy slugs]}; an empty list means any
+    #: (so an empty mapping is all staff).
+    audience: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    #: Order on the staff home and HR's pages (the first is the default register policy).
+    position: Mapped[int] = mapped_column(default=1)
+    #: When it was created, UTC.
+    created_at: Mapped[datetime]
+
+    @property
+    def audience_roles(self) -> list[str]:
+        """Role keys of the audience (empty: every role)."""
+        return list((self.audience or {}).get("roles") or [])
+
+    @property
+    def audience_academies(self) -> list[str]:
+        """Academy slugs of the audience (empty: every academy and the central team)."""
+        return list((self.audience or {}).get("academies") or [])
+
+
+def _first_series(context) -> int | None:
+    """Column default of a version's (or upload's) series: its trust's first, when the row names none."""
+    trust_id = context.get_current_parameters().get("trust_id")
+    table = PolicySeries.__table__
+    return context.connection.execute(
+        select(table.c.id).where(table.c.trust_id == trust_id).order_by(table.c.position, table.c.id).limit(1)
+    ).scalar()
 
 
 class PolicyVersion(db.Model):
@@ -17,7 +58,10 @@ class PolicyVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The trust whose policy this is.
     trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), index=True)
-    #: 1, 2, 3 … per trust, in the order versions arrived.
+    #: The policy (series) it is a version of; versions of different series never supersede each other.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("policy_series.id"), index=True,
+                                                  default=_first_series)
+    #: 1, 2, 3 … per trust (across its series), in the order versions arrived.
     number: Mapped[int]
     #: The title as the document states it.
     title: Mapped[str] = mapped_column(String(300))
@@ -48,6 +92,7 @@ class PolicyVersion(db.Model):
 
     sections: Mapped[list["Section"]] = relationship(back_populates="version", order_by="Section.position",
                                                      cascade="all, delete-orphan")
+    series: Mapped[PolicySeries | None] = relationship()
 
     @property
     def label(self) -> str:
@@ -142,6 +187,8 @@ class PolicySource(db.Model):
     data: Mapped[bytes] = mapped_column(db.LargeBinary)
     #: HR's corrections, in order: [{"op", "line", "text", "to"?, "ref"?}] on the lines of the text read.
     overlay: Mapped[list] = mapped_column(db.JSON, default=list)
+    #: The policy (series) it is uploaded into (null on uploads from before series: the first series).
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("policy_series.id"), default=_first_series)
     #: Who uploaded it first.
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: When it was first uploaded, UTC.

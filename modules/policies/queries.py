@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from modules.core.extensions import db
 from modules.policies.diff import Comparison, compare
-from modules.policies.models import PolicySource, PolicyVersion
+from modules.policies.models import PolicySeries, PolicySource, PolicyVersion
 
 #: HR is reminded this many days before a version's next review date.
 REVIEW_REMINDER_DAYS = 60
@@ -15,16 +15,68 @@ REVIEW_REMINDER_DAYS = 60
 REVIEW_REMINDER_PREFIX = "policy-review:"
 
 
-def versions_of(trust_id: int) -> list[PolicyVersion]:
-    """The trust's versions, newest first."""
-    return list(db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust_id)
-                                   .order_by(PolicyVersion.number.desc())))
+# --------------------------------------------------------------------------- series (a trust's policies)
 
 
-def published_version(trust_id: int) -> PolicyVersion | None:
-    """The trust's current (published) version, if any."""
-    return db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust_id,
-                                                         PolicyVersion.status == "published"))
+def series_of(trust_id: int) -> list[PolicySeries]:
+    """The trust's policies (series), in order."""
+    return list(db.session.scalars(select(PolicySeries).where(PolicySeries.trust_id == trust_id)
+                                   .order_by(PolicySeries.position, PolicySeries.id)))
+
+
+def series_by_slug(trust_id: int, slug: str | None) -> PolicySeries | None:
+    """The trust's series with this slug; None for an unknown slug or another trust's (shown as 404)."""
+    if not slug:
+        return None
+    return db.session.scalar(select(PolicySeries).where(PolicySeries.trust_id == trust_id, PolicySeries.slug == slug))
+
+
+def register_series(trust_id: int) -> PolicySeries | None:
+    """The series whose certificate gates the authorised-user register: the one the trust setting
+    `register_policy` names, else the trust's first series."""
+    from modules.people.models import Trust
+
+    trust = db.session.get(Trust, trust_id)
+    slug = trust.rules.register_policy if trust is not None else None
+    return (series_by_slug(trust_id, slug) if slug else None) or next(iter(series_of(trust_id)), None)
+
+
+def is_register_version(version: PolicyVersion) -> bool:
+    """Whether the version belongs to the series that gates the register (tracked by assignments)."""
+    series = register_series(version.trust_id)
+    return series is None or version.series_id in (None, series.id)
+
+
+def in_audience(series: PolicySeries, user) -> bool:
+    """Whether the person must complete the series: their roles and academy are in its audience (an empty list
+    in the audience means any)."""
+    roles, academies = series.audience_roles, series.audience_academies
+    if roles and not {a.role.key for a in user.role_assignments} & set(roles):
+        return False
+    if academies:
+        slug = user.academy.slug if getattr(user, "academy", None) is not None else None
+        if slug not in academies:
+            return False
+    return True
+
+
+def _series_id(trust_id: int, series: PolicySeries | None) -> int | None:
+    chosen = series if series is not None else register_series(trust_id)
+    return chosen.id if chosen is not None else None
+
+
+def versions_of(trust_id: int, series: PolicySeries | None = None) -> list[PolicyVersion]:
+    """The trust's versions of a series (default: the register series), newest first."""
+    return list(db.session.scalars(select(PolicyVersion).where(
+        PolicyVersion.trust_id == trust_id, PolicyVersion.series_id == _series_id(trust_id, series))
+        .order_by(PolicyVersion.number.desc())))
+
+
+def published_version(trust_id: int, series: PolicySeries | None = None) -> PolicyVersion | None:
+    """The current (published) version of one of the trust's series (default: the register series), if any."""
+    return db.session.scalar(select(PolicyVersion).where(
+        PolicyVersion.trust_id == trust_id, PolicyVersion.series_id == _series_id(trust_id, series),
+        PolicyVersion.status == "published"))
 
 
 def version_in_trust(trust_id: int, version_id: int, *, lock: bool = False) -> PolicyVersion | None:
@@ -42,10 +94,11 @@ def version_in_trust(trust_id: int, version_id: int, *, lock: bool = False) -> P
 def base_version(version: PolicyVersion) -> PolicyVersion | None:
     """What a version is compared with: for a draft, the current version; otherwise the one it replaced."""
     if version.status == "draft":
-        current = published_version(version.trust_id)
+        current = published_version(version.trust_id, version.series)
         return current if current is not None and current.number < version.number else None
     return db.session.scalar(
         select(PolicyVersion).where(PolicyVersion.trust_id == version.trust_id,
+                                    PolicyVersion.series_id == version.series_id,
                                     PolicyVersion.number < version.number, PolicyVersion.published_at.is_not(None))
         .order_by(PolicyVersion.number.desc()).limit(1))
 
@@ -132,8 +185,8 @@ def version_from_source(source: PolicySource) -> PolicyVersion | None:
 def superseding_version(version: PolicyVersion) -> PolicyVersion | None:
     """The first later version of the trust's policy to take effect (the one that replaced `version`), if any."""
     return db.session.scalar(select(PolicyVersion).where(
-        PolicyVersion.trust_id == version.trust_id, PolicyVersion.number > version.number,
-        PolicyVersion.in_force_at.is_not(None)).order_by(PolicyVersion.in_force_at, PolicyVersion.number).limit(1))
+        PolicyVersion.trust_id == version.trust_id, PolicyVersion.series_id == version.series_id,
+        PolicyVersion.number > version.number, PolicyVersion.in_force_at.is_not(None)).order_by(PolicyVersion.in_force_at, PolicyVersion.number).limit(1))
 
 
 @dataclass(frozen=True)

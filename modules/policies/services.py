@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from modules.core.extensions import db
 from modules.core.timeutil import LONDON
 from modules.people.models import Trust
-from modules.people.rules import RulesError, TrustRules
+from modules.people.rules import SERIES_SLUG, RulesError, TrustRules
 from modules.people.security import record_event
 from modules.people.services import PeopleError, rules_edited_here, sync_trust, trust_roles
 from modules.policies import overlay as overlays
-from modules.policies.models import Clause, PolicySource, PolicyVersion, Section
+from modules.policies.models import Clause, PolicySeries, PolicySource, PolicyVersion, Section
 from modules.policies.parser import ParsedPolicy, PolicyParseError, parse_policy
 from modules.policies.rendering import reading_minutes, render_section, section_kind
 from modules.policies.signals import content_synced, version_published
@@ -116,10 +116,108 @@ def review_due(stated: str | None) -> date | None:
     return date(*parts)
 
 
+#: The series every trust starts with (and that 0027 made for the trusts there were).
+DEFAULT_SERIES_SLUG = "social-media"
+DEFAULT_SERIES_TITLE = "Staff social media policy"
+
+
+class SeriesError(ValueError):
+    """A new policy series was refused; the message says what to fix and names the field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def ensure_default_series(trust: Trust, *, now: datetime, title: str | None = None) -> PolicySeries:
+    """The trust's first series, created ("social-media", "Staff social media policy") if it has none."""
+    first = db.session.scalar(select(PolicySeries).where(PolicySeries.trust_id == trust.id)
+                              .order_by(PolicySeries.position, PolicySeries.id).limit(1))
+    if first is None:
+        first = PolicySeries(trust_id=trust.id, slug=DEFAULT_SERIES_SLUG, title=(title or DEFAULT_SERIES_TITLE)[:300],
+                             audience={}, position=1, created_at=now)
+        db.session.add(first)
+        db.session.flush()
+    return first
+
+
+def add_series(trust: Trust, *, title: str, slug: str, roles=(), academies=(), now: datetime) -> PolicySeries:
+    """A further policy of the trust (e.g. acceptable use) with its audience: role keys and academy slugs, each
+    empty for everyone. Refused for an empty title, a bad or taken slug, or an unknown role or academy."""
+    import re
+
+    from modules.people.models import Academy, Role
+
+    title = " ".join((title or "").split())
+    if not title:
+        raise SeriesError("Enter the policy's title", field="title")
+    if len(title) > 300:
+        raise SeriesError("The title must be 300 characters or fewer", field="title")
+    slug = (slug or "").strip().lower()
+    if not re.fullmatch(SERIES_SLUG, slug):
+        raise SeriesError("Enter a short name of lower-case letters, digits and hyphens, e.g. acceptable-use",
+                          field="slug")
+    if db.session.scalar(select(PolicySeries.id).where(PolicySeries.trust_id == trust.id, PolicySeries.slug == slug)):
+        raise SeriesError(f"The trust already has a policy with the short name “{slug}”", field="slug")
+    known_roles = set(db.session.scalars(select(Role.key).where(Role.trust_id == trust.id)))
+    known_academies = set(db.session.scalars(select(Academy.slug).where(Academy.trust_id == trust.id)))
+    if set(roles) - known_roles:
+        raise SeriesError(f"The trust has no role {sorted(set(roles) - known_roles)[0]!r}", field="roles")
+    if set(academies) - known_academies:
+        raise SeriesError(f"The trust has no academy {sorted(set(academies) - known_academies)[0]!r}",
+                          field="academies")
+    ensure_default_series(trust, now=now)
+    position = (db.session.scalar(select(func.max(PolicySeries.position))
+                                  .where(PolicySeries.trust_id == trust.id)) or 0) + 1
+    series = PolicySeries(trust_id=trust.id, slug=slug, title=title, position=position, created_at=now,
+                          audience={"roles": sorted(set(roles)), "academies": sorted(set(academies))})
+    db.session.add(series)
+    db.session.flush()
+    return series
+
+
+def sync_series(trust: Trust, listed, *, now: datetime, where: str) -> None:
+    """The trust's series as trusts.yaml lists them under `policy: series:` ([{slug, title, audience: {roles,
+    academies}}]; the first is the one content files are loaded into): missing ones are added, titles and
+    audiences updated. Then `register_policy` must name one of them. ContentError naming the key, else."""
+    if listed is not None and not isinstance(listed, list):
+        raise ContentError(f"{where}, policy.series: must be a list of policies")
+    if not listed:
+        ensure_default_series(trust, now=now)
+    for i, item in enumerate(listed or []):
+        key = f"{where}, policy.series[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("slug"), str) or not isinstance(item.get("title"), str):
+            raise ContentError(f"{key}: each policy needs a 'slug' and a 'title'")
+        audience = item.get("audience") or {}
+        if not isinstance(audience, dict) or set(audience) - {"roles", "academies"}:
+            raise ContentError(f"{key}.audience: may give only 'roles' and 'academies' (lists)")
+        roles, academies = list(audience.get("roles") or []), list(audience.get("academies") or [])
+        existing = db.session.scalar(select(PolicySeries).where(PolicySeries.trust_id == trust.id,
+                                                                PolicySeries.slug == item["slug"]))
+        if existing is None and i == 0 and not db.session.scalar(
+                select(PolicySeries.id).where(PolicySeries.trust_id == trust.id)):
+            existing = ensure_default_series(trust, now=now)
+            existing.slug = item["slug"]
+        try:
+            if existing is None:
+                add_series(trust, title=item["title"], slug=item["slug"], roles=roles, academies=academies, now=now)
+            else:
+                existing.title = " ".join(item["title"].split())[:300] or existing.title
+                existing.audience = {"roles": sorted(set(roles)), "academies": sorted(set(academies))}
+        except SeriesError as exc:
+            raise ContentError(f"{key}.{exc.field}: {exc.message}") from exc
+    db.session.flush()
+    slug = trust.rules.register_policy
+    if slug and not db.session.scalar(select(PolicySeries.id).where(PolicySeries.trust_id == trust.id,
+                                                                    PolicySeries.slug == slug)):
+        raise ContentError(f"{where}, rules.register_policy: the trust has no policy {slug!r}")
+
+
 def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime,
-                   publish_first: bool = True) -> PolicyVersion:
-    """Parse a source and add it as the trust's next version (published if it is the first, unless
-    `publish_first` is false: content sync publishes it only once its quiz passes the publishing gate)."""
+                   publish_first: bool = True, series: PolicySeries | None = None) -> PolicyVersion:
+    """Parse a source and add it as the next version of a series (default: the trust's first), published if it
+    is the series' first, unless `publish_first` is false: content sync publishes it only once its quiz passes the
+    publishing gate."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -128,10 +226,12 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime,
         parsed = parse_policy(text)
     except PolicyParseError as exc:
         raise ContentError(f"{source_file}: {exc}") from exc
+    series = series or ensure_default_series(trust, now=now, title=parsed.title)
     version = _add_version(trust, parsed, source_file=source_file, sha256=hashlib.sha256(raw).hexdigest(),
-                           text=text, now=now)
+                           text=text, now=now, series=series)
     has_published = db.session.scalar(select(func.count()).select_from(PolicyVersion).where(
-        PolicyVersion.trust_id == trust.id, PolicyVersion.status == "published"))
+        PolicyVersion.trust_id == trust.id, PolicyVersion.series_id == series.id,
+        PolicyVersion.status == "published"))
     db.session.flush()
     if not has_published and publish_first:
         publish_version(version, now=now)
@@ -139,11 +239,13 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime,
 
 
 def _add_version(trust: Trust, parsed: ParsedPolicy, *, source_file: str, sha256: str, text: str,
-                 now: datetime) -> PolicyVersion:
-    """Add a parsed policy as the trust's next version, a draft, with its sections and clauses."""
+                 now: datetime, series: PolicySeries) -> PolicyVersion:
+    """Add a parsed policy as the next version of one of the trust's series, a draft, with its sections and
+    clauses (numbers run across the trust's series)."""
     number = (db.session.scalar(select(func.max(PolicyVersion.number)).where(PolicyVersion.trust_id == trust.id))
               or 0) + 1
-    version = PolicyVersion(trust_id=trust.id, number=number, title=parsed.title, source_file=source_file,
+    version = PolicyVersion(trust_id=trust.id, series_id=series.id, number=number, title=parsed.title,
+                            source_file=source_file,
                             source_sha256=sha256, source_text=text,
                             status="draft", stated_dates=dict(parsed.dates),
                             next_review_on=review_due(parsed.dates.get("next_review")), created_at=now)
@@ -183,10 +285,11 @@ def refresh_rendering(version: PolicyVersion) -> bool:
 
 
 def publish_version(version: PolicyVersion, *, now: datetime) -> None:
-    """Make a version the trust's current one; the previous one becomes superseded."""
+    """Make a version its series' current one; the previous one of the series becomes superseded."""
     if version.status == "published":
         return
     for old in db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == version.trust_id,
+                                                              PolicyVersion.series_id == version.series_id,
                                                               PolicyVersion.status == "published")):
         old.status = "superseded"
     version.status = "published"
@@ -255,6 +358,7 @@ def publish_draft(version: PolicyVersion, *, effective_on: date, now: datetime,
         raise VersionError(f"{version.label.capitalize()} has been replaced by a later version, so it cannot be "
                            "published again.")
     current = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == version.trust_id,
+                                                            PolicyVersion.series_id == version.series_id,
                                                             PolicyVersion.status == "published"))
     if current is not None and current.number > version.number:
         raise VersionError(f"{current.label.capitalize()} is newer and already published, so this older draft "
@@ -340,6 +444,7 @@ def sync_content(content_dir: Path, *, now: datetime, app=None,
         report.trusts.append(trust.slug)
         report.warnings.extend(rule_warnings(trust))
         fresh = not db.session.scalar(select(PolicyVersion.id).where(PolicyVersion.trust_id == trust.id).limit(1))
+        sync_series(trust, entry["policy"].get("series"), now=now, where=f"{path}, trust {trust.slug}")
         sources = [(name, source, True) for name, source in (earlier or {}).get(trust.slug, [])]
         sources += [(listed["file"], content_dir / listed["file"], False)
                     for listed in entry["policy"].get("versions", [])]
@@ -403,8 +508,10 @@ class Preview:
     stale: list[dict]
 
 
-def upload_source(trust: Trust, user, *, filename: str, data: bytes, now: datetime) -> PolicySource:
-    """Store an uploaded file byte-identical (once per trust and content: the same file finds its corrections)."""
+def upload_source(trust: Trust, user, *, filename: str, data: bytes, now: datetime,
+                  series: PolicySeries | None = None) -> PolicySource:
+    """Store an uploaded file byte-identical (once per trust and content: the same file finds its corrections),
+    for one of the trust's series (default: its first)."""
     try:
         extracted = read_source(data)
     except SourceError as exc:
@@ -417,6 +524,8 @@ def upload_source(trust: Trust, user, *, filename: str, data: bytes, now: dateti
                               kind=extracted.kind, data=data, overlay=[], uploaded_by_id=user.id,
                               created_at=now, updated_at=now)
         db.session.add(source)
+    if series is not None or source.series_id is None:
+        source.series_id = (series or ensure_default_series(trust, now=now)).id
     source.updated_at = now
     db.session.flush()
     return source
@@ -480,7 +589,9 @@ def save_draft(source: PolicySource, *, now: datetime) -> PolicyVersion:
     except PolicyParseError as exc:
         raise UploadError(f"The document cannot be saved until its structure can be read: {exc}") from exc
     trust = db.session.get(Trust, source.trust_id)
+    series = (db.session.get(PolicySeries, source.series_id) if source.series_id
+              else ensure_default_series(trust, now=now))
     # The version keeps the text its structure was read from (with the corrections); the bytes stay in the source.
     version = _add_version(trust, parsed, source_file=f"upload: {source.filename}"[:300], sha256=source.sha256,
-                           text=corrected, now=now)
+                           text=corrected, now=now, series=series)
     return version

@@ -10,6 +10,7 @@ from modules.core.extensions import db
 from modules.notifications.services import london_date
 from modules.people.models import Trust, User
 from modules.policies.models import PolicyVersion
+from modules.policies.queries import is_register_version, register_series
 from modules.tracking import rules
 from modules.tracking.models import (
     CLOSED_EXEMPT,
@@ -44,6 +45,9 @@ def _acknowledged(trust_id: int, min_number: int = 0, user_ids=None) -> dict[int
              .where(Acknowledgement.trust_id == trust_id, Acknowledgement.decision == ACKNOWLEDGED,
                     PolicyVersion.number >= min_number)
              .order_by(Acknowledgement.created_at, Acknowledgement.id))
+    series = register_series(trust_id)
+    if series is not None:  # only the register's policy completes assignments
+        query = query.where(PolicyVersion.series_id == series.id)
     if user_ids is not None:
         query = query.where(Acknowledgement.user_id.in_(list(user_ids)))
     return {user_id: (ack_id, at, number) for user_id, ack_id, at, number in db.session.execute(query)}
@@ -127,8 +131,8 @@ def complete_for_acknowledgement(ack: Acknowledgement) -> Assignment | None:
     Someone who acknowledges before any assignment exists gets a completed induction, so every completion
     is on record.
     """
-    if ack.decision != ACKNOWLEDGED:
-        return None
+    if ack.decision != ACKNOWLEDGED or not is_register_version(ack.version):
+        return None  # another of the trust's policies: assignments track the register's policy only
     current = db.session.scalar(select(Assignment).where(Assignment.user_id == ack.user_id,
                                                          Assignment.is_current.is_(True)))
     if current is None:

@@ -88,7 +88,8 @@ def _last_signed_before(user: User, version: PolicyVersion) -> PolicyVersion | N
     number = db.session.scalar(
         select(func.max(PolicyVersion.number)).join(Acknowledgement, Acknowledgement.version_id == PolicyVersion.id)
         .where(Acknowledgement.user_id == user.id, Acknowledgement.decision == ACKNOWLEDGED,
-               PolicyVersion.trust_id == user.trust_id, PolicyVersion.number < version.number))
+               PolicyVersion.trust_id == user.trust_id, PolicyVersion.series_id == version.series_id,
+               PolicyVersion.number < version.number))
     if number is None:
         return None
     return db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == user.trust_id,

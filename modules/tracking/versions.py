@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from modules.assessments.services import limit_to_changes
 from modules.core.extensions import db
 from modules.policies.models import PolicyVersion, Section
-from modules.policies.queries import base_version, comparison
+from modules.policies.queries import base_version, comparison, is_register_version
 from modules.tracking.queries import valid_certificate_holders
 from modules.tracking.services import _acknowledged, assign_new_version
 from modules.training.models import ModuleProgress
@@ -71,7 +71,8 @@ def on_version_published(version: PolicyVersion, *, now: datetime, **_) -> None:
     held = holders(version, base, now)
     carry_reading_credit(version, base, held)
     limit_to_changes(version, held, now=now)
-    assign_new_version(version, now=now)
+    if is_register_version(version):  # assignments track the register's policy only (not other series)
+        assign_new_version(version, now=now)
 
 
 def modules_left(user_id: int, version: PolicyVersion) -> list[Section]:

@@ -8,7 +8,8 @@ from sqlalchemy.orm import joinedload
 
 from modules.core.extensions import db
 from modules.people.models import Trust, User
-from modules.policies.models import PolicyVersion, Section
+from modules.policies.models import PolicySeries, PolicyVersion, Section
+from modules.policies.queries import published_version
 from modules.training.models import ModuleProgress
 
 
@@ -21,10 +22,9 @@ class ModuleRow:
     compulsory: bool = True
 
 
-def current_version(trust_id: int) -> PolicyVersion | None:
-    """The trust's published policy version, if any."""
-    return db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust_id,
-                                                         PolicyVersion.status == "published"))
+def current_version(trust_id: int, series: PolicySeries | None = None) -> PolicyVersion | None:
+    """The published version of one of the trust's policies (default: the series that gates the register)."""
+    return published_version(trust_id, series)
 
 
 def read_section_ids(user: User, version: PolicyVersion) -> set[int]:
