@@ -251,6 +251,11 @@ MATRIX: dict[str, Route] = {
     # for their team; the team page is for anyone who line-manages someone. Another trust's person is a 404.
     "tracking.overview": Route("GET", lambda i: "/tracking", {**SIGNED_OUT, **TRACKING_VIEWERS}, default=403,
                                contains=lambda i: i.trust().name),
+    # Who has completed one of the trust's policies (every trust's first is "social-media"; another trust's
+    # slug is a 404: tests/policies/test_series.py).
+    "tracking.policy_completion": Route("GET", lambda i: "/tracking/policies/social-media",
+                                        {**SIGNED_OUT, **TRACKING_VIEWERS}, default=403,
+                                        contains=lambda i: i.trust().name),
     "tracking.people": Route("GET", lambda i: "/tracking/people", {**SIGNED_OUT, **TRACKING_VIEWERS}, default=403,
                              contains=lambda i: i.trust().name),
     "tracking.overdue": Route("GET", lambda i: "/tracking/overdue", {**SIGNED_OUT, **TRACKING_VIEWERS},
@@ -368,6 +373,9 @@ MATRIX: dict[str, Route] = {
     # The forms posted here are incomplete, so they are refused with a 400 and change nothing.
     "policies.upload": Route("GET", lambda i: "/hr/policy/upload", {**SIGNED_OUT, **POLICY_MANAGERS}, default=403,
                              contains=lambda i: i.trust().name),
+    # The trust's policies (series) and adding one (policies:manage); tests/policies/test_series.py walks it.
+    "policies.series_list": Route("GET", lambda i: "/hr/policy/policies", {**SIGNED_OUT, **POLICY_MANAGERS},
+                                  default=403, contains=lambda i: i.trust().name),
     "policies.preview": Route("GET", lambda i: f"/hr/policy/uploads/{_upload(i)}", {**SIGNED_OUT, **POLICY_MANAGERS},
                               default=403, takes_id=True, contains=lambda i: f"{i.trust().name} upload.txt"),
     "policies.source_file": Route("GET", lambda i: f"/hr/policy/uploads/{_upload(i)}/file",

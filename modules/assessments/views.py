@@ -26,6 +26,7 @@ from modules.core.web import bad_request
 from modules.people.models import User
 from modules.policies import queries as policy_queries
 from modules.training.queries import current_version, modules_for
+from modules.training.views import chosen_series, keep_series_of
 
 bp = Blueprint("assessments", __name__)
 #: A question's legend: its number as a caption, then the stem (Markup.format escapes the arguments).
@@ -40,7 +41,7 @@ nav_item("Quiz results", "assessments.analytics", "quizzes:analytics", order=85,
 @require("training:take")
 def quiz_home():
     """The quiz: whether it is open yet, the person's attempts, and a button to start or retry."""
-    version = current_version(current_user.trust_id)
+    version = current_version(current_user.trust_id, chosen_series())
     modules = modules_for(current_user, version) if version else []
     unread = [m.section for m in modules if m.compulsory and not m.read]  # optional form appendices never block
     # The plan's size and scope only: loading every question of the bank on each view is for starting an attempt.
@@ -65,7 +66,7 @@ def start():
     form = StartQuizForm()
     if not form.validate_on_submit():
         abort(400)
-    version = current_version(current_user.trust_id) or abort(404)
+    version = current_version(current_user.trust_id, chosen_series()) or abort(404)
     outcome = formview.submit(form, lambda: services.start_or_resume(current_user, version, now=utcnow()),
                               validated=True, refusals=services.QuizNotOpen, show=_warn)
     if not outcome.done:
@@ -90,6 +91,7 @@ def _render_attempt(attempt, form):
 def attempt(attempt_id: int):
     """An open attempt's questions, or a finished attempt's result with feedback citing each clause."""
     attempt = queries.attempt_for(current_user, attempt_id) or abort(404)
+    keep_series_of(attempt.version)
     if attempt.finished_at is None:
         return _render_attempt(attempt, quiz_form(attempt))
     results = []
@@ -107,7 +109,7 @@ def attempt(attempt_id: int):
                        if c in question.correct and c not in (item.chosen or [])],
             "links": queries.clause_links(question.version_id, question.clause_refs),
         })
-    version = current_version(current_user.trust_id)
+    version = current_version(current_user.trust_id, attempt.version.series)
     return render_template("assessments/result.html", attempt=attempt, results=results, trust=current_user.trust,
                            form=StartQuizForm(), can_retry=version is not None and version.id == attempt.version_id)
 
@@ -117,6 +119,7 @@ def attempt(attempt_id: int):
 def submit(attempt_id: int):
     """Grade and record the answers once; a tampered submission is a 400 and records nothing."""
     attempt = queries.attempt_for(current_user, attempt_id, lock=True) or abort(404)
+    keep_series_of(attempt.version)
     try:
         answers = services.read_answers(attempt, request.form.to_dict(flat=False))
     except services.TamperedSubmission as exc:

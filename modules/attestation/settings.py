@@ -64,6 +64,8 @@ def setting_groups(rules: TrustRules, role_labels: dict[str, str]) -> list[tuple
             row("certificate_signatory", "Certificate signatory",
                 f"{signatory.name}, {signatory.role}" if signatory else "None: certificates carry no signatory"),
             row("logo", "Logo on certificates", rules.logo or "None: the trust's name only"),
+            row("register_policy", "The policy whose certificate is needed for the authorised-user register",
+                rules.register_policy or "The trust's first policy"),
         ]),
         ("Training deadlines", [
             row("induction_days", "Induction training is due", f"{_plural(rules.induction_days, 'day')} after "

@@ -20,6 +20,7 @@ from modules.core.extensions import db
 from modules.evidence.ledger import record_hash
 from modules.people.models import Trust
 from modules.policies.models import Clause, PolicyVersion
+from modules.policies.queries import is_register_version
 
 #: Words in a consent clause that treat using something, or acknowledging the policy, as consent
 #: (E-ACT 4.3.2: "You consent to such monitoring by your acknowledgement of this Policy and your use of such
@@ -84,7 +85,8 @@ def statements_for(trust: Trust, version: PolicyVersion) -> list[Statement]:
     values = {"title": version.title, "version": version.label, "trust": trust.name}
     result = [Statement(key="policy", kind="policy", sentence=rules.statements.policy.format(**values, clauses=""))]
     kind = rules.monitoring.kind
-    if kind in ("consent", "notice"):
+    # The monitoring rule quotes the register policy's clauses; another of the trust's policies has only its own.
+    if kind in ("consent", "notice") and is_register_version(version):
         refs = list(rules.monitoring.clauses)
         found = {c.ref: c.text for c in db.session.scalars(
             select(Clause).where(Clause.version_id == version.id, Clause.ref.in_(refs)))}

@@ -42,6 +42,7 @@ from modules.people.queries import role_labels
 from modules.policies.models import PolicyVersion, Section
 from modules.policies.queries import superseding_version, version_in_trust
 from modules.training.queries import current_version
+from modules.training.views import chosen_series
 
 bp = Blueprint("attestation", __name__)
 nav_item("Acknowledge", "attestation.acknowledge", "training:take", order=30, group="training",
@@ -90,7 +91,7 @@ def _reauth():
 
 
 def _current_version_or_404():
-    return current_version(current_user.trust_id) or abort(404)
+    return current_version(current_user.trust_id, chosen_series()) or abort(404)
 
 
 def _apply_error(form, exc: services.AttestationError) -> None:

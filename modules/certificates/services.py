@@ -20,6 +20,7 @@ from modules.evidence.ledger import lock_trust
 from modules.evidence.records import erase, new_personal, personal_digest, record
 from modules.notifications.services import london_date, queue_email
 from modules.people.models import User
+from modules.policies.models import PolicyVersion
 
 #: Ledger entry kinds written here.
 KIND_ISSUED, KIND_REVOKED = "certificate_issued", "certificate_revoked"
@@ -48,7 +49,7 @@ def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Cer
         raise CertificateError("the acknowledgement, its signer and its policy version are in different trusts")
     trust = user.trust
     lock_trust(trust.id)  # one chain, and one "latest certificate" to renew, per trust at a time
-    previous = latest_certificate(user)
+    previous = latest_certificate(user, version.series_id)
     completed_on = london_date(acknowledgement.created_at)
     expires_on = expiry_date(completed_on, trust.rules.certificate_validity_months)
     personal = new_personal(CertificatePersonal, holder_name=user.name)
@@ -68,12 +69,14 @@ def issue_certificate(acknowledgement: Acknowledgement, *, now: datetime) -> Cer
     return cert
 
 
-def latest_certificate(user: User) -> Certificate | None:
-    """The person's most recently issued certificate in their trust, if any (by issue order, so the renewal
-    chain stays a chain whatever the clocks said)."""
-    return db.session.scalar(select(Certificate).where(Certificate.user_id == user.id,
-                                                       Certificate.trust_id == user.trust_id)
-                             .order_by(Certificate.id.desc()).limit(1))
+def latest_certificate(user: User, series_id: int | None = None) -> Certificate | None:
+    """The person's most recently issued certificate in their trust (of one policy series, if given), if any (by
+    issue order, so the renewal chain stays a chain whatever the clocks said)."""
+    query = select(Certificate).where(Certificate.user_id == user.id, Certificate.trust_id == user.trust_id)
+    if series_id is not None:  # each policy has its own chain of certificates
+        query = query.join(PolicyVersion, PolicyVersion.id == Certificate.version_id).where(
+            PolicyVersion.series_id == series_id)
+    return db.session.scalar(query.order_by(Certificate.id.desc()).limit(1))
 
 
 def revoke_certificate(cert: Certificate, *, actor: User, reason: str, now: datetime) -> CertificateRevocation:

@@ -84,6 +84,8 @@ class RulesForm(FlaskForm):
     minimum_administrators_clauses = _clauses()
     minimum_moderators = _number("Fewest approved moderators per official account")
     minimum_moderators_clauses = _clauses()
+    register_policy = SelectField("The policy whose certificate is needed for the authorised-user register",
+                                  widget=GovSelect(), choices=[], validate_choice=False)
     submit = SubmitField("Save rules", widget=GovSubmitInput())
 
 

@@ -245,11 +245,13 @@ def rules_version(trust: Trust) -> PolicyVersion | None:
     from modules.policies.queries import register_series
 
     series = register_series(trust.id)
-    versions = list(db.session.scalars(select(PolicyVersion).where(
-        PolicyVersion.trust_id == trust.id, PolicyVersion.series_id == (series.id if series else None),
-        PolicyVersion.status.in_(("draft", "published")))
-        .order_by(PolicyVersion.number.desc())))
-    return versions[0] if versions else None
+    query = select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
+                                        PolicyVersion.status.in_(("draft", "published")))
+    order = PolicyVersion.number.desc()
+    # The register's policy first; while it has no version yet, the trust's newest of any policy.
+    found = db.session.scalar(query.where(PolicyVersion.series_id == (series.id if series else None))
+                              .order_by(order).limit(1))
+    return found or db.session.scalar(query.order_by(order).limit(1))
 
 
 def clauses_of(version: PolicyVersion | None) -> list[Clause]:

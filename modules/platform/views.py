@@ -144,6 +144,7 @@ def _fill(form: RulesForm, rules) -> None:
     for name in SOURCED:
         form[f"{name}_clauses"].data = ", ".join(rules.source(name))
     form.reminders.data = "yes" if rules.reminders else "no"
+    form.register_policy.data = rules.register_policy or ""
     for i in range(CHAIN_ROWS):
         step = rules.approval_chain[i] if i < len(rules.approval_chain) else None
         form[f"step{i}_approver"].data = ("" if step is None else f"relation:{step.relation}" if step.relation
@@ -163,6 +164,7 @@ def _changes(form: RulesForm, rules, settings: dict, names: dict[str, str]) -> d
     for name in NUMBERS:
         changes[name] = _number(form[name].data)
     changes["reminders"] = form.reminders.data != "no"
+    changes["register_policy"] = form.register_policy.data or None
     sources = dict(settings.get("sources") or {})
     for name in SOURCED:
         refs = _refs(form[f"{name}_clauses"].data)
@@ -247,6 +249,10 @@ def edit():
     names = {value: ("Line manager" if value == "relation:line_manager" else label) for value, label in approvers}
     central = [("", "The same person")] + [(v.removeprefix("role:"), label) for v, label in approvers
                                            if v.startswith("role:")]
+    from modules.policies.queries import series_of
+
+    form.register_policy.choices = [("", "The trust's first policy")] + [
+        (s.slug, f"{s.title} ({s.slug})") for s in series_of(trust.id)]
     for i in range(CHAIN_ROWS):
         form[f"step{i}_approver"].choices = approvers
         form[f"step{i}_central_role"].choices = central

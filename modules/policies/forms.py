@@ -4,6 +4,7 @@ was read."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovDateInput,
     GovFileInput,
@@ -11,8 +12,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput
 
 from modules.core.inputs import SingleLine
 from modules.policies.overlay import OPS
@@ -90,3 +100,24 @@ class RemoveCorrectionForm(FlaskForm):
     """Remove one correction (the button carries only the CSRF token; the index is in the URL)."""
 
     submit = SubmitField("Remove", widget=GovSubmitInput())
+
+
+class _Checkboxes(SelectMultipleField):
+    """Several options, shown as GOV.UK checkboxes."""
+
+    widget = GovCheckboxesInput()
+    option_widget = CheckboxInput()
+
+
+class SeriesForm(FlaskForm):
+    """A further policy of the trust (e.g. acceptable use) and who must complete it."""
+
+    title = StringField("Title", description="As staff will see it, e.g. “Acceptable use policy”",
+                        widget=GovTextInput(), validators=[SingleLine(), Length(max=300)])
+    slug = StringField("Short name", description="Lower-case letters, digits and hyphens, used in links, e.g. "
+                       "acceptable-use", widget=GovTextInput(), validators=[SingleLine(), Length(max=80)])
+    roles = _Checkboxes("Roles that must complete it", description="Leave all unticked for every role",
+                        choices=[], validate_choice=False)
+    academies = _Checkboxes("Academies whose staff must complete it", description="Leave all unticked for every "
+                            "academy and the central team", choices=[], validate_choice=False)
+    submit = SubmitField("Add the policy", widget=GovSubmitInput())

@@ -19,6 +19,7 @@ from modules.policies.forms import (
     RemoveCorrectionForm,
     ReviewDateForm,
     SaveDraftForm,
+    SeriesForm,
     UploadForm,
 )
 from modules.policies.models import PolicyVersion
@@ -102,11 +103,14 @@ def _check_date_boxes() -> None:
 @bp.get("")
 @require(PUBLISH)
 def versions():
-    """The trust's policy versions, the current one's review date, and drafts waiting to be published."""
+    """A policy's versions (`?policy=<slug>`, default the register's), the current one's review date, and
+    drafts waiting to be published."""
     today = _today()
-    found = queries.versions_of(current_user.trust_id)
+    series = _hr_series()
+    found = queries.versions_of(current_user.trust_id, series)
     current = next((v for v in found if v.status == "published"), None)
     return render_template("policies/versions.html", trust=current_user.trust, versions=found, current=current,
+                           series=series, all_series=queries.series_of(current_user.trust_id),
                            today=today, past_review=bool(current and queries.policy_past_review(current, today)),
                            reminder_due=bool(current and queries.review_reminder_due(current, today)),
                            drafts=[v for v in found if v.status == "draft"])
@@ -120,7 +124,7 @@ def _render_version(version, *, publish_form=None, review_form=None, blocked=Non
     quiz_check = None
     if compared.comparison is not None:
         quiz_check = _quiz_bank_check(version, compared.base, compared.comparison)
-    current = queries.published_version(version.trust_id)
+    current = queries.published_version(version.trust_id, version.series)
     if publish_form is None:
         publish_form = PublishForm(formdata=None)
         publish_form.effective_on.data = today
@@ -199,16 +203,58 @@ def _source_or_404(source_id: int, *, lock: bool = False):
 def upload():
     """Upload a policy document; its type and size are checked on its bytes, then it is read for checking."""
     form = UploadForm()
+    series = _hr_series()
     if request.method == "POST":
         if form.validate_on_submit():
             data = form.file.data.read()
             outcome = submit(form, lambda: services.upload_source(
-                current_user.trust, current_user, filename=form.file.data.filename or "", data=data, now=utcnow()),
-                refusals=services.UploadError, validated=True)
+                current_user.trust, current_user, filename=form.file.data.filename or "", data=data, now=utcnow(),
+                series=series), refusals=services.UploadError, validated=True)
             if outcome.done:
                 return redirect(url_for("policies.preview", source_id=outcome.result.id))
-        return render_template("policies/upload.html", form=form, trust=current_user.trust), 400
-    return render_template("policies/upload.html", form=form, trust=current_user.trust)
+        return render_template("policies/upload.html", form=form, trust=current_user.trust, series=series), 400
+    return render_template("policies/upload.html", form=form, trust=current_user.trust, series=series)
+
+
+def _hr_series():
+    """The policy an HR page is about, from `?policy=<slug>` (404 for another trust's); None: the register's."""
+    slug = request.args.get("policy")
+    return (queries.series_by_slug(current_user.trust_id, slug) or abort(404)) if slug else None
+
+
+nav_item("Policies", "policies.series_list", MANAGE, order=85, group="hr",
+         hint="The trust's policies (social media, acceptable use …), who must complete each, and adding one")
+
+
+@bp.route("/policies", methods=["GET", "POST"])
+@require(MANAGE)
+def series_list():
+    """The trust's policies, each with its audience and links to its versions, upload and completion; and a form
+    to add another (title, short name, audience)."""
+    from sqlalchemy import select
+
+    from modules.core.extensions import db
+    from modules.people.models import Academy, Role
+
+    trust = current_user.trust
+    form = SeriesForm()
+    roles = list(db.session.scalars(select(Role).where(Role.trust_id == trust.id).order_by(Role.label)))
+    academies = list(db.session.scalars(select(Academy).where(Academy.trust_id == trust.id).order_by(Academy.name)))
+    form.roles.choices = [(r.key, r.label) for r in roles]
+    form.academies.choices = [(a.slug, a.name) for a in academies]
+    if request.method == "POST":
+        outcome = submit(form, lambda: services.add_series(
+            trust, title=form.title.data or "", slug=form.slug.data or "", roles=form.roles.data or [],
+            academies=form.academies.data or [], now=utcnow()), refusals=services.SeriesError, show=show_refusal)
+        if outcome.done:
+            flash(f"{outcome.result.title} added. Upload its first version to train staff on it.", "success")
+            return redirect(url_for("policies.series_list"))
+    register = queries.register_series(trust.id)
+    rows = [(s, queries.published_version(trust.id, s)) for s in queries.series_of(trust.id)]
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("policies/series.html", trust=trust, rows=rows, register=register, form=form,
+                           role_labels={r.key: r.label for r in roles},
+                           academy_names={a.slug: a.name for a in academies}), status
 
 
 def _render_preview(source, *, correction=None, save_form=None, status: int = 200):

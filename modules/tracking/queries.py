@@ -607,3 +607,47 @@ def history(user: User, today: date, now: datetime) -> History:
 
 #: Reminder kinds, in the order they are sent (see reminders.py).
 REMINDER_KINDS = ("due-soon", "overdue", "manager")
+
+
+# ---- another of the trust's policies (not the register's): who has completed it -------------------------
+
+
+@dataclass
+class SeriesRow:
+    """One person in a policy's audience: their acknowledgement of its current version and their newest
+    certificate of it with its status now."""
+
+    user: User
+    acknowledged_at: datetime | None
+    certificate: Certificate | None
+    certificate_status: str | None
+
+
+def series_completion(scope: Scope, series, now: datetime) -> tuple[PolicyVersion | None, list[SeriesRow]]:
+    """The policy's current version and, for every active person in the scope and the policy's audience, whether
+    they have acknowledged it and hold a valid certificate of it (by name). Assignments and reminders track
+    the register's policy only, so this list is what HR has for the others."""
+    from modules.attestation.models import ACKNOWLEDGED, Acknowledgement
+    from modules.certificates.status import certificate_status
+    from modules.policies.queries import in_audience
+
+    version = current_version(scope.trust_id, series)
+    query = select(User).where(User.trust_id == scope.trust_id, User.active.is_(True)).order_by(User.name)
+    if scope.academy_ids is not None:
+        query = query.where(User.academy_id.in_(list(scope.academy_ids)))
+    if scope.manager_id is not None:
+        query = query.where(User.line_manager_id == scope.manager_id)
+    people = [u for u in db.session.scalars(query) if in_audience(series, u)]
+    rows = []
+    for user in people:
+        ack = cert = None
+        if version is not None:
+            ack = db.session.scalar(select(Acknowledgement).where(
+                Acknowledgement.user_id == user.id, Acknowledgement.version_id == version.id,
+                Acknowledgement.decision == ACKNOWLEDGED).order_by(Acknowledgement.created_at.desc()).limit(1))
+        cert = db.session.scalar(select(Certificate).join(PolicyVersion, PolicyVersion.id == Certificate.version_id)
+                                 .where(Certificate.user_id == user.id, PolicyVersion.series_id == series.id)
+                                 .order_by(Certificate.id.desc()).limit(1))
+        rows.append(SeriesRow(user, ack.created_at if ack else None, cert,
+                              certificate_status(cert, now) if cert is not None else None))
+    return version, rows

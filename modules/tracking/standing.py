@@ -16,8 +16,8 @@ from modules.certificates.services import latest_certificate
 from modules.certificates.status import london_day
 from modules.core.extensions import db
 from modules.people.models import User
-from modules.policies.models import PolicyVersion, Section
-from modules.policies.queries import Changes, changes_since
+from modules.policies.models import PolicySeries, PolicyVersion, Section
+from modules.policies.queries import Changes, changes_since, register_series
 from modules.tracking.models import Assignment
 from modules.training.queries import current_version, modules_for
 
@@ -96,17 +96,20 @@ def _last_signed_before(user: User, version: PolicyVersion) -> PolicyVersion | N
                                                          PolicyVersion.number == number))
 
 
-def staff_standing(user: User, now: datetime) -> StaffStanding:
-    """The person's standing at `now` (see StaffStanding)."""
+def staff_standing(user: User, now: datetime, series: PolicySeries | None = None) -> StaffStanding:
+    """The person's standing at `now` in one of the trust's policies (default: the register's, see StaffStanding).
+    Assignments (deadlines) track the register's policy only; another policy's standing has none."""
     today = london_day(now)
-    version = current_version(user.trust_id)
+    chosen = series or register_series(user.trust_id)
+    version = current_version(user.trust_id, chosen)
     found = StaffStanding(today=today, version=version)
+    tracked = series is None or chosen is None or chosen.id == getattr(register_series(user.trust_id), "id", None)
     found.assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == user.id,
-                                                                  Assignment.is_current.is_(True)))
+                                                                  Assignment.is_current.is_(True))) if tracked else None
     if found.assignment is not None:
         status = found.assignment.status(today)
         found.status = "unassigned" if status == "closed" else status
-    latest = latest_certificate(user)
+    latest = latest_certificate(user, chosen.id if chosen is not None else None)
     found.certificate = standing(latest, now) if latest is not None else None
     if version is None:
         return found

@@ -498,3 +498,24 @@ def email_previews():
                      max_age_hours=current_app.config["SET_PASSWORD_MAX_AGE_HOURS"],
                      version=published_version(trust.id))
     return render_template("tracking/email_previews.html", previews=found, trust=trust)
+
+
+# ---- another of the trust's policies: who has completed it -------------------------------------------------
+
+
+@bp.get("/policies/<slug>")
+@require("tracking:view")
+def policy_completion(slug: str):
+    """Who in a policy's audience (within the viewer's scope) has acknowledged its current version and holds a
+    valid certificate of it; another trust's policy is a 404."""
+    from modules.policies.queries import register_series, series_by_slug
+
+    series = series_by_slug(current_user.trust_id, slug) or abort(404)
+    scope = scope_for(current_user) or abort(403)
+    now = utcnow()
+    version, rows = queries.series_completion(scope, series, now)
+    register = register_series(current_user.trust_id)
+    return render_template("tracking/policy_completion.html", series=series, version=version, rows=rows,
+                           scope=scope, trust=current_user.trust,
+                           is_register=register is not None and register.id == series.id,
+                           complete=sum(1 for r in rows if r.certificate_status == "valid"))

@@ -2,14 +2,26 @@
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from modules.core.capabilities import require
 from modules.core.formview import submit
 from modules.core.navigation import nav_group, nav_item
 from modules.core.timeutil import utcnow
-from modules.policies.queries import changes_since
+from modules.policies.queries import changes_since, in_audience, register_series, series_by_slug, series_of
 from modules.policies.rendering import mark_changed
 from modules.training import queries, services
 from modules.training.forms import MarkReadForm
@@ -33,18 +45,68 @@ def use_home_standing(app: Flask, standing: Callable) -> None:
     app.extensions[HOME_STANDING] = standing
 
 
+#: The blueprints of the staff journey: their links keep the policy chosen with `?policy=` (see keep_policy).
+STAFF_BLUEPRINTS = ("training", "assessments", "attestation")
+
+
+def chosen_series():
+    """The policy a staff page is about, from `?policy=<slug>`: None without one (the register's policy, as every
+    older link means); 404 for a slug the person's trust does not have; a clear page (403) for someone outside
+    the policy's audience."""
+    slug = request.args.get("policy")
+    if not slug:
+        return None
+    series = series_by_slug(current_user.trust_id, slug) or abort(404)
+    if not in_audience(series, current_user):
+        abort(make_response(render_template("training/not_in_audience.html", series=series,
+                                            trust=current_user.trust), 403))
+    g.policy_series = series
+    return series
+
+
+@bp.app_url_defaults
+def keep_policy(endpoint: str, values: dict) -> None:
+    """Links, forms and redirects of the staff journey keep the policy chosen on this page (`?policy=`)."""
+    series = g.get("policy_series") if g else None
+    if series is not None and "policy" not in values and endpoint.partition(".")[0] in STAFF_BLUEPRINTS:
+        values["policy"] = series.slug
+
+
+def _policies_for(user, now) -> list[tuple]:
+    """(series, standing or None, is the register's policy) for every policy whose audience includes the person."""
+    provider = current_app.extensions.get(HOME_STANDING)
+    register = register_series(user.trust_id)
+    return [(s, provider(user, now, s) if provider else None, register is not None and s.id == register.id)
+            for s in series_of(user.trust_id) if in_audience(s, user) or (register is not None and s.id == register.id)]
+
+
 @bp.get("/")
 @require("training:take")
 def home():
-    """Where the person stands (due date or lateness, progress, quiz, certificate, what changed) and the modules."""
-    version = queries.current_version(current_user.trust_id)
+    """Where the person stands (due date or lateness, progress, quiz, certificate, what changed) and the modules;
+    with several policies, each one the person must complete, with its own status and link."""
+    series = chosen_series()
+    version = queries.current_version(current_user.trust_id, series)
     modules = queries.modules_for(current_user, version) if version else []
     done = sum(1 for m in modules if m.read and m.compulsory)
     total = sum(1 for m in modules if m.compulsory)
     provider = current_app.extensions.get(HOME_STANDING)
-    standing = provider(current_user, utcnow()) if provider else None
+    now = utcnow()
+    standing = (provider(current_user, now, series) if series else provider(current_user, now)) if provider else None
+    policies = _policies_for(current_user, now)
     return render_template("training/home.html", version=version, modules=modules, done=done, total=total,
-                           trust=current_user.trust, standing=standing)
+                           trust=current_user.trust, standing=standing, series=series,
+                           policies=policies if len(policies) > 1 else [])
+
+
+def keep_series_of(version) -> None:
+    """A page about one version (a module, an attempt) names its policy in its links (its version's series, unless that is the register's)."""
+    register = register_series(current_user.trust_id)
+    if version.series is not None and (register is None or version.series_id != register.id):
+        if not in_audience(version.series, current_user):
+            abort(make_response(render_template("training/not_in_audience.html", series=version.series,
+                                                trust=current_user.trust), 403))
+        g.policy_series = version.series
 
 
 @bp.get("/modules/<int:section_id>")
@@ -56,6 +118,7 @@ def module(section_id: int):
     to that version's page, which shows it to the people who signed it and HR, or points to the current one.
     """
     section = queries.section_in_trust(current_user, section_id) or abort(404)
+    keep_series_of(section.version)
     if section.version.status == "superseded":
         return redirect(url_for("attestation.read_version_module", version_id=section.version_id,
                                 section_id=section.id))
@@ -81,6 +144,7 @@ def module(section_id: int):
 def mark_read(section_id: int):
     """Mark a module as read, then go on to the next one (or back to the overview)."""
     section = queries.section_for_user(current_user, section_id) or abort(404)
+    keep_series_of(section.version)
     form = MarkReadForm()
     if not form.validate_on_submit():
         abort(400)
@@ -97,7 +161,7 @@ def mark_read(section_id: int):
 @require("training:take")
 def print_policy():
     """The whole policy in force on one page, every section in order, laid out for printing or saving as PDF."""
-    version = queries.current_version(current_user.trust_id) or abort(404)
+    version = queries.current_version(current_user.trust_id, chosen_series()) or abort(404)
     return render_template("training/print.html", version=version, sections=version.sections,
                            trust=current_user.trust)
 
