@@ -222,7 +222,7 @@ def _hr_series():
     return (queries.series_by_slug(current_user.trust_id, slug) or abort(404)) if slug else None
 
 
-nav_item("Policies", "policies.series_list", MANAGE, order=85, group="hr",
+nav_item("Policies", "policies.series_list", MANAGE, order=86, group="hr",
          hint="The trust's policies (social media, acceptable use …), who must complete each, and adding one")
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 HR_TOOLS = ["Import staff", "Evidence pack", "Certificates", "Declines and withdrawals", "Quiz results",
-            "Policy versions", "Upload a policy", "Email previews"]
+            "Policies", "Policy versions", "Upload a policy", "Email previews"]
 
 
 def _entries(html: str) -> list[tuple[str, bool]]:
