@@ -102,3 +102,18 @@ def test_staff_pages_take_the_policy_from_the_address_and_refuse_another_trusts(
     home = client.get("/")
     assert home.status_code == 200
     assert 'id="policies"' not in home.get_data(as_text=True)  # only one policy applies to them
+
+
+def test_register_policy_is_shown_in_trust_settings_as_a_trust_setting_and_edited_on_the_rules_page(
+        app, login, client, now):
+    import re
+
+    trust = _trust("tkat")
+    add_series(trust, title="Acceptable use policy", slug="acceptable-use", now=now)
+    db.session.commit()
+    login("admin", "tkat")
+    page = client.get("/trust/settings").get_data(as_text=True)
+    row = re.search(r'id="setting-register_policy".*?</div>', page, re.S).group(0)
+    assert "The trust&#39;s first policy" in row and "Trust setting" in row
+    form = client.get("/trust/rules").get_data(as_text=True)
+    assert 'value="acceptable-use"' in form and "Trust setting: the policy does not state this." in form
