@@ -117,3 +117,20 @@ def test_register_policy_is_shown_in_trust_settings_as_a_trust_setting_and_edite
     assert "The trust&#39;s first policy" in row and "Trust setting" in row
     form = client.get("/trust/rules").get_data(as_text=True)
     assert 'value="acceptable-use"' in form and "Trust setting: the policy does not state this." in form
+
+
+def test_the_rules_page_sets_register_policy_and_refuses_another_trusts(app, client, login, now):
+    from tests.platform.test_platform import _rules_form
+
+    add_series(_trust("tkat"), title="Acceptable use policy", slug="acceptable-use", now=now)
+    add_series(_trust("e-act"), title="Code of conduct", slug="conduct", now=now)
+    db.session.commit()
+    login("admin", "tkat")
+    refused = client.post("/trust/rules", data={**_rules_form(client), "register_policy": "conduct"})
+    assert refused.status_code == 400 and "no policy with the short name" in refused.get_data(as_text=True)
+    response = client.post("/trust/rules", data={**_rules_form(client), "register_policy": "acceptable-use"})
+    assert response.status_code == 302
+    db.session.rollback()
+    trust = _trust("tkat")
+    assert trust.settings["register_policy"] == "acceptable-use"
+    assert register_series(trust.id).slug == "acceptable-use"
