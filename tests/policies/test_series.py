@@ -27,7 +27,7 @@ def test_migration_backfills_one_series_per_school_trust_holding_its_versions(ap
     before = {v.id: v.trust_id for v in db.session.scalars(select(PolicyVersion))}
     assert before
     db.session.remove()
-    downgrade(revision="0025")
+    downgrade(revision="0026")
     upgrade()
     series = list(db.session.scalars(select(PolicySeries)))
     by_trust = {s.trust_id: s for s in series}
