@@ -384,18 +384,24 @@ class PersonRow:
 _PEOPLE_ORDER = {
     "name": lambda: [User.name],
     "academy": lambda: [func.coalesce(Academy.name, ""), User.name],
-    "manager": lambda: [func.coalesce(aliased_manager.name, ""), User.name],
+    "manager": lambda: [func.coalesce(_aliases()[0].name, ""), User.name],
     "due": lambda: [Assignment.due_on, User.name],
     "status": lambda: [None, User.name],
 }
-aliased_manager = aliased(User, name="manager")
-deadline_version = aliased(PolicyVersion, name="deadline_version")
+
+
+@cache
+def _aliases() -> tuple:
+    """The line manager's and the deadline version's aliases (made on first use: making them configures every
+    mapper, which `flask` commands need not pay)."""
+    return aliased(User, name="manager"), aliased(PolicyVersion, name="deadline_version")
 
 
 def people(scope: Scope, filters: Filters, today: date, *, default_sort: str = "name",
            paginate: bool = True) -> tuple[list[PersonRow], int]:
     """People in scope with their status (a page of them, or all), and how many there are in total."""
     status = status_expr(today)
+    aliased_manager, deadline_version = _aliases()
     base = (select(User.id, User.name, User.email, User.job_title, Academy.name, aliased_manager.name,
                    Assignment.kind, Assignment.due_on, Assignment.completed_at, status, deadline_version.number)
             .select_from(User).outerjoin(Assignment, _current)
@@ -469,17 +475,22 @@ class ExpiringRow:
 
 
 def _valid_latest(query, trust_id: int, now: datetime):
-    """Limit a query over Certificate (joined to its version as `_version`) to each holder's latest
+    """Limit a query over Certificate (joined to its version as `_certified_version()`) to each holder's latest
     certificate that is valid at `now` (validity is defined once, in modules/certificates/status.py; its SQL
     form is certificates.queries.valid_at)."""
     grace = db.session.get(Trust, trust_id).rules.supersede_grace_days
     newer = _newer_certificate()
+    _version = _certified_version()
     return query.where(
         Certificate.trust_id == trust_id, valid_at(now, grace, _version),
         ~exists().where(newer.user_id == Certificate.user_id, newer.id > Certificate.id))
 
 
-_version = aliased(PolicyVersion, name="certified_version")
+@cache
+def _certified_version():
+    """The alias of policy_version that the certificate queries join as `certified_version` (made on first use,
+    see _aliases)."""
+    return aliased(PolicyVersion, name="certified_version")
 
 
 @cache
@@ -490,6 +501,7 @@ def _newer_certificate():
 
 def valid_certificate_holders(trust_id: int, now: datetime) -> set[int]:
     """Ids of the trust's people whose latest certificate is valid at `now`."""
+    _version = _certified_version()
     query = select(Certificate.user_id).join(_version, _version.id == Certificate.version_id)
     return set(db.session.scalars(_valid_latest(query, trust_id, now)))
 
@@ -498,6 +510,7 @@ def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
              paginate: bool = True) -> tuple[list[ExpiringRow], int]:
     """People in scope whose latest certificate is valid now and expires within filters.within days
     (a page of them, or all), and how many there are."""
+    _version = _certified_version()
     grace = db.session.get(Trust, scope.trust_id).rules.supersede_grace_days
     base = (select(Certificate.id).select_from(Certificate).join(User, User.id == Certificate.user_id)
             .join(_version, _version.id == Certificate.version_id)
@@ -522,6 +535,7 @@ def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
 
 def expiring_counts(scope: Scope, today: date, now: datetime) -> dict[int, int]:
     """How many people's certificates expire within 30, 60 and 90 days (one counting query)."""
+    _version = _certified_version()
     grace = db.session.get(Trust, scope.trust_id).rules.supersede_grace_days
     query = (select(*[func.sum(case((expiring_by(now, d, grace, _version), 1), else_=0)) for d in (30, 60, 90)])
              .select_from(Certificate).join(User, User.id == Certificate.user_id)
