@@ -2,11 +2,15 @@
 
 SQLite: the migrated (and content-loaded) database file is copied per test.
 PostgreSQL (when TEST_DATABASE_URL is set): template databases are cloned per test with
-CREATE DATABASE … TEMPLATE, which is fast and leaves the append-only triggers alone.
+CREATE DATABASE … TEMPLATE, which leaves the append-only triggers alone. A clone and a drop each wait on the
+server's disk for 0.3–1.5 s, so a background thread clones the next test's database while this test runs and
+drops the used one afterwards (_PgClones): the test itself gets a database that is already there.
 """
 
+import itertools
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,6 +101,62 @@ def _build(url: str, instance: Path, with_content: bool) -> None:
         os.environ.pop("DATABASE_URL", None)
 
 
+def _pg_drop(name: str) -> None:
+    engine = _pg_admin()
+    with engine.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
+            {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    engine.dispose()
+
+
+class _PgClones:
+    """Fresh clones of the PostgreSQL templates, one made ahead per template by background threads.
+
+    `take(template)` returns a database no test has used (the spare made while the previous test ran, or a new
+    clone); it queues the next spare, then the drop of the database it handed out last time (that test has ended:
+    function fixtures are set up after the previous test's teardown). Names carry the pid, as before, and a counter.
+    """
+
+    def __init__(self) -> None:
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pg-clones")  # a clone, a drop
+        self._names = (f"pp_test_{os.getpid()}_{n}" for n in itertools.count())
+        self._spares: dict[str, Future] = {}
+        self._handed: list[str] = []
+
+    def _clone(self, template: str) -> str:
+        name = next(self._names)
+        _pg_recreate(name, template)
+        return name
+
+    def take(self, template: str) -> str:
+        """A fresh clone of the template (its name)."""
+        spare = self._spares.pop(template, None)
+        name = spare.result() if spare is not None else self._clone(template)
+        self._spares[template] = self._threads.submit(self._clone, template)
+        for used in self._handed:
+            self._threads.submit(_pg_drop, used)
+        self._handed = [name]
+        return name
+
+    def close(self) -> None:
+        """Wait for the thread and drop every clone made, spares included (before the templates are dropped)."""
+        leftovers = list(self._handed)
+        for spare in self._spares.values():
+            try:
+                leftovers.append(spare.result())
+            except Exception:  # noqa: BLE001  (a failed spare left nothing to drop)
+                pass
+        self._threads.shutdown(wait=True)
+        for name in leftovers:
+            _pg_drop(name)
+
+
+#: This process's clone maker (made on the first PostgreSQL test, closed with the templates).
+_CLONES: _PgClones | None = None
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory):
     """Per backend and kind ("empty" or "content"): a way to make a fresh database URL."""
@@ -118,6 +178,10 @@ def templates(tmp_path_factory):
         return made[key]
 
     yield template
+    global _CLONES
+    if _CLONES is not None:
+        _CLONES.close()
+        _CLONES = None
     for (backend, _kind), name in made.items():
         if backend == "postgresql":
             engine = _pg_admin()
@@ -138,9 +202,10 @@ def _fresh_url(backend: str, kind: str, templates, tmp_path: Path) -> str:
         target = tmp_path / "test.db"
         shutil.copyfile(template, target)
         return f"sqlite:///{target}"
-    name = f"pp_test_{os.getpid()}"
-    _pg_recreate(name, template)
-    return _pg_url(name)
+    global _CLONES
+    if _CLONES is None:
+        _CLONES = _PgClones()
+    return _pg_url(_CLONES.take(template))
 
 
 class FreshContextClient(FlaskClient):
