@@ -411,6 +411,8 @@ MATRIX: dict[str, Route] = {
                                         data={"clause": "3.3.1", "reason": "x"}),
     "assessments.remove_exclusion": Route("POST", _exclusion, {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403,
                                           takes_id=True),
+    "assessments.approve_exclusion": Route("POST", lambda i: _exclusion(i).removesuffix("/remove") + "/approve",
+                                           {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
     "assessments.import_bank": Route("POST", lambda i: f"/hr/policy/versions/{_version(i)}/quiz/import",
                                      {**SIGNED_OUT, "hr": 400, "admin": 400}, default=403, takes_id=True),
     # Access register (tests/access/ checks the data in depth). A grant's revoke page, an account's status and

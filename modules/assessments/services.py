@@ -201,21 +201,23 @@ def draw_size_problems(trust: Trust) -> list[str]:
 
 
 def quiz_size_problems(trust: Trust, n: int) -> list[str]:
-    """Why the trust's published quiz cannot ask `n` questions per attempt (empty when it can): a draft's quiz is
-    checked when it is published."""
-    version = db.session.scalar(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
-                                                            PolicyVersion.status == "published"))
-    pool = drawable_questions(version) if version is not None else []
-    if not pool:
-        return []
-    modules = len({q.section_id for q in pool})
-    if len(pool) < n:
-        return [f"The published quiz ({version.label}) has {len(pool)} reviewed questions, so each attempt can ask "
-                f"at most {len(pool)}"]
-    if modules > n:
-        return [f"Every attempt asks about each of the {modules} modules of {version.label} with reviewed questions, "
-                f"so each attempt must ask at least {modules}"]
-    return []
+    """Why the trust's published quizzes (one per policy) cannot ask `n` questions per attempt (empty when they
+    can): a draft's quiz is checked when it is published."""
+    problems = []
+    for version in db.session.scalars(select(PolicyVersion).where(PolicyVersion.trust_id == trust.id,
+                                                                  PolicyVersion.status == "published")
+                                      .order_by(PolicyVersion.id)):
+        pool = drawable_questions(version)
+        if not pool:
+            continue
+        modules = len({q.section_id for q in pool})
+        if len(pool) < n:
+            problems.append(f"The published quiz of {version.title} ({version.label}) has {len(pool)} reviewed "
+                            f"questions, so each attempt can ask at most {len(pool)}")
+        elif modules > n:
+            problems.append(f"Every attempt asks about each of the {modules} modules of {version.title} "
+                            f"({version.label}) with reviewed questions, so each attempt must ask at least {modules}")
+    return problems
 
 
 def sync_banks(quizzes_dir: Path, *, now: datetime) -> BankSyncReport:

@@ -504,14 +504,13 @@ def email_previews():
 
 
 @bp.get("/policies/<slug>")
-@require("tracking:view")
-def policy_completion(slug: str):
-    """Who in a policy's audience (within the viewer's scope) has acknowledged its current version and holds a
+@viewer_required()
+def policy_completion(scope: Scope, slug: str):
+    """Who in a policy's audience (within the viewer's scope: a line manager's team) has acknowledged its current version and holds a
     valid certificate of it; another trust's policy is a 404."""
     from modules.policies.queries import register_series, series_by_slug
 
     series = series_by_slug(current_user.trust_id, slug) or abort(404)
-    scope = scope_for(current_user) or abort(403)
     now = utcnow()
     version, rows = queries.series_completion(scope, series, now)
     register = register_series(current_user.trust_id)

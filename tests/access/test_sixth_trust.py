@@ -51,6 +51,13 @@ def sixth(app, tmp_path, now):
     with (content / "trusts.yaml").open("a", encoding="utf-8") as handle:
         handle.write(SIXTH)
     app.config["CONTENT_DIR"] = str(content)
+    # Its reviewed quiz bank (Agora's questions: the same policy file), so content sync may publish it.
+    quizzes = tmp_path / "quizzes"
+    shutil.copytree(ROOT / "quizzes", quizzes)
+    bank = (quizzes / "agora.yaml").read_text(encoding="utf-8")
+    (quizzes / "northfield.yaml").write_text(
+        bank.replace("trust: agora", "trust: northfield").replace("id: agora-", "id: northfield-"), encoding="utf-8")
+    app.config["QUIZZES_DIR"] = str(quizzes)
     sync_content(content, now=now, app=app)
     trust = db.session.scalar(select(Trust).where(Trust.slug == "northfield"))
     seed_trust(trust, now=now, password_hash=hash_password(DEMO_PASSWORD))
