@@ -50,10 +50,16 @@ def _first_series(context) -> int | None:
     ).scalar()
 
 
+def _same_number(context) -> int | None:
+    """Column default of a version's number within its series: its trust-wide number (one series)."""
+    return context.get_current_parameters().get("number")
+
+
 class PolicyVersion(db.Model):
     """One version of a trust's policy; never edited once it has acknowledgements (a change is a new version)."""
 
-    __table_args__ = (UniqueConstraint("trust_id", "source_sha256"), UniqueConstraint("trust_id", "number"))
+    __table_args__ = (UniqueConstraint("trust_id", "source_sha256"), UniqueConstraint("trust_id", "number"),
+                      Index("uq_policy_version_series_number", "series_id", "series_number", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The trust whose policy this is.
@@ -61,8 +67,10 @@ class PolicyVersion(db.Model):
     #: The policy (series) it is a version of; versions of different series never supersede each other.
     series_id: Mapped[int | None] = mapped_column(ForeignKey("policy_series.id"), index=True,
                                                   default=_first_series)
-    #: 1, 2, 3 … per trust (across its series), in the order versions arrived.
+    #: 1, 2, 3 … per trust (across its series), in the order versions arrived: the order of versions.
     number: Mapped[int]
+    #: 1, 2, 3 … within its series: how the version is named ("version 1" of the acceptable use policy).
+    series_number: Mapped[int | None] = mapped_column(default=_same_number)
     #: The title as the document states it.
     title: Mapped[str] = mapped_column(String(300))
     #: Path of the source under content/, e.g. "policies/tkat.txt".
@@ -96,8 +104,8 @@ class PolicyVersion(db.Model):
 
     @property
     def label(self) -> str:
-        """How the version is named in the interface, e.g. "version 2"."""
-        return f"version {self.number}"
+        """How the version is named in the interface, e.g. "version 2" (its number within its policy)."""
+        return f"version {self.series_number if self.series_number is not None else self.number}"
 
 
 class Section(db.Model):

@@ -241,10 +241,13 @@ def create_version(trust: Trust, *, source_file: str, raw: bytes, now: datetime,
 def _add_version(trust: Trust, parsed: ParsedPolicy, *, source_file: str, sha256: str, text: str,
                  now: datetime, series: PolicySeries) -> PolicyVersion:
     """Add a parsed policy as the next version of one of the trust's series, a draft, with its sections and
-    clauses (numbers run across the trust's series)."""
+    clauses (`number` runs across the trust's series and orders them; `series_number` names it in its series)."""
     number = (db.session.scalar(select(func.max(PolicyVersion.number)).where(PolicyVersion.trust_id == trust.id))
               or 0) + 1
-    version = PolicyVersion(trust_id=trust.id, series_id=series.id, number=number, title=parsed.title,
+    series_number = (db.session.scalar(select(func.max(PolicyVersion.series_number))
+                                       .where(PolicyVersion.series_id == series.id)) or 0) + 1
+    version = PolicyVersion(trust_id=trust.id, series_id=series.id, number=number, series_number=series_number,
+                            title=parsed.title,
                             source_file=source_file,
                             source_sha256=sha256, source_text=text,
                             status="draft", stated_dates=dict(parsed.dates),

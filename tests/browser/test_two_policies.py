@@ -179,6 +179,8 @@ def test_a_member_of_staff_completes_two_policies_and_only_the_gating_one_counts
     expect(policies.locator("li")).to_have_count(2)
     expect(policies.locator('[data-policy="social-media"]')).to_contain_text("needed for official accounts")
     expect(page.locator("#policy-acceptable-use-status")).to_contain_text("Read the modules")
+    # Its first version is its version 1, though it is the trust's second version overall.
+    expect(policies.locator('[data-policy="acceptable-use"]')).to_contain_text("Version 1")
     assert_accessible(page)
     _register_says(page, live_server, eligible=False)
 
@@ -220,6 +222,7 @@ def test_a_member_of_staff_completes_two_policies_and_only_the_gating_one_counts
     sign_in_as(page, live_server, "hr", "tsat")
     page.goto(f"{live_server}/tracking/policies/acceptable-use")
     expect(page.locator("h1")).to_have_text("Who has completed the Acceptable use policy")
+    expect(page.locator("#completion-summary")).to_contain_text("(version 1 is current)")
     email = demo_user("staff", "tsat").email
     expect(page.locator(f'tr[data-email="{email}"]')).to_contain_text("Valid until")
     assert_accessible(page)

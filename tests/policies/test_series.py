@@ -37,6 +37,25 @@ def test_migration_backfills_one_series_per_school_trust_holding_its_versions(ap
     assert {s.slug for s in series} == {"social-media"}
     for version in db.session.scalars(select(PolicyVersion)):
         assert version.series_id == by_trust[before[version.id]].id
+        # One policy per trust: its versions are named by the same numbers as before (migration 0028).
+        assert version.series_number == version.number and version.label == f"version {version.number}"
+
+
+def test_a_second_policys_first_version_is_its_version_1(app, now):
+    """Numbers run across the trust's policies (they order versions), but each policy names its own from 1."""
+    from pathlib import Path
+
+    from modules.policies.services import create_version
+
+    trust = _trust("tkat")
+    register = published_version(trust.id)
+    other = add_series(trust, title="Acceptable use policy", slug="acceptable-use", now=now)
+    raw = (Path(__file__).resolve().parents[2] / "content" / "policies" / "agora.txt").read_bytes()
+    version = create_version(trust, source_file="policies/aup.txt", raw=raw, now=now, series=other)
+    db.session.flush()
+    assert version.number > register.number
+    assert version.series_number == 1 and version.label == "version 1"
+    assert register.label == f"version {register.number}"
 
 
 def test_register_policy_is_typed_and_round_trips_through_export_and_import(app, now):
