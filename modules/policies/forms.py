@@ -81,7 +81,7 @@ class CorrectionForm(FlaskForm):
                         validators=[InputRequired("Enter the number of the line to correct")])
     op = RadioField("What is wrong with this line?", widget=GovRadioInput(), choices=list(OPS.items()),
                     validators=[InputRequired("Choose what is wrong with the line")])
-    to = IntegerField("Last line of the contents list", widget=GovTextInput(), validators=[Optional()])
+    to = IntegerField("Last line", widget=GovTextInput(), validators=[Optional()])
     ref = StringField("Number of the new clause", widget=GovTextInput(),
                       validators=[Optional(), SingleLine(), Length(max=20)])
     submit = SubmitField("Apply correction", widget=GovSubmitInput())

@@ -2,7 +2,7 @@
 from a source file. Pure: the overlay never changes the file; it changes which lines the parser is given.
 
 An entry is {"op", "line" (1-based, in the text read), "text" (that line, to check it still applies),
-"to" (last line, for a contents list), "ref" (for a split)}.
+"to" (last line, for a contents list or a title over several lines), "ref" (for a split)}.
 """
 
 import re
@@ -15,7 +15,10 @@ OPS: dict[str, str] = {
     "contents": "This line, up to the line given, is a contents list",
     "merge": "This numbered line belongs to the clause before it (remove its number)",
     "split": "Start a new clause at this line, with the number given",
+    "title": "This line, up to the line given, is the document's title",
 }
+#: The most lines a title may run over.
+TITLE_LINES = 4
 #: What a clause number typed for a split may look like: 4.2, 4.2.1, A.3, 101.
 REF = re.compile(r"^(?:[A-Z]\.)?\d{1,3}(?:\.\d{1,3}){0,3}$")
 
@@ -41,6 +44,14 @@ def entry(lines: list[str], op: str, line: int | None, to: int | None = None, re
     if op == "contents":
         if to is None or not line <= to <= len(lines):
             raise OverlayError(f"Enter the last line of the contents list, from {line} to {len(lines)}", field="to")
+        found["to"] = to
+    if op == "title":
+        to = line if to is None else to
+        last = min(line + TITLE_LINES - 1, len(lines))
+        if not line <= to <= last:
+            raise OverlayError(f"Enter the last line of the title, from {line} to {last}", field="to")
+        if len(" ".join(x.strip() for x in lines[line - 1:to])) > 300:
+            raise OverlayError("A title is at most 300 characters: choose fewer lines", field="to")
         found["to"] = to
     if op == "split":
         ref = (ref or "").strip().rstrip(".")
@@ -81,4 +92,9 @@ def apply(text: str, overlay: list[dict]) -> tuple[str, list[dict]]:
             lines[index] = _unnumbered(current)
         elif op == "split":
             lines[index] = f"{item['ref']} {current}"
+        elif op == "title":
+            # A Markdown H1 is what the parser takes as the title before any other line.
+            words = " ".join(x.strip() for x in lines[index:min(item.get("to", index + 1), len(lines))] if x.strip())
+            lines[index] = "# " + re.sub(r"^#+\s*", "", words)
+            drop.update(range(index + 1, min(item.get("to", index + 1), len(lines))))
     return "\n".join(line for i, line in enumerate(lines) if i not in drop) + "\n", stale

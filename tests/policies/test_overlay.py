@@ -61,6 +61,26 @@ def test_a_heading_correction_opens_the_next_section():
         ("1", "Scope", ["1.1"]), ("2", "Monitoring", ["1.2"])]
 
 
+def test_a_title_over_two_lines_is_read_as_one_title():
+    """A PDF's large title wraps onto two lines and the parser keeps only the second; marking both lines as the
+    title names the policy in full, and the sections and clauses stay as they were."""
+    text = ("Weald Valley Schools Trust Staff\nSocial Media Policy\nApproved: 12 March 2026\n1 Introduction\n"
+            "1.1 This policy applies to all staff.\n2 Personal use\n2.1 Staff must not contact pupils online.\n")
+    before = parse_policy(text)
+    assert before.title == "Social Media Policy"
+    corrected, stale = overlay.apply(text, [overlay.entry(text.splitlines(), "title", 1, 2)])
+    policy = parse_policy(corrected)
+    assert stale == [] and policy.title == "Weald Valley Schools Trust Staff Social Media Policy"
+    assert [(s.number, s.title, [c.ref for c in s.clauses]) for s in policy.sections] == [
+        (s.number, s.title, [c.ref for c in s.clauses]) for s in before.sections]
+    # One line is a title of one line; a title may not run past four lines.
+    assert parse_policy(overlay.apply(text, [overlay.entry(text.splitlines(), "title", 1)])[0]).title == (
+        "Weald Valley Schools Trust Staff")
+    with pytest.raises(overlay.OverlayError) as refused:
+        overlay.entry(text.splitlines(), "title", 1, 6)
+    assert refused.value.field == "to"
+
+
 def test_a_correction_whose_line_changed_is_left_out_and_reported():
     """An overlay entry that no longer matches its line is not applied (a different file was read)."""
     entry = overlay.entry(TEXT.splitlines(), "ignore", _line("Ashby Trust - confidential"))
