@@ -16,6 +16,8 @@ import pytest
 from flask import Blueprint, Flask, flash, render_template_string
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from modules.core.links import fixed_url
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "static" / "govuk"
 NONCE = "test-nonce-abc123"
@@ -126,6 +128,7 @@ def app():
         ]
     )
     app.jinja_env.globals["csp_nonce"] = lambda: NONCE
+    app.jinja_env.globals["fixed_url"] = fixed_url  # as modules.core.web sets it: links built once per app
     auth = Blueprint("auth", __name__)
 
     @auth.post("/sign-out")
