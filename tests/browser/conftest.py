@@ -90,6 +90,17 @@ def sign_in_as(page, base_url: str, local: str, slug: str, password: str = DEMO_
         page.get_by_role("button", name="Sign in").click()
 
 
+def sign_in_with(page, base_url: str, email: str, password: str) -> None:
+    """Sign someone in by email and password through the sign-in page, and wait for the signed-in page."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
 def open_hr_tool(page, name: str) -> None:
     """Open one of the HR tools as a person would: "HR tools" in the navigation, then the tool on its hub."""
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="HR tools").click()

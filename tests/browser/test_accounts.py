@@ -3,7 +3,6 @@ two-step verification work in the browser; a reset link works once; an approver 
 verification must set it up before continuing; the trust administrator sees sign-in events on the log page."""
 
 import re
-import time
 from datetime import timedelta
 
 import pyotp
@@ -29,16 +28,6 @@ NEW_PASSWORD = "violet kettle harbour lantern"
 def app_config(smtp_sink):  # noqa: F811  (the sink fixture)
     """Email goes to the SMTP sink; two-step verification is enforced, as in production."""
     return {**mail_config(smtp_sink), "MFA_ENFORCE": True}
-
-
-def _wait_for_mail(sink, recipient: str, subject: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in sink.messages:
-            if message["To"] == recipient and message["Subject"] == subject:
-                return message
-        time.sleep(0.2)
-    raise AssertionError(f"no '{subject}' email to {recipient}; got {[m['Subject'] for m in sink.messages]}")
 
 
 def assert_no_csp_errors(page) -> None:
@@ -94,7 +83,7 @@ def test_staff_member_resets_a_forgotten_password_and_the_link_works_once(page, 
     expect(page.locator("h1")).to_have_text("Check your email")
     assert_accessible(page)
 
-    message = _wait_for_mail(smtp_sink, STAFF, "Reset your PolicyPass password")
+    message = smtp_sink.wait_for(STAFF, "Reset your PolicyPass password")
     link = re.search(r"(https?://\S+/reset-password/\S+)", message.get_content()).group(1)
     assert link.startswith(live_server)
     page.goto(link)
@@ -117,7 +106,7 @@ def test_staff_member_resets_a_forgotten_password_and_the_link_works_once(page, 
 
     sign_in_as(page, live_server, "staff", "tkat", password=NEW_PASSWORD)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    notice = _wait_for_mail(smtp_sink, STAFF, "Your PolicyPass password was changed")
+    notice = smtp_sink.wait_for(STAFF, "Your PolicyPass password was changed")
     assert "reset from an emailed link" in notice.get_content()
     assert_no_csp_errors(page)
 

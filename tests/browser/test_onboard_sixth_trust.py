@@ -11,7 +11,6 @@ reads the modules, passes the quiz, acknowledges and gets a certificate that the
 import csv
 import hashlib
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -19,20 +18,16 @@ from sqlalchemy import select
 
 from modules.certificates.models import Certificate
 from modules.core.extensions import db
-from modules.core.timeutil import utcnow
 from modules.people.models import Trust, User
-from modules.people.passwords import hash_password
-from modules.platform import services
 from modules.policies.models import PolicyVersion
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in_with
+from tests.browser.test_platform_admin import ROOT_EMAIL, ROOT_PASSWORD, _platform_admin
 from tests.browser.test_quiz import answer, open_attempt, read_every_module
 from tests.notifications.sink import mail_config, smtp_sink  # noqa: F401  (fixture)
 from tests.policies.corpus_build import build_docx
 
 pytestmark = pytest.mark.browser
 
-ROOT_EMAIL = "root@platform.example.org"
-ROOT_PASSWORD = "a long platform passphrase 9"
 TRUST = "Weald Valley Schools Trust"
 SLUG = "weald-valley"
 ADA, BEN, CARA = "ada@wealdvalley.example.org", "ben@wealdvalley.example.org", "cara@wealdvalley.example.org"
@@ -114,16 +109,6 @@ def app_config(smtp_sink):  # noqa: F811  (the sink fixture)
     return mail_config(smtp_sink)
 
 
-def _wait_for_mail(sink, recipient: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in sink.messages:
-            if message["To"] == recipient:
-                return message
-        time.sleep(0.2)
-    raise AssertionError(f"no email to {recipient}; got {[m['To'] for m in sink.messages]}")
-
-
 def _new_page(browser, base: str):
     context = browser.new_context(base_url=base, locale="en-GB", timezone_id="Europe/London", accept_downloads=True)
     context.set_default_timeout(30_000)
@@ -133,17 +118,9 @@ def _new_page(browser, base: str):
     return context, page
 
 
-def _sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
 def _accept_invitation(page, sink, base: str, email: str) -> None:
     """Set a password from the invitation email's link, then sign in."""
-    message = _wait_for_mail(sink, email)
+    message = sink.wait_for(email)
     link = re.search(r"(https?://\S+/set-password/\S+)", message.get_content()).group(1)
     page.goto(link)
     expect(page.locator("h1")).to_have_text("Set your password")
@@ -151,7 +128,7 @@ def _accept_invitation(page, sink, base: str, email: str) -> None:
     page.get_by_label("Type the password again").fill(PASSWORDS[email])
     page.get_by_role("button", name="Set password").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Your password is set")
-    _sign_in(page, base, email, PASSWORDS[email])
+    sign_in_with(page, base, email, PASSWORDS[email])
 
 
 def _no_console_errors(page) -> None:
@@ -226,12 +203,6 @@ EXCLUSIONS = {
 }
 
 
-def _platform_admin() -> None:
-    user = services.create_platform_admin(email=ROOT_EMAIL, name="Pat Platform", now=utcnow())
-    user.password_hash = hash_password(ROOT_PASSWORD)
-    db.session.commit()
-
-
 @pytest.mark.parametrize("kind", ["docx", "pdf"])
 def test_a_sixth_trust_onboards_itself_in_the_browser(kind, app, page, browser, live_server, smtp_sink,  # noqa: F811
                                                       tmp_path):
@@ -248,7 +219,7 @@ def test_a_sixth_trust_onboards_itself_in_the_browser(kind, app, page, browser, 
 def _walk(kind, filename, mimetype, data, page, browser, live_server, smtp_sink, tmp_path, contexts):  # noqa: F811
     # 1. The platform administrator: the trust, an academy, the trust's administrator invited.
     _platform_admin()
-    _sign_in(page, live_server, ROOT_EMAIL, ROOT_PASSWORD)
+    sign_in_with(page, live_server, ROOT_EMAIL, ROOT_PASSWORD)
     page.get_by_role("link", name="Set up a trust").click()
     page.get_by_label("Full name").fill(TRUST)
     page.get_by_label("Short name").fill("WVST")

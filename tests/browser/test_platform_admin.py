@@ -3,7 +3,6 @@ trust's administrator (a real SMTP sink); the trust administrator sets their pas
 the trust's rules (one refused with a clear message, one accepted); neither reaches the other's pages."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -14,7 +13,7 @@ from modules.core.timeutil import utcnow
 from modules.people.models import Trust
 from modules.people.passwords import hash_password
 from modules.platform import services
-from tests.browser.conftest import assert_accessible, sign_in_as
+from tests.browser.conftest import assert_accessible, sign_in_as, sign_in_with
 from tests.notifications.sink import mail_config, smtp_sink  # noqa: F401  (fixture)
 
 ROOT_EMAIL = "root@platform.example.org"
@@ -29,32 +28,10 @@ def app_config(smtp_sink):  # noqa: F811  (the sink fixture)
     return mail_config(smtp_sink)
 
 
-def _wait_for_mail(sink, recipient: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in sink.messages:
-            if message["To"] == recipient:
-                return message
-        time.sleep(0.2)
-    from modules.notifications.models import OutboxMessage
-
-    db.session.rollback()
-    outbox = [(m.recipient, m.status, m.last_error) for m in db.session.scalars(select(OutboxMessage))]
-    raise AssertionError(f"no email to {recipient}; got {[m['To'] for m in sink.messages]}; outbox {outbox}")
-
-
 def _no_console_errors(page) -> None:
     """No CSP or other console errors but the browser's note of the refusals walked on purpose (400, 403)."""
     unexpected = [e for e in page.console_errors if not re.search(r"status of 40[03] \((BAD REQUEST|FORBIDDEN)\)", e)]
     assert not unexpected, unexpected
-
-
-def _sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def _platform_admin() -> None:
@@ -66,7 +43,7 @@ def _platform_admin() -> None:
 def test_platform_admin_sets_up_a_trust_and_its_admin_edits_the_rules(app, page, browser, live_server,
                                                                        smtp_sink):  # noqa: F811
     _platform_admin()
-    _sign_in(page, live_server, ROOT_EMAIL, ROOT_PASSWORD)
+    sign_in_with(page, live_server, ROOT_EMAIL, ROOT_PASSWORD)
     expect(page.locator("h1")).to_have_text("Trusts")
     expect(page.locator("#trusts")).to_contain_text("The Kemnal Academies Trust")
     assert_accessible(page)
@@ -100,7 +77,7 @@ def test_platform_admin_sets_up_a_trust_and_its_admin_edits_the_rules(app, page,
         assert page.goto(f"{live_server}{path}").status == 403, path
 
     # Ada sets her password from the email's link, in a browser of her own.
-    message = _wait_for_mail(smtp_sink, ADA)
+    message = smtp_sink.wait_for(ADA)
     link = re.search(r"(https?://\S+/set-password/\S+)", message.get_content()).group(1)
     context = browser.new_context(base_url=live_server, locale="en-GB", timezone_id="Europe/London")
     context.set_default_timeout(30_000)
@@ -113,7 +90,7 @@ def test_platform_admin_sets_up_a_trust_and_its_admin_edits_the_rules(app, page,
     ada.get_by_label("Type the password again").fill(ADA_PASSWORD)
     ada.get_by_role("button", name="Set password").click()
     expect(ada.locator(".govuk-notification-banner")).to_contain_text("Your password is set")
-    _sign_in(ada, live_server, ADA, ADA_PASSWORD)
+    sign_in_with(ada, live_server, ADA, ADA_PASSWORD)
 
     # Her trust's rules: a refused change (with the rules object's message), then an accepted one.
     assert ada.goto(f"{live_server}/platform/").status == 403

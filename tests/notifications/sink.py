@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) on a free loopback port that keeps what it receives."""
 
 import socket
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -16,6 +17,17 @@ class Sink:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def wait_for(self, recipient: str, subject: str | None = None, timeout: float = 90) -> EmailMessage:
+        """The first message to `recipient` (with `subject`, when given), waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages:
+                if message["To"] == recipient and subject in (None, message["Subject"]):
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"no {subject or 'email'!r} to {recipient}; got "
+                             f"{[(m['To'], m['Subject']) for m in self.messages]}")
 
 
 class _Handler:
