@@ -192,6 +192,13 @@ def _question_or_404(version, question_id: int):
     return question
 
 
+def _exclusion_or_404(version, exclusion_id: int) -> ClauseExclusion:
+    exclusion = db.session.get(ClauseExclusion, exclusion_id)
+    if exclusion is None or exclusion.version_id != version.id:
+        abort(404)
+    return exclusion
+
+
 def _draft_or_400(version) -> None:
     if version.status != "draft":
         raise bad_request(f"{version.label.capitalize()} is no longer a draft, so its quiz cannot be changed here.")
@@ -371,9 +378,7 @@ def exclude_clause(version_id: int):
 def approve_exclusion(version_id: int, exclusion_id: int):
     """Approve someone else's leaving a clause out: it then counts toward coverage."""
     version = _version_for_quiz(version_id, lock=True)
-    exclusion = db.session.get(ClauseExclusion, exclusion_id)
-    if exclusion is None or exclusion.version_id != version.id:
-        abort(404)
+    exclusion = _exclusion_or_404(version, exclusion_id)
     _draft_or_400(version)
     ref = exclusion.clause_ref
     return _button(version, lambda: authoring.approve_exclusion(exclusion, current_user, now=utcnow()),
@@ -385,9 +390,7 @@ def approve_exclusion(version_id: int, exclusion_id: int):
 def remove_exclusion(version_id: int, exclusion_id: int):
     """Put an excluded clause back: the quiz must examine it."""
     version = _version_for_quiz(version_id, lock=True)
-    exclusion = db.session.get(ClauseExclusion, exclusion_id)
-    if exclusion is None or exclusion.version_id != version.id:
-        abort(404)
+    exclusion = _exclusion_or_404(version, exclusion_id)
     _draft_or_400(version)
     ref = exclusion.clause_ref
     return _button(version, lambda: authoring.remove_exclusion(exclusion, current_user, now=utcnow()),
