@@ -2,11 +2,12 @@
 
 
 def post_worker_init(worker) -> None:
-    """Warm WeasyPrint and its fonts in each worker before it takes a request, so the first certificate of a
-    fresh worker does not pay for the import inside an acknowledgement's transaction (issue 16)."""
-    from modules.certificates.rendering import warm
+    """Warm WeasyPrint and its fonts in each worker before it takes a request, if the worker renders certificates
+    itself (CERTIFICATE_RENDERING "request" or "inline"), so its first certificate does not pay for the import;
+    with "worker" (the default) the Huey consumer renders them and the web workers stay without it (issue 16)."""
+    from modules.certificates.rendering import warm_web_worker
 
-    warm()
+    warm_web_worker(worker.wsgi)
 
 
 def child_exit(server, worker) -> None:

@@ -10,6 +10,7 @@ import logging
 from flask import Blueprint, Flask, current_app, g
 
 from modules.certificates.pdfs import render_certificates, render_missing
+from modules.certificates.rendering import use_separate_process
 from modules.core.extensions import db
 from modules.core.links import request_base
 from modules.core.timeutil import utcnow
@@ -67,6 +68,12 @@ def render_task(app: Flask):
             if report.failed:
                 raise RuntimeError(f"certificate PDFs not rendered yet: {report.failed}")
             return len(report.emails)
+
+        @huey.on_startup("certificate_renderer")
+        def separate_renderer() -> None:
+            """Only in the consumer (Huey runs startup hooks there, never where tasks are queued): render PDFs in a
+            separate process, so the consumer stays small (issue 16: ≤ 120 MB after PDFs)."""
+            use_separate_process()
 
         huey.policypass_render = task = render_certificates_task
     return task

@@ -1,50 +1,34 @@
-"""PDF rendering with WeasyPrint: imported lazily (0.4 s), one FontConfiguration shared by the process
-(without it memory grows ~0.2 MB per render), and a URL fetcher that fetches nothing at all."""
+"""Certificate PDFs: the template and QR code rendered here, the PDF by WeasyPrint (weasy.py) in this process,
+or in a separate renderer process (renderer.py) for the Huey consumer."""
 
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import segno
-from flask import current_app
+from flask import Flask, current_app
 from markupsafe import Markup
 
-_lock = threading.Lock()
-_shared: dict = {}
+from modules.certificates.weasy import _weasyprint, html_to_pdf_here  # noqa: F401 (_weasyprint: tests, benches)
 
-
-class FetchRefused(Exception):
-    """A document asked WeasyPrint for an external resource (network or file); none is allowed."""
-
-
-def _weasyprint() -> dict:
-    """WeasyPrint's classes, the shared FontConfiguration and the refusing fetcher, made once."""
-    if not _shared:
-        with _lock:
-            if not _shared:
-                import weasyprint
-                from weasyprint.text.fonts import FontConfiguration
-                from weasyprint.urls import FatalURLFetchingError, URLFetcher
-
-                class NoFetch(URLFetcher):
-                    """Refuses every URL: the templates carry their styles and images inline."""
-
-                    def fetch(self, url, headers=None):
-                        # Fatal, so a template that reaches out fails loudly instead of printing without it.
-                        raise FatalURLFetchingError(f"fetching is disabled for PDFs: {url[:100]}")
-
-                _shared.update(HTML=weasyprint.HTML, fetcher=NoFetch(), fonts=FontConfiguration(),
-                               render=threading.Lock())
-    return _shared
+#: The separate renderer process this process renders through, once use_separate_process() was called.
+_separate: dict = {}
 
 
 def html_to_pdf(html: str) -> bytes:
-    """Render an HTML string (with inline CSS and SVG only) to PDF bytes."""
-    wp = _weasyprint()
-    with wp["render"]:  # Pango's font map is shared; one render at a time per process
-        document = wp["HTML"](string=html, base_url=None, url_fetcher=wp["fetcher"])
-        return document.write_pdf(font_config=wp["fonts"])
+    """Render an HTML string (with inline CSS and SVG only) to PDF bytes: here, or in the separate renderer
+    process when this process uses one (the Huey consumer)."""
+    renderer = _separate.get("renderer")
+    return renderer.pdf(html) if renderer is not None else html_to_pdf_here(html)
+
+
+def use_separate_process() -> None:
+    """From now on render every PDF of this process in a separate renderer process (renderer.py), started now
+    and warmed, so this process never imports WeasyPrint (the Huey consumer's startup hook calls this)."""
+    from modules.certificates.renderer import Renderer
+
+    renderer = _separate.setdefault("renderer", Renderer())
+    renderer.pdf("<p>PolicyPass</p>")
 
 
 def qr_svg(url: str) -> Markup:
@@ -95,8 +79,18 @@ def render_certificate(content: CertificateContent) -> RenderedCertificate:
 
 def warm() -> None:
     """Import WeasyPrint and load its fonts now (1–3 s the first time), so no request pays for it while
-    it holds a lock: gunicorn.conf.py calls this in each worker before it takes a request."""
+    it holds a lock."""
     html_to_pdf("<p>PolicyPass</p>")
+
+
+def warm_web_worker(app: Flask) -> bool:
+    """Warm WeasyPrint in a web worker only if it renders PDFs itself (CERTIFICATE_RENDERING "request" or "inline");
+    with "worker" the Huey consumer renders them, and WeasyPrint would only cost this worker ~35 MB (issue 16).
+    gunicorn.conf.py calls this in each worker before it takes a request; returns whether it warmed."""
+    if app.config.get("CERTIFICATE_RENDERING") not in ("request", "inline"):
+        return False
+    warm()
+    return True
 
 
 def logo_svg(logo: str | None) -> str:
