@@ -42,3 +42,17 @@ def test_signin_burst_bench_prints_its_ratios():
     assert "ratios, sign in / floor: throughput" in out, out
     row = next(line for line in out.splitlines() if "sign in (POST /sign-in)" in line)
     assert row.split()[4:7] == ["10", "0", "0"], row  # ok, refused by the limiter, other
+
+
+@pytest.mark.slow
+def test_worker_memory_bench_prints_every_process_against_the_floor():
+    """`bench/worker_memory.py --smoke`: PolicyPass as deployed (2 gunicorn workers, the Huey consumer and its PDF
+    renderer) renders 4 PDFs; every process's memory is printed at each stage against the floor app's worker."""
+    out = _run("worker_memory.py")
+    assert "CERTIFICATE_RENDERING=worker, 4 PDFs rendered" in out, out
+    assert "floor app worker (bench/floor_app.py, after 200 requests): RSS" in out, out
+    for process in ("gunicorn worker 1", "gunicorn worker 2", "Huey consumer", "PDF renderer", "all of them"):
+        row = next((line for line in out.splitlines() if line.strip().startswith(process)), None)
+        assert row is not None, out
+        assert len([field for field in row.split() if field.replace(".", "").isdigit()]) >= 4, row
+    assert "largest process after PDFs:" in out, out

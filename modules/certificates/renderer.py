@@ -12,6 +12,7 @@ a length, and the PDF bytes or the error text.
 
 import os
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -131,7 +132,9 @@ def serve(requests: int, answers, idle_seconds: float) -> None:
         html = (_read_all(requests, _HEADER.unpack(header)[0]) or b"").decode()
         try:
             status, payload = b"+", html_to_pdf_here(html)
-        except Exception as exc:  # sent back to the parent, whose render then fails and is retried
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 (WeasyPrint's fetch refusal is a BaseException): sent back
             status, payload = b"-", f"{type(exc).__name__}: {exc}".encode()
         answers.write(status + _HEADER.pack(len(payload)) + payload)
         answers.flush()
@@ -151,6 +154,7 @@ def _read_all(fd: int, size: int) -> bytes | None:
 
 def main() -> None:
     """Entry point of the child (`python -m modules.certificates.renderer [idle seconds]`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent stops it (EOF)
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by a library goes to stderr, never into the answers
     serve(sys.stdin.fileno(), answers, float(sys.argv[1]) if len(sys.argv) > 1 else IDLE_SECONDS)
