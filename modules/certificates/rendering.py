@@ -87,7 +87,7 @@ def warm_web_worker(app: Flask) -> bool:
     """Warm WeasyPrint in a web worker only if it renders PDFs itself (CERTIFICATE_RENDERING "request" or "inline");
     with "worker" the Huey consumer renders them, and WeasyPrint would only cost this worker ~35 MB (issue 16).
     gunicorn.conf.py calls this in each worker before it takes a request; returns whether it warmed."""
-    if app.config.get("CERTIFICATE_RENDERING") not in ("request", "inline"):
+    if getattr(app, "config", {}).get("CERTIFICATE_RENDERING") not in ("request", "inline"):
         return False
     warm()
     return True
