@@ -15,11 +15,12 @@ def register_tasks(huey, app: Flask) -> None:
     """Add the score tasks to the app's Huey queue (modules/wiring.py passes this to notifications.queue)."""
     from huey import crontab
 
-    from modules.lti.grades import send_scores
-
     @huey.task(name="lti_send_scores")
     def lti_send_scores(ids: list[int]) -> int:
         """Send the given owed scores that are still due; returns how many the platform accepted."""
+        # pylti1p3, requests and jwcrypto are imported only in the process that sends, not in every web worker
+        from modules.lti.grades import send_scores
+
         with app.app_context():
             try:
                 return len(send_scores(now=utcnow(), ids=ids).sent)
@@ -29,6 +30,8 @@ def register_tasks(huey, app: Flask) -> None:
     @huey.periodic_task(crontab(minute="*/5"), name="lti_retry_scores")
     def lti_retry_scores() -> int:
         """Every five minutes: send every score whose wait after a failure is over."""
+        from modules.lti.grades import send_scores
+
         with app.app_context():
             try:
                 return len(send_scores(now=utcnow()).sent)
