@@ -15,9 +15,9 @@ from sqlalchemy.orm import aliased
 
 from modules.assessments.models import QuizAttempt
 from modules.attestation.queries import for_person
-from modules.certificates.models import Certificate
-from modules.certificates.queries import CertificateRow, certificates_of, expiring_by, standing, valid_at
-from modules.certificates.status import london_day
+from modules.certificates.models import Certificate, CertificateRevocation
+from modules.certificates.queries import CertificateRow, certificates_of, standing
+from modules.certificates.status import london_day, utc_midnight
 from modules.core.extensions import db
 from modules.core.numbers import percent
 from modules.notifications.models import OutboxMessage
@@ -474,15 +474,61 @@ class ExpiringRow:
         return (self.ends_on - self.today).days
 
 
-def _valid_latest(query, trust_id: int, now: datetime):
-    """Limit a query over Certificate (joined to its version as `_certified_version()`) to each holder's latest
-    certificate that is valid at `now` (validity is defined once, in modules/certificates/status.py; its SQL
-    form is certificates.queries.valid_at)."""
-    grace = db.session.get(Trust, trust_id).rules.supersede_grace_days
+@dataclass(frozen=True)
+class _Validity:
+    """A trust's certificate validity at `now` as plain values, so the certificate queries need no subquery
+    on policy_version per certificate: the versions a later version has superseded by `now`, and for each
+    version a later version will supersede, when (its in-force time plus the trust's grace days)."""
+
+    today: date
+    now: datetime
+    superseded: tuple[int, ...]
+    due: tuple[tuple[int, datetime], ...]
+
+    def supersedes_by(self, within_days: int) -> list[int]:
+        """Versions a later version supersedes within `within_days` London days of `now` (before the start
+        of the day after the last one; certificates.queries.expiring_by)."""
+        end = utc_midnight(self.today + timedelta(days=within_days + 1))
+        return [version_id for version_id, moment in self.due if moment < end]
+
+    def expiring_by(self, within_days: int):
+        """SQL over Certificate: it expires, or a later version supersedes it, within `within_days` days."""
+        return or_(Certificate.expires_on <= self.today + timedelta(days=within_days),
+                   Certificate.version_id.in_(self.supersedes_by(within_days)))
+
+
+def _validity(trust_id: int, now: datetime) -> _Validity:
+    """The trust's versions' supersession at `now`, read in one small query (a trust has a few versions).
+
+    The same rule as certificates.queries.valid_at / expiring_by and Certificate.superseded_since: a version is
+    superseded from the earliest in-force time of a later-numbered version of its series, plus the trust's
+    supersede_grace_days. Versions of the trust's series are read whatever their trust (a series belongs to
+    one trust, and so do its versions and their certificates)."""
+    grace = timedelta(days=db.session.get(Trust, trust_id).rules.supersede_grace_days)
+    series = select(PolicyVersion.series_id).where(PolicyVersion.trust_id == trust_id,
+                                                   PolicyVersion.series_id.is_not(None))
+    versions = db.session.execute(select(PolicyVersion.id, PolicyVersion.series_id, PolicyVersion.number,
+                                         PolicyVersion.in_force_at)
+                                  .where(PolicyVersion.series_id.in_(series.scalar_subquery()))).all()
+    superseded, due = [], []
+    for version_id, series_id, number, _ in versions:
+        later = [at for _, s, n, at in versions if s == series_id and n > number and at is not None]
+        if later:
+            moment = min(later) + grace
+            (superseded if moment <= now else due).append((version_id, moment))
+    return _Validity(london_day(now), now, tuple(v for v, _ in superseded), tuple(due))
+
+
+def _valid_latest(query, validity: _Validity, trust_id: int):
+    """Limit a query over Certificate to each holder's latest certificate that is valid at `validity.now`:
+    not expired, not revoked by then, its version not superseded (validity is defined once, in
+    modules/certificates/status.py; tests/tracking/test_expiring_sql.py checks this against it)."""
     newer = _newer_certificate()
-    _version = _certified_version()
     return query.where(
-        Certificate.trust_id == trust_id, valid_at(now, grace, _version),
+        Certificate.trust_id == trust_id, Certificate.expires_on > validity.today,
+        Certificate.version_id.not_in(validity.superseded),
+        ~exists().where(CertificateRevocation.certificate_id == Certificate.id,
+                        CertificateRevocation.created_at <= validity.now),
         ~exists().where(newer.user_id == Certificate.user_id, newer.id > Certificate.id))
 
 
@@ -501,9 +547,8 @@ def _newer_certificate():
 
 def valid_certificate_holders(trust_id: int, now: datetime) -> set[int]:
     """Ids of the trust's people whose latest certificate is valid at `now`."""
-    _version = _certified_version()
-    query = select(Certificate.user_id).join(_version, _version.id == Certificate.version_id)
-    return set(db.session.scalars(_valid_latest(query, trust_id, now)))
+    query = select(Certificate.user_id)
+    return set(db.session.scalars(_valid_latest(query, _validity(trust_id, now), trust_id)))
 
 
 def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
@@ -511,11 +556,11 @@ def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
     """People in scope whose latest certificate is valid now and expires within filters.within days
     (a page of them, or all), and how many there are."""
     _version = _certified_version()
-    grace = db.session.get(Trust, scope.trust_id).rules.supersede_grace_days
+    validity = _validity(scope.trust_id, now)
     base = (select(Certificate.id).select_from(Certificate).join(User, User.id == Certificate.user_id)
             .join(_version, _version.id == Certificate.version_id)
-            .where(expiring_by(now, filters.within, grace, _version)))
-    base = _valid_latest(_scoped(base, scope, filters, today, status=False), scope.trust_id, now)
+            .where(validity.expiring_by(filters.within)))
+    base = _valid_latest(_scoped(base, scope, filters, today, status=False), validity, scope.trust_id)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     query = base.with_only_columns(Certificate.id, Certificate.user_id, User.name, Academy.name, _version.number,
                                    Certificate.code, Certificate.completed_at, Certificate.expires_on) \
@@ -535,13 +580,11 @@ def expiring(scope: Scope, filters: Filters, today: date, now: datetime, *,
 
 def expiring_counts(scope: Scope, today: date, now: datetime) -> dict[int, int]:
     """How many people's certificates expire within 30, 60 and 90 days (one counting query)."""
-    _version = _certified_version()
-    grace = db.session.get(Trust, scope.trust_id).rules.supersede_grace_days
-    query = (select(*[func.sum(case((expiring_by(now, d, grace, _version), 1), else_=0)) for d in (30, 60, 90)])
+    validity = _validity(scope.trust_id, now)
+    query = (select(*[func.sum(case((validity.expiring_by(d), 1), else_=0)) for d in (30, 60, 90)])
              .select_from(Certificate).join(User, User.id == Certificate.user_id)
-             .join(_version, _version.id == Certificate.version_id)
-             .where(expiring_by(now, 90, grace, _version)))
-    query = _valid_latest(_scoped(query, scope, Filters(), today, status=False), scope.trust_id, now)
+             .where(validity.expiring_by(90)))
+    query = _valid_latest(_scoped(query, scope, Filters(), today, status=False), validity, scope.trust_id)
     return {d: int(v or 0) for d, v in zip((30, 60, 90), db.session.execute(query).one(), strict=True)}
 
 
