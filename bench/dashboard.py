@@ -372,29 +372,45 @@ def concurrent(app, ids: dict, clients: int, seconds: float) -> dict[str, list[f
             out[f"floor {label}"].append(floor())
 
     out = {f"{what} {phase}": [] for what in ("page", "floor") for phase in ("quiet", "load")}
-    out["writes"] = []
+    out["writes"], out["reads"] = [], []
     page(measured)
     floor()
     measure("quiet", time.perf_counter() + seconds, out)
     stop = threading.Event()
 
-    def reader() -> None:
-        client = _signed_in_client(app, ids)
-        while not stop.is_set():
-            page(client)
+    failures: list[BaseException] = []
+
+    def reader(client) -> None:
+        try:
+            while not stop.is_set():
+                page(client)
+                out["reads"].append(1)
+        except BaseException as exc:  # re-raised below: a dead reader would leave the "load" phase unloaded
+            failures.append(exc)
+            stop.set()
 
     def writer() -> None:
-        rng = random.Random(3)
-        while not stop.is_set():
-            with app.app_context():
-                start = time.perf_counter()
-                assignment = db.session.get(Assignment, rng.choice(people))
-                assignment.completed_at = None if assignment.completed_at else NOW
-                db.session.commit()
-                out["writes"].append(time.perf_counter() - start)
-            time.sleep(0.02)
+        from modules.core.database import writing
 
-    threads = [threading.Thread(target=reader) for _ in range(clients)] + [threading.Thread(target=writer)]
+        rng = random.Random(3)
+        try:
+            while not stop.is_set():
+                # As the app writes outside a request: BEGIN IMMEDIATE on SQLite (a deferred transaction that
+                # read first was refused the write lock while the readers' requests wrote their sessions).
+                with app.app_context(), writing():
+                    start = time.perf_counter()
+                    assignment = db.session.get(Assignment, rng.choice(people))
+                    assignment.completed_at = None if assignment.completed_at else NOW
+                    db.session.commit()
+                    out["writes"].append(time.perf_counter() - start)
+                time.sleep(0.02)
+        except BaseException as exc:  # re-raised below, as a reader's
+            failures.append(exc)
+            stop.set()
+
+    # Signed in here, before the threads start: in a thread, outside an app context, every reader died at once.
+    others = [_signed_in_client(app, ids) for _ in range(clients)]
+    threads = [threading.Thread(target=reader, args=(c,)) for c in others] + [threading.Thread(target=writer)]
     for thread in threads:
         thread.start()
     try:
@@ -403,6 +419,8 @@ def concurrent(app, ids: dict, clients: int, seconds: float) -> dict[str, list[f
         stop.set()
         for thread in threads:
             thread.join()
+    if failures:
+        raise RuntimeError("a concurrent-mode client failed") from failures[0]
     return out
 
 
@@ -410,7 +428,8 @@ def report_concurrent(label: str, out: dict, clients: int) -> list[str]:
     """Print p50/p95 of the page and the floor, quiet and under load, with the same-run ratios."""
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"\n{label}, concurrent mode: /tracking as HR quiet, then with {clients} other clients on the page and "
-          f"a writer ({len(out['writes'])} writes) (load average {load}, {os.cpu_count()} CPUs)")
+          f"a writer ({len(out['reads'])} pages by the other clients, {len(out['writes'])} writes) "
+          f"(load average {load}, {os.cpu_count()} CPUs)")
     print(f"  {'phase':<10} {'page p50 ms':>12} {'page p95 ms':>12} {'floor p50 ms':>13} {'floor p95 ms':>13} "
           f"{'p95 ratio':>10}  target")
     slow = []

@@ -1,6 +1,7 @@
 """The dashboard bench still runs (at its --smoke size), so it does not rot between full runs."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,10 @@ def test_dashboard_bench_smoke():
                  "trust: expiring in 90 days", "page: GET /tracking as HR"):
         assert name in out, name
     assert "SQLite, concurrent mode: /tracking as HR quiet, then with 2 other clients" in out
+    # The other clients really loaded the page during the "load" phase (they once all died at start).
+    loaded = re.search(r"SQLite, concurrent mode: .*a writer \(([\d,]+) pages by the other clients, ([\d,]+) writes",
+                       out)
+    assert loaded and all(int(n.replace(",", "")) > 0 for n in loaded.groups()), out
     for phase in ("quiet", "load"):
         assert f"  {phase} " in out, phase
     if env.get("TEST_DATABASE_URL"):
