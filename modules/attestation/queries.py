@@ -43,12 +43,20 @@ def statement_state(user_id: int, version_id: int) -> dict[str, AcknowledgementS
     return {row.key: row for row in rows if row.id not in superseded}
 
 
-def current_acknowledgement(user_id: int, version_id: int) -> Acknowledgement | None:
-    """The event by which the person acknowledged the version, if that is their standing decision."""
-    policy = statement_state(user_id, version_id).get("policy")
+def current_acknowledgement(user_id: int, version_id: int,
+                            state: dict[str, AcknowledgementStatement] | None = None) -> Acknowledgement | None:
+    """The event by which the person acknowledged the version, if that is their standing decision (from their
+    `statement_state`, read here unless the caller has it)."""
+    policy = (state if state is not None else statement_state(user_id, version_id)).get("policy")
     if policy is not None and policy.meaning == MEANING_ACKNOWLEDGED:
         return policy.acknowledgement
     return None
+
+
+def renews(current: Acknowledgement | None, attempt) -> bool:
+    """Whether a passed attempt (the person's latest) opens a fresh acknowledgement over their standing one."""
+    return (current is not None and attempt is not None and attempt.id != current.attempt_id
+            and attempt.finished_at > current.created_at)
 
 
 def renewal_attempt(user: User, version, current: Acknowledgement | None = None):
@@ -58,10 +66,10 @@ def renewal_attempt(user: User, version, current: Acknowledgement | None = None)
     acknowledgement of the same version; the earlier one stays as it was.
     """
     current = current if current is not None else current_acknowledgement(user.id, version.id)
-    attempt = latest_passed_attempt(user, version)
-    if current is None or attempt is None or attempt.id == current.attempt_id:
+    if current is None:
         return None
-    return attempt if attempt.finished_at > current.created_at else None
+    attempt = latest_passed_attempt(user, version)
+    return attempt if renews(current, attempt) else None
 
 
 def consent_version_id(user: User) -> int | None:

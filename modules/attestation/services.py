@@ -147,15 +147,17 @@ def _row(statement: Statement, meaning: str, supersedes: AcknowledgementStatemen
             "supersedes_id": supersedes.id if supersedes else None}
 
 
-def _signed_rows(user: User, version: PolicyVersion, statements: list[Statement], ticked, typed_name: str | None):
-    """Check every statement is ticked and the name matches; rows superseding any earlier decision."""
+def _signed_rows(user: User, version: PolicyVersion, statements: list[Statement], ticked, typed_name: str | None,
+                 state: dict[str, AcknowledgementStatement] | None = None):
+    """Check every statement is ticked and the name matches; rows superseding any earlier decision (the person's
+    `statement_state`, read here unless the caller has it)."""
     missing = [s.key for s in statements if s.key not in set(ticked)]
     if missing:
         raise NotTicked(missing)
     if not names_match(typed_name, user.name):
         raise AttestationError("Type your full name as your signature: it must match the name your trust "
                                "holds for you", field="full_name")
-    state = queries.statement_state(user.id, version.id)
+    state = state if state is not None else queries.statement_state(user.id, version.id)
     return [_row(s, s.agreed_meaning, state.get(s.key)) for s in statements]
 
 
@@ -164,22 +166,23 @@ def _consent_key(idempotency_key: str) -> str:
     return hashlib.sha256(f"{idempotency_key}:consent".encode()).hexdigest()
 
 
-def _consent_choice_needed(user: User, version: PolicyVersion, statement: Statement | None) -> bool:
+def _consent_choice_needed(user: User, version: PolicyVersion, statement: Statement | None,
+                           states: dict[str, AcknowledgementStatement] | None = None) -> bool:
     """Whether this submission must carry a consent choice: the trust asks for consent and the person has no
     standing consent decision on the version (or has one that is not consent, where consent is a condition)."""
     if statement is None:
         return False
-    state = queries.statement_state(user.id, version.id).get(statement.key)
+    state = (states if states is not None else queries.statement_state(user.id, version.id)).get(statement.key)
     if state is None:
         return True
     return consent_is_condition(user.trust) and state.meaning != MEANING_CONSENTED
 
 
 def _check_consent_choice(user: User, version: PolicyVersion, statement: Statement | None,
-                          consent: bool | None) -> bool:
+                          consent: bool | None, state: dict[str, AcknowledgementStatement] | None = None) -> bool:
     """Refuse a missing choice, or a "no" where the trust's rules make consent a condition; True when a
     consent decision is to be recorded with this submission."""
-    if not _consent_choice_needed(user, version, statement):
+    if not _consent_choice_needed(user, version, statement, state):
         return False
     if consent is None:
         raise AttestationError("Choose whether you consent to the monitoring described", field="consent")
@@ -215,22 +218,26 @@ def acknowledge(user: User, version: PolicyVersion, *, ticked, typed_name: str |
     acknowledged, returns the existing record, unless they have passed the quiz again since (a refresh):
     then a new record supersedes the old one.
     """
+    # Before the lock: what depends only on the trust's rules, the version and the person's quiz attempts (which
+    # the ledger lock does not guard), so the trust's other acknowledgements wait for as little as possible.
+    statements = statements_for(user.trust, version)
+    changed = shown_digest is not None and shown_digest != statements_digest(statements)
+    signed = acknowledged_statements(statements)
+    consent_statement_ = consent_statement(statements)
+    attempt = latest_passed_attempt(user, version)
     lock_trust(user.trust_id)
     if (existing := _repeat(idempotency_key, user, ACKNOWLEDGED)) is not None:
         return existing
-    current = queries.current_acknowledgement(user.id, version.id)
-    if current is not None and queries.renewal_attempt(user, version, current) is None:
+    state = queries.statement_state(user.id, version.id)  # read once, under the lock
+    current = queries.current_acknowledgement(user.id, version.id, state)
+    if current is not None and not queries.renews(current, attempt):
         return current
-    attempt = latest_passed_attempt(user, version)
     if attempt is None:
         raise AttestationError("Pass the quiz on this version of the policy before you acknowledge it")
-    statements = statements_for(user.trust, version)
-    if shown_digest is not None and shown_digest != statements_digest(statements):
+    if changed:
         raise AttestationError("The statements have changed since the page was shown. Read them again.")
-    signed = acknowledged_statements(statements)
-    rows = _signed_rows(user, version, signed, ticked, typed_name)
-    consent_statement_ = consent_statement(statements)
-    record_consent = _check_consent_choice(user, version, consent_statement_, consent)
+    rows = _signed_rows(user, version, signed, ticked, typed_name, state)
+    record_consent = _check_consent_choice(user, version, consent_statement_, consent, state)
     name = " ".join(typed_name.split())
     ack = _write(user, version, rows, decision=ACKNOWLEDGED, origin=origin, idempotency_key=idempotency_key,
                  now=now, attempt=attempt, typed_name=name, signed_statements=signed)

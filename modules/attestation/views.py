@@ -132,11 +132,14 @@ def acknowledge():
     """The statements to tick, the typed name, and acknowledge or decline; open after a passed quiz."""
     now = utcnow()
     version = _current_version_or_404()
-    done = queries.current_acknowledgement(current_user.id, version.id)
-    renewing = done is not None and queries.renewal_attempt(current_user, version, done) is not None
+    attempt = latest_passed_attempt(current_user, version)
+    # A submission needs the standing decision only to show the form again; the service reads it under the lock.
+    done = (queries.current_acknowledgement(current_user.id, version.id)
+            if request.method == "GET" or attempt is None else None)
+    renewing = queries.renews(done, attempt)
     if done is not None and not renewing and request.method == "GET":
         return redirect(url_for("attestation.receipt", ack_id=done.id))
-    if latest_passed_attempt(current_user, version) is None and done is None:
+    if attempt is None and done is None:
         return render_template("attestation/not_ready.html", version=version,
                                trust=current_user.trust), 200 if request.method == "GET" else 409
     if _reauth_needed(now):
@@ -172,6 +175,9 @@ def acknowledge():
             return redirect(url_for("attestation.receipt", ack_id=_replayed(key, current_user.id).id))
         if outcome.done:  # the record's id, taken before the commit: reading it after would begin a transaction
             return redirect(url_for("attestation.receipt", ack_id=outcome.result))
+    if request.method != "GET":
+        done = queries.current_acknowledgement(current_user.id, version.id)
+        renewing = queries.renews(done, attempt)
     status = 400 if (form.errors or form.form_errors) else 200
     return render_template("attestation/acknowledge.html", form=form, statements=statements, version=version,
                            trust=current_user.trust, renewing=done if renewing else None,

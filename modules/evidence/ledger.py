@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from modules.core.extensions import db
 from modules.evidence.models import LedgerEntry
@@ -35,6 +35,8 @@ GENESIS = "0" * 64
 #: First key of the two-key advisory lock, so our locks never collide with another feature's.
 LEDGER_LOCK_CLASS = 0x1ED6
 CHECKPOINT_FORMAT = "policypass-ledger-checkpoint/1"
+#: Session.info key of what the open transaction already did with the ledger (see _known).
+_KNOWN = "policypass_ledger"
 
 
 # ---- hashing -----------------------------------------------------------------------------------------
@@ -119,16 +121,37 @@ def register(table_name: str, evidence: Evidence) -> None:
 
 # ---- appending ---------------------------------------------------------------------------------------
 
+def _known() -> dict:
+    """What the session's open transaction already did with the ledger: the trusts whose lock it holds (per
+    innermost transaction, since rolling back a savepoint releases a lock taken inside it) and the entry it
+    appended last per trust (the chain's head while the transaction holds the trust's lock). Starts empty with
+    each transaction, so nothing is carried from one transaction to the next."""
+    session = db.session()
+    root, inner = session.get_transaction(), session.get_nested_transaction() or session.get_transaction()
+    known = session.info.get(_KNOWN)
+    if known is None or known["root"] is not root:
+        known = session.info[_KNOWN] = {"root": root, "locked": {}, "heads": {}}
+    known["inner"] = inner
+    return known
+
+
 def lock_trust(trust_id: int) -> None:
     """Serialise ledger writers of one trust until the transaction ends.
 
-    PostgreSQL: a transaction-level advisory lock (re-entrant within the transaction). SQLite: nothing to
-    do, since writers begin with BEGIN IMMEDIATE and so hold the database's write lock already.
+    PostgreSQL: a transaction-level advisory lock (re-entrant within the transaction; taken once per
+    transaction, not once per call). SQLite: nothing to do, since writers begin with BEGIN IMMEDIATE and so
+    hold the database's write lock already.
     Call it before reading anything a decision depends on (e.g. an idempotency key).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:cls, :trust)"),
-                           {"cls": LEDGER_LOCK_CLASS, "trust": trust_id})
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    known = _known()
+    if known["root"] is not None and known["locked"].get(trust_id) is known["inner"]:
+        return  # this transaction (or the savepoint it is in) took it already
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:cls, :trust)"),
+                       {"cls": LEDGER_LOCK_CLASS, "trust": trust_id})
+    known = _known()  # the statement may have begun the transaction
+    known["locked"][trust_id] = known["inner"]
 
 
 def last_entry(trust_id: int) -> LedgerEntry | None:
@@ -137,19 +160,29 @@ def last_entry(trust_id: int) -> LedgerEntry | None:
                              .order_by(LedgerEntry.seq.desc()).limit(1))
 
 
+def _head(trust_id: int) -> LedgerEntry | None:
+    """The newest entry of the chain, as this transaction appended it if it did (still in the session: not
+    undone by a savepoint's rollback), else read from the database."""
+    entry = _known()["heads"].get(trust_id)
+    if entry is not None and inspect(entry).persistent:
+        return entry
+    return last_entry(trust_id)
+
+
 def append_entry(trust_id: int, *, kind: str, record_table: str, record_id: int, record_hash: str,
                  now: datetime) -> LedgerEntry:
     """Append an entry for an evidence record to the trust's chain; add + flush, in the caller's transaction."""
     if record_table not in _EVIDENCE:
         raise LookupError(f"no evidence registered for table {record_table!r}")
     lock_trust(trust_id)
-    previous = last_entry(trust_id)
+    previous = _head(trust_id)
     entry = LedgerEntry(trust_id=trust_id, seq=(previous.seq + 1) if previous else 1, kind=kind,
                         record_table=record_table, record_id=record_id, record_hash=record_hash,
                         prev_hash=previous.entry_hash if previous else GENESIS, created_at=_naive_utc(now))
     entry.entry_hash = entry_digest(entry)
     db.session.add(entry)
     db.session.flush()
+    _known()["heads"][trust_id] = entry
     return entry
 
 
