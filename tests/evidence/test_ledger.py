@@ -62,6 +62,51 @@ def test_chains_are_per_trust_and_linked(app, notes, now):
     assert _cli(app, "verify", "--trust", "nope")[0] == 2
 
 
+def _statements(app):
+    """Collect the SQL the app's engine runs (the listener is removed with the engine at the end of the test)."""
+    seen: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: seen.append(sql))
+    return seen
+
+
+def test_a_transaction_reads_the_head_once_and_locks_once(app, notes, now):
+    tkat, eact = _trust("tkat"), _trust("e-act")
+    _append(tkat, notes, 1, now)
+    db.session.commit()
+    seen = _statements(app)
+    entries = [_append(tkat, notes, i, now) for i in (2, 3, 4)] + [_append(eact, notes, 5, now)]
+    heads = [sql for sql in seen if "FROM ledger_entry" in sql]
+    locks = [sql for sql in seen if "pg_advisory_xact_lock" in sql]
+    assert len(heads) == 2  # one read of each trust's head; later appends chain on to what this one appended
+    assert len(locks) == (2 if db.engine.dialect.name == "postgresql" else 0)  # once per trust
+    assert [e.seq for e in entries] == [2, 3, 4, 1]
+    assert entries[1].prev_hash == entries[0].entry_hash and entries[2].prev_hash == entries[1].entry_hash
+    db.session.commit()
+    seen.clear()
+    _append(tkat, notes, 6, now)  # a new transaction reads the head (and takes the lock) again
+    assert len([sql for sql in seen if "FROM ledger_entry" in sql]) == 1
+    assert len([sql for sql in seen if "pg_advisory_xact_lock" in sql]) == (db.engine.dialect.name == "postgresql")
+    db.session.commit()
+    assert ledger.verify_ledger().ok
+
+
+def test_an_append_undone_by_a_savepoint_or_a_rollback_is_not_chained_on(app, notes, now):
+    tkat = _trust("tkat")
+    first = _append(tkat, notes, 1, now)
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        _append(tkat, notes, 2, now)
+        raise RuntimeError("undo the savepoint")
+    third = _append(tkat, notes, 3, now)
+    assert (third.seq, third.prev_hash) == (2, first.entry_hash)
+    db.session.commit()
+    _append(tkat, notes, 4, now)
+    db.session.rollback()
+    fifth = _append(tkat, notes, 5, now)
+    assert (fifth.seq, fifth.prev_hash) == (3, third.entry_hash)
+    db.session.commit()
+    assert ledger.verify_ledger().ok and ledger.verify_ledger().entries == 3
+
+
 def test_unregistered_table_is_refused(app, now):
     with pytest.raises(LookupError):
         ledger.append_entry(_trust("tkat").id, kind="x", record_table="nowhere", record_id=1, record_hash="0", now=now)
