@@ -125,8 +125,9 @@ def _write(user: User, version: PolicyVersion, rows: list[dict], *, decision: st
                       for i, row in enumerate(rows, start=1)]
     db.session.add(ack)
     if attempt is not None and not is_recorded(attempt):
-        record(attempt, kind=KIND_ATTEMPT, now=now)  # what the record rests on is sealed first
-    record(ack, kind=LEDGER_KIND[decision], now=now)
+        # what the record rests on is sealed first (its answers as loaded, before the lock where the caller did)
+        record(attempt, kind=KIND_ATTEMPT, now=now, children=attempt.items)
+    record(ack, kind=LEDGER_KIND[decision], now=now, children=ack.statements)  # its statements as just written
     return ack
 
 
@@ -225,6 +226,8 @@ def acknowledge(user: User, version: PolicyVersion, *, ticked, typed_name: str |
     signed = acknowledged_statements(statements)
     consent_statement_ = consent_statement(statements)
     attempt = latest_passed_attempt(user, version)
+    if attempt is not None:
+        attempt.items  # noqa: B018 (its answers, which the attempt's ledger hash covers: a finished attempt's are fixed)
     lock_trust(user.trust_id)
     if (existing := _repeat(idempotency_key, user, ACKNOWLEDGED)) is not None:
         return existing

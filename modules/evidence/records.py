@@ -109,16 +109,21 @@ class EvidenceRecord:
         """The evidence table's name (the ledger entries' record_table)."""
         return self.model.__tablename__
 
-    def hash(self, row, *, fresh: bool = False) -> str:
-        """The record hash of `row` (its children read from the database, freshly if asked)."""
+    def hash(self, row, *, fresh: bool = False, children=None) -> str:
+        """The record hash of `row`: its children read from the database (freshly if asked), unless the caller
+        gives them all (`children`: every child row of the record, e.g. as just written with it)."""
         fields = {f: getattr(row, f) for f in self.fields}
         fields["hash_version"] = self.hash_version
         if self.children is not None:
             kids = self.children
-            query = select(kids.model).where(getattr(kids.model, kids.key) == row.id).order_by(kids.model.id)
-            if fresh:
-                query = query.execution_options(**_FRESH)
-            fields[kids.name] = [{f: getattr(kid, f) for f in kids.fields} for kid in db.session.scalars(query)]
+            if children is None:
+                query = select(kids.model).where(getattr(kids.model, kids.key) == row.id).order_by(kids.model.id)
+                children = db.session.scalars(query.execution_options(**_FRESH) if fresh else query)
+            else:
+                children = sorted(children, key=lambda kid: kid.id)  # as the database read orders them
+                if any(getattr(kid, kids.key) != row.id for kid in children):
+                    raise ValueError(f"a child given for {self.table} {row.id} belongs to another record")
+            fields[kids.name] = [{f: getattr(kid, f) for f in kids.fields} for kid in children]
         if self.name_table:
             fields["table"] = self.table
         return record_hash(fields)
@@ -224,12 +229,16 @@ def is_recorded(row) -> bool:
     return entry_for(spec_for(row).table, row.id) is not None
 
 
-def record(row, *, kind: str, now: datetime) -> LedgerEntry:
-    """Append the ledger entry for a new evidence row (flushed first); add + flush, in the caller's transaction."""
+def record(row, *, kind: str, now: datetime, children=None) -> LedgerEntry:
+    """Append the ledger entry for a new evidence row (flushed first); add + flush, in the caller's transaction.
+
+    `children`, if given, is every child row the record's hash covers (those written with it, or loaded before
+    the ledger lock was taken), so they are not read back while the lock is held.
+    """
     spec = spec_for(row)
     db.session.flush()
     return append_entry(spec.trust_of(row), kind=kind, record_table=spec.table, record_id=row.id,
-                        record_hash=spec.hash(row), now=now)
+                        record_hash=spec.hash(row, children=children), now=now)
 
 
 def erase(row, *, now: datetime) -> LedgerEntry | None:
