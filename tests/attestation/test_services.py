@@ -1,7 +1,10 @@
 """Acknowledge, decline, withdraw and give consent, paper forms, idempotency, one-original constraint."""
 
+import re
+from types import SimpleNamespace
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from modules.attestation import queries, services, signals
@@ -10,7 +13,7 @@ from modules.attestation.statements import statements_for
 from modules.core.extensions import db
 from modules.evidence.ledger import verify_ledger
 from modules.evidence.models import LedgerEntry
-from modules.evidence.records import personal_digest
+from modules.evidence.records import personal_digest, spec_for
 from modules.training.queries import current_version
 from tests.attestation.factories import acknowledge, demo_user, key, origin, passed_attempt
 
@@ -56,6 +59,29 @@ def test_acknowledgement_record_holds_item_2(app, now):
     assert consent not in queries.hr_events(user.trust_id)  # the ordinary case: on the consent page, not HR's
     assert consent in queries.consent_events(user.trust_id)
     assert any(sender is ack and when == now for sender, when in received)
+    assert verify_ledger().ok
+
+
+def test_acknowledging_reads_the_statements_and_answers_once_and_hashes_them_as_stored(app, now):
+    user = demo_user("staff", "agora")
+    version = current_version(user.trust_id)
+    attempt = passed_attempt(user, version, now)
+    db.session.commit()
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: seen.append(sql))
+    ack = acknowledge(user, now, attempt=False)
+    db.session.commit()
+    reads = [re.search(r"\bFROM\s+(\w+)", sql).group(1) for sql in seen if sql.startswith("SELECT") and "FROM" in sql]
+    # the person's earlier statements once (under the lock), the attempt's answers once; neither read back to hash
+    assert reads.count("acknowledgement_statement") == 1 and reads.count("attempt_question") == 1
+    spec, attempt_spec = spec_for(ack), spec_for(attempt)
+    assert queries.ledger_entry(ack).record_hash == spec.hash(ack, fresh=True)
+    attempt_entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.record_table == "quiz_attempt",
+                                                                LedgerEntry.record_id == attempt.id))
+    assert attempt_entry.record_hash == attempt_spec.hash(attempt, fresh=True)
+    assert spec.hash(ack, children=list(reversed(ack.statements))) == spec.hash(ack, fresh=True)
+    with pytest.raises(ValueError):
+        spec.hash(ack, children=[SimpleNamespace(id=1, acknowledgement_id=ack.id + 1)])
     assert verify_ledger().ok
 
 
