@@ -18,7 +18,9 @@ C client threads, while a probe thread makes an unrelated one-row write to the s
 
 Printed per phase: requests per second, POST p50/p95/max, and the probe's longest wait; then the ratios of the
 acknowledgement figures to the floor's, against issue 16's targets (throughput >= 50% of the floor, POST p95 <
-1 s, no unrelated write waiting more than 200 ms), and how long the worker took to render every PDF.
+1 s, no unrelated write waiting more than 200 ms); the CPU the web workers used per request in each phase and the
+consumer's CPU during the acknowledgements (from /proc: steadier than wall times on a loaded machine); and how
+long the worker took to render every PDF.
 """
 
 import argparse
@@ -230,20 +232,53 @@ class Probe(threading.Thread):
         return self.waits
 
 
-def phase(name: str, people: list[Person], action, concurrency: int, url: str) -> dict:
-    """Run `action` once per person with `concurrency` threads while the probe writes; the figures."""
+def _proc_stat(pid: str) -> tuple[int, int]:
+    """A process's parent id and its CPU clock ticks (user + system, its own and its reaped children's)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[1]), sum(int(v) for v in fields[11:15])
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """CPU seconds used so far by a process and all its descendants (Linux /proc; 0 elsewhere)."""
+    table: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if entry.name.isdigit():
+            try:
+                table[int(entry.name)] = _proc_stat(entry.name)
+            except (OSError, ValueError):
+                continue  # gone meanwhile
+    tree, ticks, grew = {root_pid}, 0, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in table.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    ticks = sum(table[pid][1] for pid in tree if pid in table)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def phase(name: str, people: list[Person], action, concurrency: int, url: str, procs: list | None = None) -> dict:
+    """Run `action` once per person with `concurrency` threads while the probe writes; the figures, with the CPU
+    the web workers (gunicorn and its workers) and the Huey consumer (and its renderer) used meanwhile."""
     probe = Probe(url)
     probe.start()
     time.sleep(0.3)
+    pids = [proc.pid for proc in procs or ()]
+    cpu_before = [cpu_seconds(pid) for pid in pids]
     start = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         times = list(pool.map(action, people))
     wall = time.perf_counter() - start
+    cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
     time.sleep(0.2)
     waits = probe.stop()
     return {"name": name, "n": len(times), "per_s": len(times) / wall, "p50": statistics.median(times),
             "p95": percentile(times, 0.95), "max": max(times), "probe_ms": 1000 * max(waits),
-            "probe_p95_ms": 1000 * percentile(waits, 0.95), "probes": len(waits)}
+            "probe_p95_ms": 1000 * percentile(waits, 0.95), "probes": len(waits),
+            "web_cpu_ms": 1000 * cpu[0] / len(times) if cpu else float("nan"),
+            "consumer_cpu_s": cpu[1] if len(cpu) > 1 else 0.0, "wall": wall}
 
 
 def start_servers(workdir: Path, url: str, port: int, rendering: str) -> list[subprocess.Popen]:
@@ -309,9 +344,9 @@ def run(label: str, url: str, staff: int, concurrency: int, rendering: str) -> N
             with ThreadPoolExecutor(4) as pool:
                 list(pool.map(Person.sign_in, people))
             log(f"{label}: {len(people)} signed in; floor phase")
-            floor = phase("floor: one-row authenticated POST", people, Person.floor, concurrency, url)
+            floor = phase("floor: one-row authenticated POST", people, Person.floor, concurrency, url, procs)
             log(f"{label}: acknowledgement phase")
-            acks = phase("acknowledge (POST /acknowledge)", people, Person.acknowledge, concurrency, url)
+            acks = phase("acknowledge (POST /acknowledge)", people, Person.acknowledge, concurrency, url, procs)
             started, done = time.perf_counter(), rendered(url)
             while done < len(people) and time.perf_counter() - started < 300:
                 time.sleep(0.5)
@@ -334,6 +369,9 @@ def run(label: str, url: str, staff: int, concurrency: int, rendering: str) -> N
         verdict = (share >= TARGETS["throughput"], acks["p95"] < TARGETS["p95_s"], acks["probe_ms"] < TARGETS["probe_ms"])
         print(f"  targets: throughput {'met' if verdict[0] else 'MISSED'}, POST p95 < 1 s "
               f"{'met' if verdict[1] else 'MISSED'}, unrelated write < 200 ms {'met' if verdict[2] else 'MISSED'}")
+        print(f"  web workers' CPU per request: floor {floor['web_cpu_ms']:.1f} ms, acknowledge {acks['web_cpu_ms']:.1f} ms "
+              f"({acks['web_cpu_ms'] / floor['web_cpu_ms']:.2f}x); Huey consumer (PDFs) during the acknowledgements: "
+              f"{acks['consumer_cpu_s']:.1f} CPU s in {acks['wall']:.1f} s")
         print(f"  PDFs rendered after the burst: {done} of {len(people)}, all within {render_s:.1f} s of its end")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
