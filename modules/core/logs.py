@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
@@ -68,9 +69,17 @@ def _log_request(response):
         "route": request.url_rule.rule if request.url_rule is not None else None,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started is not None else None,
-        "user_id": user.get_id() if user is not None and user.is_authenticated else None,
+        "user_id": _signed_in_id(user),
     })
     return response
+
+
+def _signed_in_id(user) -> str | None:
+    """The signed-in person's id from the identity the session already holds: after the view's commit the user
+    is expired, and reading `is_authenticated` or `get_id()` would reload it (on SQLite, a second write lock)."""
+    state = sa.inspect(user, raiseerr=False) if user is not None else None  # None for the anonymous user
+    identity = state.identity if state is not None else None
+    return str(identity[0]) if identity else None
 
 
 def init_app(app: Flask) -> None:

@@ -84,3 +84,39 @@ def test_each_request_is_one_json_line_with_its_request_id(client):
     assert line["request_id"] == response.headers["X-Request-ID"]
     assert line["route"] == "/verify" and line["duration_ms"] >= 0
     assert "SECRET-IN-QUERY" not in json.dumps(line)
+
+
+
+def test_the_request_line_names_who_was_signed_in_without_reloading_them(client, login):
+    from sqlalchemy import event, select
+
+    from modules.core.logs import _signed_in_id
+    from modules.people.models import User
+    from tests.conftest import demo_email
+
+    login("staff", "tkat")
+    logger = logging.getLogger(REQUEST_LOGGER)
+    keep = _Keep()
+    logger.addHandler(keep)
+    try:
+        client.get("/")
+    finally:
+        logger.removeHandler(keep)
+    person = db.session.scalars(select(User).where(User.email == demo_email("staff", "tkat"))).one()
+    person_id = person.id
+    assert [r.user_id for r in keep.records if r.path == "/"] == [str(person_id)]
+
+    # After a view's commit the person is expired; naming them in the log must not query (a second write lock).
+    db.session.expire(person)
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        named = _signed_in_id(person)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert named == str(person_id) and statements == []
+    assert _signed_in_id(None) is None
