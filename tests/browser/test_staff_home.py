@@ -51,10 +51,12 @@ def test_staff_sees_where_they_stand_and_a_half_answered_quiz_survives_leaving(p
     read_every_module(page, live_server)
     page.locator("#next-step").get_by_role("link", name="Take the quiz").click()
     page.get_by_role("button", name="Start the quiz").click()
+    expect(page.locator("#quiz")).to_be_visible()  # the attempt exists once its page has loaded
     attempt = open_attempt(user_id)
     half = attempt.items[: len(attempt.items) // 2]
     for item in half:
         page.locator(f'input[name="q{item.position}"][value="{item.option_order[1]}"]').check()
+    # Said only once the newest answers have reached the server (static/js/quiz-draft.js).
     expect(page.locator("#draft-status")).to_have_text("Your answers are saved as you go.")
     given = _checked(page)
     assert len(given) == len(half)
