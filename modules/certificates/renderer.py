@@ -76,8 +76,9 @@ class Renderer:
         self.proc.stdin.flush()
         deadline = time.monotonic() + self.timeout
         try:
-            status = self._read(1, deadline)
-            payload = self._read(_HEADER.unpack(self._read(_HEADER.size, deadline))[0], deadline)
+            answers = self.proc.stdout.fileno()
+            status = _read_exactly(answers, 1, deadline)
+            payload = _read_exactly(answers, _HEADER.unpack(_read_exactly(answers, _HEADER.size, deadline))[0], deadline)
         except TimeoutError:
             self._stop()
             raise RenderFailed(f"the PDF renderer took more than {self.timeout:.0f} s") from None
@@ -85,19 +86,6 @@ class Renderer:
         if status != b"+":
             raise RenderFailed(payload.decode(errors="replace"))
         return payload
-
-    def _read(self, size: int, deadline: float) -> bytes:
-        fd, chunks, left = self.proc.stdout.fileno(), [], size
-        while left:
-            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise TimeoutError
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
 
     def _start(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -126,10 +114,10 @@ def serve(requests: int, answers, idle_seconds: float) -> None:
         ready, _, _ = select.select([requests], [], [], idle_seconds)
         if not ready:
             return
-        header = _read_all(requests, _HEADER.size)
-        if header is None:
+        try:
+            html = _read_exactly(requests, _HEADER.unpack(_read_exactly(requests, _HEADER.size))[0]).decode()
+        except EOFError:  # the parent closed its end: done
             return
-        html = (_read_all(requests, _HEADER.unpack(header)[0]) or b"").decode()
         try:
             status, payload = b"+", html_to_pdf_here(html)
         except (KeyboardInterrupt, SystemExit):
@@ -140,13 +128,17 @@ def serve(requests: int, answers, idle_seconds: float) -> None:
         answers.flush()
 
 
-def _read_all(fd: int, size: int) -> bytes | None:
-    """Exactly `size` bytes from the descriptor, or None when it closes first."""
+def _read_exactly(fd: int, size: int, deadline: float | None = None) -> bytes:
+    """Exactly `size` bytes from the descriptor; EOFError when it closes first, TimeoutError past the deadline."""
     chunks, left = [], size
     while left:
+        if deadline is not None:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
-            return None
+            raise EOFError
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
