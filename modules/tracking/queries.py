@@ -143,20 +143,34 @@ def _counts(row) -> Counts:
 Tally = list[tuple[int | None, int | None, tuple[int, int, int, int, int]]]
 
 
-def tally(scope: Scope, filters: Filters, today: date) -> Tally | None:
+def tally(scope: Scope, filters: Filters, today: date, *, by: str | None = None) -> Tally | None:
     """Counts per academy and line manager from the trigger-kept tracking_tally (a few thousand rows at
     50,000 staff), open assignments split into due and overdue for `today`; None when a filter (role, name,
-    status) needs the people themselves, i.e. the full recount."""
+    status) needs the people themselves, i.e. the full recount.
+
+    by="academy" sums each academy's line managers in SQL (rows of (academy, None, figures): one per
+    academy), by="manager" each line manager's academies ((None, manager, figures)): what a page grouped
+    one way needs, without thousands of rows to add up in Python."""
     if filters.role or filters.q or filters.status:
         return None
     t = TrackingTally
     open_ = t.state == "open"
-    query = (select(t.academy_key, t.manager_key, func.sum(t.people),
+    academy = t.academy_key if by != "manager" else literal(0)
+    manager = t.manager_key if by != "academy" else literal(0)
+    keys = [k for k, wanted in ((t.academy_key, by != "manager"), (t.manager_key, by != "academy")) if wanted]
+    query = (select(academy, manager, func.sum(t.people),
                     func.sum(case((t.state == "complete", t.people), else_=0)),
                     func.sum(case((and_(open_, t.due_on >= today), t.people), else_=0)),
                     func.sum(case((and_(open_, t.due_on < today), t.people), else_=0)),
                     func.sum(case((t.state == "exempt", t.people), else_=0)))
-             .where(t.trust_id == scope.trust_id).group_by(t.academy_key, t.manager_key))
+             .where(t.trust_id == scope.trust_id).group_by(*keys))
+    query = _tally_scoped(query, t, scope, filters)
+    return [(academy or None, manager or None, (int(n), int(c or 0), int(d or 0), int(o or 0), int(e or 0)))
+            for academy, manager, n, c, d, o, e in db.session.execute(query) if n]
+
+
+def _tally_scoped(query, t, scope: Scope, filters: Filters):
+    """Limit a query over a tally table to the scope and the academy and line manager filters."""
     if scope.academy_ids is not None:
         query = query.where(t.academy_key.in_(scope.academy_ids))
     if scope.manager_id is not None:
@@ -165,8 +179,55 @@ def tally(scope: Scope, filters: Filters, today: date) -> Tally | None:
         query = query.where(t.academy_key == filters.academy)
     if filters.manager is not None:
         query = query.where(t.manager_key == filters.manager)
-    return [(academy or None, manager or None, (int(n), int(c or 0), int(d or 0), int(o or 0), int(e or 0)))
-            for academy, manager, n, c, d, o, e in db.session.execute(query) if n]
+    return query
+
+
+#: The overview's team chart shows this many teams: the ones with the lowest per cent complete.
+TEAMS_SHOWN = 25
+
+
+def teams_behind(scope: Scope, filters: Filters, today: date, *, limit: int | None = None,
+                 recount: bool = False) -> tuple[list[GroupRow], int]:
+    """The `limit` line managers' teams in scope with the lowest per cent complete (then by name), and how
+    many teams there are: the overview's team chart, which links to every team's completion.
+
+    From the tally, the ranking, the count and the names are one query (names are joined for the teams
+    shown); with a filter that needs the people, or `recount`, from every team's recount, sorted the same way."""
+    limit = limit or TEAMS_SHOWN
+    if recount or filters.role or filters.q or filters.status:
+        every = _by_manager(scope, filters, today, None)
+        every.sort(key=lambda r: (r.counts.percent, r.label.casefold(), r.key or 0))
+        return every[:limit], len(every)
+    t = TrackingTally
+    open_ = t.state == "open"
+    sums = {"total": t.people, "complete": case((t.state == "complete", t.people), else_=0),
+            "due": case((and_(open_, t.due_on >= today), t.people), else_=0),
+            "overdue": case((and_(open_, t.due_on < today), t.people), else_=0),
+            "exempt": case((t.state == "exempt", t.people), else_=0)}
+    grouped = _tally_scoped(select(t.manager_key.label("manager_key"),
+                                   *[func.sum(v).label(k) for k, v in sums.items()])
+                            .where(t.trust_id == scope.trust_id).group_by(t.manager_key)
+                            .having(func.sum(t.people) > 0), t, scope, filters).subquery()
+    g = grouped.c
+    must = g.total - g.exempt
+    # Per cent complete rounded as Counts.percent does (modules/core/numbers.percent), in integers on both
+    # databases; 0 when nobody must complete.
+    pct = case((must > 0, (200 * g.complete + must) // (2 * must)), else_=0)
+    manager = _team_manager()
+    query = (select(g.manager_key, manager.name, g.total, g.complete, g.due, g.overdue, g.exempt, func.count().over())
+             .select_from(grouped)
+             .outerjoin(manager, and_(manager.id == g.manager_key, g.manager_key != 0))
+             .order_by(pct, func.lower(func.coalesce(manager.name, NO_MANAGER)), g.manager_key).limit(limit))
+    found = db.session.execute(query).all()
+    shown = [GroupRow(name if key else NO_MANAGER, key or None, _counts(figures), {"manager": key} if key else {})
+             for key, name, *figures, _ in found]
+    return shown, int(found[0][-1]) if found else 0
+
+
+@cache
+def _team_manager():
+    """The line manager's alias in teams_behind (made on first use, as _aliases)."""
+    return aliased(User, name="team_manager")
 
 
 def _add(total: Counts, counts: Counts) -> Counts:
@@ -241,6 +302,8 @@ def overview(scope: Scope, filters: Filters, today: date, *,
     """The headline counts and the completion rows of the overview page.
 
     Grouped by academy or line manager, the groups partition the people, so the headline is their sum.
+    `counts`: the tally for the same scope and filters, grouped by filters.by when that is academy or line
+    manager (tally(by=...)), any way otherwise.
     """
     rows = completion(scope, filters, today, counts=counts)
     if filters.by in ("academy", "manager"):
@@ -248,7 +311,7 @@ def overview(scope: Scope, filters: Filters, today: date, *,
         for row in rows:
             _add(total, row.counts)
         return total, rows
-    return summary(scope, filters, today), rows
+    return (_sum(counts) if counts is not None else summary(scope, filters, today)), rows
 
 
 def sort_groups(rows: list[GroupRow], filters: Filters) -> list[GroupRow]:

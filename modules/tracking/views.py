@@ -88,12 +88,14 @@ def overview(scope: Scope):
     filters = _filters(scope, GROUP_SORTS)
     now = utcnow()
     today = london_date(now)
-    counts = queries.tally(scope, filters, today)  # read once for the headline, the table and the team chart
+    # Read once for the headline and the table, summed in SQL the way the table groups (a row per academy or
+    # line manager, not one per pair).
+    counts = queries.tally(scope, filters, today, by="manager" if filters.by == "manager" else "academy")
     summary, rows = queries.overview(scope, filters, today, counts=counts)
-    team_rows = queries.completion(scope, replace(filters, by="manager", sort="", desc=False), today,
-                                   counts=counts) if filters.by == "academy" else []
+    team_rows, teams = queries.teams_behind(scope, filters, today) if filters.by == "academy" else ([], 0)
     return render_template("tracking/overview.html", **_common(scope, filters, "completion"), summary=summary,
                            rows=rows, chart=charts.bar_chart(rows), team_chart=charts.bar_chart(team_rows),
+                           teams=teams,
                            over_time=charts.completion_over_time(
                                scope, now, counts=summary if counts is not None and filters.academy is None
                                and filters.manager is None else None) if filters.by == "academy" else None,

@@ -47,3 +47,23 @@ def test_dashboards_draw_the_three_charts_with_their_tables(tracked, page, live_
         expect(page.locator("#chart")).not_to_contain_text("Riverside")
     assert_accessible(page)
     assert_no_csp_errors(page)
+
+
+def test_hr_follows_the_team_chart_to_every_teams_completion(tracked, page, live_server, monkeypatch):
+    """The overview charts the teams furthest behind (a big trust has thousands); HR reads how many teams
+    there are and follows the link to every team's completion, lowest per cent complete first."""
+    from modules.tracking import queries
+
+    monkeypatch.setattr(queries, "TEAMS_SHOWN", 2)
+    sign_in_as(page, live_server, "hr", "tkat")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Staff training").click()
+    expect(page.locator("#team-chart .pp-chart__row")).to_have_count(2)
+    expect(page.locator("#team-intro")).to_contain_text("These are the 2 teams of")
+    expect(page.locator("#team-intro")).to_contain_text("with the lowest per cent complete")
+    shown = page.locator("#team-chart .pp-chart__row").first.get_attribute("data-label")
+    page.get_by_role("link", name="Completion of every team").click()
+    expect(page.get_by_role("heading", name="Completion by line manager")).to_be_visible()
+    expect(page.locator("#completion tbody tr").first).to_contain_text(shown)
+    assert page.locator("#completion tbody tr").count() > 2
+    assert_accessible(page)
+    assert_no_csp_errors(page)

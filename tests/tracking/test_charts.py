@@ -69,3 +69,27 @@ def test_completions_before_the_version_took_effect_count_from_its_first_day(tra
     html = client.get("/tracking").get_data(as_text=True)
     points = [int(p) for p in re.findall(r'<circle[^>]*data-percent="(\d+)"', _svg(html, "time-chart"))]
     assert points == [17, 25]  # 2 of 12 from the first day, 3 of 12 today
+
+
+def test_the_team_chart_shows_the_teams_furthest_behind_and_links_to_every_team(tracked, client, login,
+                                                                                 monkeypatch):
+    """A big trust has thousands of line managers: the overview charts the ones with the lowest per cent
+    complete (lowest first, then by name) and says how many teams there are, with a link to them all."""
+    from modules.tracking import queries
+
+    login("hr", "tkat")
+    html = client.get("/tracking").get_data(as_text=True)
+    every = re.findall(r'data-label="([^"]+)" data-percent="(\d+)"', _svg(html, "team-chart"))
+    assert [int(p) for _, p in every] == sorted(int(p) for _, p in every)
+    assert "Lowest per cent complete first." in html
+    assert "Completion of every team, by line manager</a>" in html
+    monkeypatch.setattr(queries, "TEAMS_SHOWN", 2)
+    html = client.get("/tracking").get_data(as_text=True)
+    shown = re.findall(r'data-label="([^"]+)" data-percent="(\d+)"', _svg(html, "team-chart"))
+    assert shown == every[:2]
+    assert f"These are the 2 teams of {len(every)} with the lowest per cent complete." in html
+    link = re.search(r'<a class="govuk-link" id="every-team" href="([^"]+)">([^<]+)</a>', html)
+    assert link.group(2) == f"Completion of every team (all {len(every)}), by line manager"
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    table = re.search(r'<table[^>]*id="completion".*?</table>', listed, re.S).group(0)
+    assert all(name in table for name, _ in every)

@@ -72,6 +72,15 @@ def _check(tkat, today: date) -> None:
                     _groups(queries.completion(scope, filters, day, recount=True))
                 headline, _ = queries.overview(scope, filters, day)
                 assert headline == queries.summary(scope, filters, day, recount=True)
+                by = "manager" if filters.by == "manager" else "academy"
+                assert queries.overview(scope, filters, day, counts=queries.tally(scope, filters, day, by=by))[0] \
+                    == headline
+            for limit in (1, 3, 25):  # the overview's team chart: the teams furthest behind, in the same order
+                shown, teams = queries.teams_behind(scope, Filters(), day, limit=limit)
+                assert ([(r.label, r.key, astuple(r.counts)) for r in shown], teams) == \
+                    ([(r.label, r.key, astuple(r.counts)) for r in queries.teams_behind(
+                        scope, Filters(), day, limit=limit, recount=True)[0]],
+                     queries.teams_behind(scope, Filters(), day, limit=limit, recount=True)[1])
             at = datetime.combine(day, time(12))
             assert charts.completion_over_time(scope, at) == charts.completion_over_time(scope, at, recount=True)
 
