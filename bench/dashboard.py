@@ -535,6 +535,8 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 if any p95 is over the 300 ms target")
     parser.add_argument("--keep", metavar="DIR", help="keep the generated databases (SQLite file in DIR, PostgreSQL "
                         "database pp_bench) and reuse them on the next run with the same DIR")
+    parser.add_argument("--pg-database", default="pp_bench", metavar="NAME", help="the kept PostgreSQL database's "
+                        "name (default pp_bench; another name keeps a second copy, e.g. to time two trees)")
     parser.add_argument("--concurrent", type=int, metavar="N", help="also time /tracking quiet and then with N "
                         "other clients on it while a writer changes assignments (default 4 with --smoke: 2)")
     parser.add_argument("--no-concurrent", action="store_true", help="skip the concurrent-load mode")
@@ -558,7 +560,7 @@ def main() -> int:
         if not args.no_sqlite:
             slow += run_one("SQLite", f"sqlite:///{folder / 'bench.db'}", size, repeat, instance, clients, seconds)
         if pg:
-            name = "pp_bench" if args.keep else f"pp_bench_{os.getpid()}"
+            name = args.pg_database if args.keep else f"pp_bench_{os.getpid()}"
             admin = _pg_admin(pg)
             with admin.connect() as conn:
                 exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()

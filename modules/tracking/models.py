@@ -169,3 +169,40 @@ class TrackingCompletionDay(db.Model):
     late: Mapped[bool] = mapped_column(primary_key=True)
     #: How many people.
     people: Mapped[int]
+
+
+class TrackingTallyAcademy(db.Model):
+    """TrackingTally with line managers summed out: active people per trust, academy, state and due date (the
+    headline and completion by academy read a row per academy and due date, not one per line manager too).
+    Kept by triggers on tracking_tally (migration 0029), in the same transaction; never written by the app."""
+
+    __tablename__ = "tracking_tally_academy"
+
+    #: The trust.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), primary_key=True)
+    #: The people's academy; 0 for the central team.
+    academy_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: As TrackingTally.state.
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    #: As TrackingTally.due_on.
+    due_on: Mapped[date] = mapped_column(primary_key=True)
+    #: How many people.
+    people: Mapped[int]
+
+
+class TrackingTallyTeam(db.Model):
+    """TrackingTally with due dates summed out: active people per trust, line manager, academy and state ("open"
+    is due or overdue), for per cent complete by team. Kept by triggers on tracking_tally (migration 0029)."""
+
+    __tablename__ = "tracking_tally_team"
+
+    #: The trust.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id"), primary_key=True)
+    #: Their line manager; 0 for none (first, so a trust's rows come in team order).
+    manager_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: Their academy; 0 for the central team.
+    academy_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: As TrackingTally.state.
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    #: How many people.
+    people: Mapped[int]

@@ -24,7 +24,13 @@ from modules.notifications.models import OutboxMessage
 from modules.people.models import Academy, Role, RoleAssignment, Trust, User
 from modules.policies.models import PolicyVersion, Section
 from modules.tracking.filters import PAGE_SIZE, Filters
-from modules.tracking.models import CLOSED_EXEMPT, Assignment, TrackingTally
+from modules.tracking.models import (
+    CLOSED_EXEMPT,
+    Assignment,
+    TrackingTally,
+    TrackingTallyAcademy,
+    TrackingTallyTeam,
+)
 from modules.tracking.scope import Scope
 from modules.training.models import ModuleProgress
 from modules.training.queries import compulsory_section_ids, current_version
@@ -154,10 +160,12 @@ def tally(scope: Scope, filters: Filters, today: date, *, by: str | None = None)
     if filters.role or filters.q or filters.status:
         return None
     t = TrackingTally
+    if by == "academy" and scope.manager_id is None and filters.manager is None:
+        t = TrackingTallyAcademy  # the same counts with line managers already summed out (migration 0029)
     open_ = t.state == "open"
     academy = t.academy_key if by != "manager" else literal(0)
     manager = t.manager_key if by != "academy" else literal(0)
-    keys = [k for k, wanted in ((t.academy_key, by != "manager"), (t.manager_key, by != "academy")) if wanted]
+    keys = [k for k, wanted in ((academy, by != "manager"), (manager, by != "academy")) if wanted]
     query = (select(academy, manager, func.sum(t.people),
                     func.sum(case((t.state == "complete", t.people), else_=0)),
                     func.sum(case((and_(open_, t.due_on >= today), t.people), else_=0)),
@@ -186,23 +194,45 @@ def _tally_scoped(query, t, scope: Scope, filters: Filters):
 TEAMS_SHOWN = 25
 
 
+@dataclass
+class TeamCounts:
+    """A line manager's team by status, open assignments not split into due and overdue (the team chart shows
+    per cent complete, which does not depend on the day)."""
+
+    total: int = 0
+    complete: int = 0
+    #: Due or overdue.
+    open: int = 0
+    unassigned: int = 0
+    exempt: int = 0
+
+    @property
+    def percent(self) -> int:
+        """Per cent complete of the people who must complete, as Counts.percent."""
+        return percent(self.complete, self.total - self.exempt)
+
+
 def teams_behind(scope: Scope, filters: Filters, today: date, *, limit: int | None = None,
                  recount: bool = False) -> tuple[list[GroupRow], int]:
     """The `limit` line managers' teams in scope with the lowest per cent complete (then by name), and how
-    many teams there are: the overview's team chart, which links to every team's completion.
+    many teams there are: the overview's team chart, which links to every team's completion. Their counts
+    are TeamCounts.
 
-    From the tally, the ranking, the count and the names are one query (names are joined for the teams
-    shown); with a filter that needs the people, or `recount`, from every team's recount, sorted the same way."""
+    From the trigger-kept tracking_tally_team, the ranking, the count and the names are one query (names are
+    joined for the teams shown); with a filter that needs the people, or `recount`, from every team's recount,
+    sorted the same way."""
     limit = limit or TEAMS_SHOWN
     if recount or filters.role or filters.q or filters.status:
-        every = _by_manager(scope, filters, today, None)
+        every = [GroupRow(r.label, r.key, TeamCounts(r.counts.total, r.counts.complete,
+                                                     r.counts.due + r.counts.overdue, r.counts.unassigned,
+                                                     r.counts.exempt), r.link)
+                 for r in _by_manager(scope, filters, today, None)]
         every.sort(key=lambda r: (r.counts.percent, r.label.casefold(), r.key or 0))
         return every[:limit], len(every)
-    t = TrackingTally
-    open_ = t.state == "open"
+    t = TrackingTallyTeam
     sums = {"total": t.people, "complete": case((t.state == "complete", t.people), else_=0),
-            "due": case((and_(open_, t.due_on >= today), t.people), else_=0),
-            "overdue": case((and_(open_, t.due_on < today), t.people), else_=0),
+            "open": case((t.state == "open", t.people), else_=0),
+            "unassigned": case((t.state == "unassigned", t.people), else_=0),
             "exempt": case((t.state == "exempt", t.people), else_=0)}
     grouped = _tally_scoped(select(t.manager_key.label("manager_key"),
                                    *[func.sum(v).label(k) for k, v in sums.items()])
@@ -214,12 +244,14 @@ def teams_behind(scope: Scope, filters: Filters, today: date, *, limit: int | No
     # databases; 0 when nobody must complete.
     pct = case((must > 0, (200 * g.complete + must) // (2 * must)), else_=0)
     manager = _team_manager()
-    query = (select(g.manager_key, manager.name, g.total, g.complete, g.due, g.overdue, g.exempt, func.count().over())
+    query = (select(g.manager_key, manager.name, g.total, g.complete, g.open, g.unassigned, g.exempt,
+                    func.count().over())
              .select_from(grouped)
              .outerjoin(manager, and_(manager.id == g.manager_key, g.manager_key != 0))
              .order_by(pct, func.lower(func.coalesce(manager.name, NO_MANAGER)), g.manager_key).limit(limit))
     found = db.session.execute(query).all()
-    shown = [GroupRow(name if key else NO_MANAGER, key or None, _counts(figures), {"manager": key} if key else {})
+    shown = [GroupRow(name if key else NO_MANAGER, key or None, TeamCounts(*(int(v or 0) for v in figures)),
+                      {"manager": key} if key else {})
              for key, name, *figures, _ in found]
     return shown, int(found[0][-1]) if found else 0
 

@@ -12,7 +12,13 @@ from modules.people.models import Academy, User
 from modules.people.services import mark_left
 from modules.tracking import actions, charts, queries, services
 from modules.tracking.filters import Filters
-from modules.tracking.models import NO_DATE, Assignment, TrackingTally
+from modules.tracking.models import (
+    NO_DATE,
+    Assignment,
+    TrackingTally,
+    TrackingTallyAcademy,
+    TrackingTallyTeam,
+)
 from modules.tracking.scope import Scope
 from modules.training.queries import current_version
 from modules.training.services import mark_read
@@ -48,6 +54,26 @@ def _tallied(trust_id: int) -> Counter:
     return Counter({(a, m, s, d): n for a, m, s, d, n in rows})
 
 
+def _rollups(trust_id: int) -> tuple[Counter, Counter]:
+    """The two rollups (migration 0029) as stored: per (academy, state, due date) and per (manager, academy,
+    state)."""
+    a, t = TrackingTallyAcademy, TrackingTallyTeam
+    academy = Counter({(k, s, d): n for k, s, d, n in db.session.execute(
+        select(a.academy_key, a.state, a.due_on, a.people).where(a.trust_id == trust_id, a.people != 0))})
+    team = Counter({(m, k, s): n for m, k, s, n in db.session.execute(
+        select(t.manager_key, t.academy_key, t.state, t.people).where(t.trust_id == trust_id, t.people != 0))})
+    return academy, team
+
+
+def _rolled_up(people: Counter) -> tuple[Counter, Counter]:
+    """The rollups as they should be: the recount (or the tally) summed over line managers, and over due dates."""
+    academy, team = Counter(), Counter()
+    for (academy_key, manager_key, state, due), n in people.items():
+        academy[(academy_key, state, due)] += n
+        team[(manager_key, academy_key, state)] += n
+    return +academy, +team
+
+
 def _groups(rows) -> list:
     return sorted((r.label, str(r.key), astuple(r.counts)) for r in rows)
 
@@ -57,6 +83,7 @@ def _check(tkat, today: date) -> None:
     db.session.commit()
     db.session.expire_all()
     assert _tallied(tkat.id) == _recount(tkat.id)
+    assert _rollups(tkat.id) == _rolled_up(_recount(tkat.id))
     managers = db.session.scalars(select(User.line_manager_id).where(User.trust_id == tkat.id, User.active.is_(True),
                                                                       User.line_manager_id.is_not(None)).distinct())
     academies = db.session.scalars(select(Academy.id).where(Academy.trust_id == tkat.id))
@@ -149,3 +176,23 @@ def test_a_late_utc_completion_is_the_next_london_day_in_summer_only():
     assert charts._london_day(date(2026, 7, 1), True) == date(2026, 7, 2)
     assert charts._london_day(date(2026, 7, 1), False) == date(2026, 7, 1)
     assert charts._london_day(date(2026, 12, 1), True) == date(2026, 12, 1)
+
+
+def test_the_rollups_follow_any_change_to_the_tally(app, now):
+    """The per-academy and per-team rollups follow the tally whatever SQL changes it: the triggers' upserts,
+    and a row's key changed or a row deleted (nothing does either; the rollup triggers handle them)."""
+    tkat = trust()
+    services.ensure_assignments(tkat, now=now)
+    acknowledge(demo_user("teacher"), now)
+    _check(tkat, now.date())
+    t = TrackingTally.__table__
+    row = db.session.execute(select(t).where(t.c.trust_id == tkat.id, t.c.people > 0).order_by(
+        t.c.academy_key, t.c.manager_key, t.c.state, t.c.due_on).limit(1)).one()
+    key = (t.c.trust_id == row.trust_id) & (t.c.academy_key == row.academy_key) & (t.c.manager_key == row.manager_key) \
+        & (t.c.state == row.state) & (t.c.due_on == row.due_on)
+    db.session.execute(t.update().where(key).values(manager_key=row.manager_key + 100000, people=row.people + 2))
+    db.session.flush()
+    assert _rollups(tkat.id) == _rolled_up(_tallied(tkat.id))
+    db.session.execute(t.delete().where(t.c.manager_key == row.manager_key + 100000))
+    db.session.flush()
+    assert _rollups(tkat.id) == _rolled_up(_tallied(tkat.id))
