@@ -242,13 +242,19 @@ def teams_behind(scope: Scope, filters: Filters, today: date, *, limit: int | No
     must = g.total - g.exempt
     # Per cent complete rounded as Counts.percent does (modules/core/numbers.percent), in integers on both
     # databases; 0 when nobody must complete.
-    pct = case((must > 0, (200 * g.complete + must) // (2 * must)), else_=0)
+    pct = case((must > 0, (200 * g.complete + must) // (2 * must)), else_=0).label("pct")
+    teams = select(*g, pct).cte("teams")
+    # Names are joined only for the teams up to the `limit`-th lowest per cent (ties are then ordered by name):
+    # joining every line manager's name made PostgreSQL read the whole user table.
+    cut = select(teams.c.pct).order_by(teams.c.pct).offset(limit - 1).limit(1).scalar_subquery()
     manager = _team_manager()
-    query = (select(g.manager_key, manager.name, g.total, g.complete, g.open, g.unassigned, g.exempt,
-                    func.count().over())
-             .select_from(grouped)
-             .outerjoin(manager, and_(manager.id == g.manager_key, g.manager_key != 0))
-             .order_by(pct, func.lower(func.coalesce(manager.name, NO_MANAGER)), g.manager_key).limit(limit))
+    query = (select(teams.c.manager_key, manager.name, teams.c.total, teams.c.complete, teams.c.open,
+                    teams.c.unassigned, teams.c.exempt, select(func.count()).select_from(teams).scalar_subquery())
+             .select_from(teams)
+             .outerjoin(manager, and_(manager.id == teams.c.manager_key, teams.c.manager_key != 0))
+             .where(teams.c.pct <= func.coalesce(cut, 100))
+             .order_by(teams.c.pct, func.lower(func.coalesce(manager.name, NO_MANAGER)), teams.c.manager_key)
+             .limit(limit))
     found = db.session.execute(query).all()
     shown = [GroupRow(name if key else NO_MANAGER, key or None, TeamCounts(*(int(v or 0) for v in figures)),
                       {"manager": key} if key else {})
