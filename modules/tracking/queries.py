@@ -392,9 +392,10 @@ def _by_role(scope, filters, today) -> list[GroupRow]:
 def _by_manager(scope, filters, today, counts: Tally | None = None) -> list[GroupRow]:
     if counts is not None:
         found = list(_grouped(counts, 1).items())
-        # The managers' names in one query (a big trust has thousands of line managers).
-        managers = select(TrackingTally.manager_key).where(TrackingTally.trust_id == scope.trust_id,
-                                                           TrackingTally.people != 0)
+        # The managers' names in one query (a big trust has thousands of line managers), their keys from the
+        # per-team rollup (a third of the tally's rows).
+        managers = select(TrackingTallyTeam.manager_key).where(TrackingTallyTeam.trust_id == scope.trust_id,
+                                                               TrackingTallyTeam.people != 0)
     else:
         query = _scoped(select(_MANAGER, *_count_columns(today)).select_from(User)
                         .outerjoin(Assignment, _current), scope, filters, today).group_by(_MANAGER)
