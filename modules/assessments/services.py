@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from modules.assessments import types
 from modules.assessments.bank import Bank, BankError, VersionText, match_versions, read_bank
@@ -305,10 +305,11 @@ class QuizOutline:
 def quiz_outline(user: User, version: PolicyVersion) -> QuizOutline:
     """quiz_plan's scope and size without loading the bank: one COUNT, unless the person re-trains on the changes
     (then the plan itself, which must read the questions' clauses)."""
-    available = db.session.scalar(select(func.count()).select_from(Question).where(*_drawable(version)))
-    limited = available and db.session.scalar(select(QuizScope.id).where(QuizScope.user_id == user.id,
-                                                                          QuizScope.version_id == version.id))
-    if limited:
+    # Both figures in one statement (the quiz page's own reads), not a statement each.
+    available, limited = db.session.execute(select(
+        select(func.count()).select_from(Question).where(*_drawable(version)).scalar_subquery(),
+        exists().where(QuizScope.user_id == user.id, QuizScope.version_id == version.id))).one()
+    if available and limited:
         plan = quiz_plan(user, version)
         return QuizOutline(plan.scope, plan.size, available)
     return QuizOutline(FULL, min(user.trust.rules.quiz_questions, available), available)

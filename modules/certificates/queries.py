@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from modules.certificates.codes import normalise_code
 from modules.certificates.models import (
     Certificate,
+    CertificatePersonal,
     CertificateRendering,
     CertificateRenderProblem,
     CertificateRevocation,
@@ -156,4 +157,14 @@ def by_code(text: str | None) -> Certificate | None:
     code = normalise_code(text)
     if code is None:
         return None
-    return db.session.scalar(_with_details(select(Certificate)).where(Certificate.code == code))
+    return db.session.scalar(_by_code(), {"code": code})
+
+
+@cache
+def _by_code():
+    # The public verify page's one read, built once: the certificate with its trust, version and holder's name in
+    # one statement (joined, rather than a statement each), without the holder's PDF bytes it never shows; its
+    # rendering (only the upload check reads it) loads when first read.
+    return (select(Certificate).where(Certificate.code == bindparam("code"))
+            .options(joinedload(Certificate.version), joinedload(Certificate.trust),
+                     joinedload(Certificate.personal).options(defer(CertificatePersonal.pdf))))
