@@ -5,7 +5,7 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from modules.certificates.codes import group_code
 from modules.certificates.models import Certificate
@@ -69,6 +69,28 @@ def test_verify_is_public_and_minimal(app, now):
         assert expected in page, expected
     for private in (cert.user.email, "Teaching Assistant", "North Park"):
         assert private not in page
+
+
+def test_verify_reads_the_certificate_in_one_statement_without_the_pdf(app, now):
+    cert = issue("staff", "tkat", now)
+    code, client = cert.code, app.test_client()
+    client.get(f"/verify/{code}")  # the first view compiles and caches its statement
+    db.session.remove()
+    seen: list[str] = []
+
+    def note(_conn, _cursor, sql, *_args):
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        page = client.get(f"/verify/{code}").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert "Sam Taylor" in page and "The Kemnal Academies Trust" in page and "(version 1)" in page
+    selects = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+    # trust, version and holder's name joined to the certificate, not a statement each; the PDF bytes never read
+    assert len(selects) == 1, selects
+    assert "certificate_personal.pdf" not in selects[0]
 
 
 def test_verify_accepts_the_code_as_printed_and_refuses_unknown_ones(app, now):
