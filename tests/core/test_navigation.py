@@ -141,3 +141,31 @@ def test_hr_tools_is_the_one_active_entry_on_the_hub_and_on_every_tool(client, l
     assert _active(client.get("/tracking").get_data(as_text=True)) == ["Staff training"]
     assert _active(client.get("/tracking/people").get_data(as_text=True)) == ["Staff training"]
     assert _active(client.get("/certificates").get_data(as_text=True)) == ["My records"]
+
+
+def test_the_layout_renders_its_header_and_footer_once(app):
+    """govuk_frontend_jinja's template renders the header and footer twice (to test them for content, then to
+    print them); base.html renders each once, with the same markup."""
+    from tests.conftest import demo_email
+    from tests.helpers import sign_in
+
+    asked: list[str] = []
+    fixed_url = app.jinja_env.globals["fixed_url"]
+
+    def counting(endpoint, **values):
+        asked.append(endpoint)
+        return fixed_url(endpoint, **values)
+
+    client = app.test_client()
+    sign_in(client, demo_email("staff", "tkat"))
+    app.jinja_env.globals["fixed_url"] = counting
+    try:
+        page = client.get("/help").get_data(as_text=True)
+    finally:
+        app.jinja_env.globals["fixed_url"] = fixed_url
+    assert page.count('<header class="govuk-template__header">') == 1
+    assert page.count('<footer class="govuk-template__footer">') == 1
+    assert page.count('id="account-bar"') == 1 and page.count('id="help-links"') == 1
+    # the account bar's link (header) and the footer's help link, each worked out once for the page
+    assert asked.count("account.overview") == 1
+    assert asked.count("training.help") == (1 if "mailto:" in page else 2)  # the contact link is Help's too
