@@ -1,26 +1,129 @@
 """PolicyPass application factory."""
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, ScriptInfo
+from flask.ctx import AppContext, RequestContext
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from modules.core import web
+from modules.core.cli import LazyCommand
 from modules.core.config import ConfigError, load_config
 from modules.core.database import configure_sqlite, read_before_requests, track_writes
 from modules.core.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent
 
+#: Every command group and command of the app: name, where it is (`module:attribute`, imported only when it runs)
+#: and its short help for `flask --help` (tests/core/test_cli.py checks each against the command's own).
+COMMANDS = (
+    ("demo", "demo.cli:demo_cli", "Demo data (never in production)."),
+    ("content", "modules.policies.cli:content_cli", "Load trusts, policies and quiz banks from content/ and quizzes/."),
+    ("policy", "modules.policies.cli:policy_cli", "Work with policy source files."),
+    ("quizzes", "modules.assessments.cli:quizzes_cli", "Draft quiz banks and check how well they cover the policies."),
+    ("ledger", "modules.evidence.cli:ledger_cli", "Verify and checkpoint the per-trust evidence ledger."),
+    ("certificates", "modules.certificates.cli:certificates_cli", "Certificates and their PDFs."),
+    ("notifications", "modules.notifications.cli:notifications_cli", "The email outbox."),
+    ("access", "modules.access.cli:access_cli", "Official accounts and the authorised-user register."),
+    ("people", "modules.people.cli:people_cli", "People: change a person's roles."),
+    ("tracking", "modules.tracking.cli:tracking_cli", "Assignments and deadlines."),
+    ("reminders", "modules.tracking.cli:reminders_cli", "Training reminder emails."),
+    ("lti", "modules.lti.cli:lti_cli", "LTI 1.3: learning platforms (LMSs) that open PolicyPass."),
+    ("trust", "modules.platform.cli:trust_cli",
+     "Trusts: platform administrators, new trusts, trusts.yaml export and import."),
+    ("backup", "modules.operations.cli:backup_command",
+     "Write a consistent backup of the database to OUT (SQLite online backup, or pg_dump -Fc)."),
+    ("restore", "modules.operations.cli:restore_command",
+     "Replace the database with the backup IN; refuses a database holding data unless --force."),
+    ("restore-drill", "modules.operations.cli:restore_drill_command",
+     "Restore IN into a scratch database, verify the ledger there against the checkpoint, then discard it."),
+    ("check", "modules.operations.cli:check_command",
+     "With --deploy: list every insecure production setting and exit 1 if there is any."),
+    ("sar", "modules.operations.cli:sar_command",
+     "Write everything held about the person with EMAIL (every table referring to them) to a ZIP."),
+    ("erase", "modules.operations.cli:erase_command",
+     "Erase a leaver's personal data on a lawful request; refused (and logged) under a legal hold."),
+    ("retention", "modules.operations.cli:retention_cli",
+     "Erase leavers' personal data once each trust's retention period has ended."),
+    ("legal-hold", "modules.operations.cli:legal_hold_cli",
+     "Place or lift a legal hold on a person's data (erasure is refused while one is in place)."),
+)
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, CLI commands, error pages and the wiring."""
-    from modules.wiring import wire
 
+class Commands(AppGroup):
+    """The app's commands (`app.cli`), listed without finishing the app's setup."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands' names. Listing them (`flask --help`) needs no models or blueprints, so an app context
+        that does not finish the setup is held open while click reads each command's short help: Flask's CLI
+        pushes a context (which would finish it) only when none of this app is active (flask/cli.py)."""
+        info = ctx.find_object(ScriptInfo)
+        if info is not None and not current_app:
+            app = info.load_app()
+            if isinstance(app, PolicyPass):
+                ctx.with_resource(app.bare_context())
+        return super().list_commands(ctx)
+
+
+class PolicyPass(Flask):
+    """Flask, whose heavy setup (models, blueprints, wiring) is finished once, before the app is first used.
+
+    `create_app` leaves it to `finish_setup`, which every app context (so every request, test client and CLI
+    command) calls first, so `flask --help`, which only lists the commands, never pays for it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cli = Commands(self.name)
+        self._setup: Callable[[Flask], None] | None = None
+        self._setup_lock = threading.RLock()
+        self._setting_up = False
+
+    def set_up_later(self, setup: Callable[[Flask], None]) -> None:
+        """Run `setup(app)` once, when the app is first used (or `finish_setup` is called)."""
+        self._setup = setup
+
+    def finish_setup(self) -> "PolicyPass":
+        """Finish the setup now if it is not done yet (once, whichever thread asks first); returns the app."""
+        if self._setup is None:
+            return self
+        with self._setup_lock:
+            if self._setup is None or self._setting_up:  # done by another thread, or asked again from within it
+                return self
+            self._setting_up = True
+            try:
+                self._setup(self)
+                self._setup = None
+            finally:
+                self._setting_up = False
+        return self
+
+    def app_context(self) -> AppContext:
+        """An app context, the setup finished first."""
+        self.finish_setup()
+        return super().app_context()
+
+    def request_context(self, environ) -> RequestContext:
+        """A request context (which pushes an app context), the setup finished first, before the URL map is read."""
+        self.finish_setup()
+        return super().request_context(environ)
+
+    def bare_context(self) -> AppContext:
+        """An app context that does not finish the setup: for `create_app` itself and for listing the commands."""
+        return super().app_context()
+
+
+def create_app(config: dict | None = None) -> PolicyPass:
+    """Build the app: configuration, extensions and CLI commands now; blueprints, error pages and the wiring
+    when it is first used (`PolicyPass.finish_setup`), or now in production, whose start-up checks need them."""
     settings = load_config(config)
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+    app = PolicyPass(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
+                     static_folder=str(ROOT / "static"))
     app.jinja_environment = web.TemplateEnvironment  # before anything reads app.jinja_env
     app.config.update(settings)
     app.jinja_loader = ChoiceLoader([
@@ -37,22 +140,32 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    with app.app_context():
+    with app.bare_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
     web.init_app(app)
+    for name, target, short_help in COMMANDS:
+        app.cli.add_command(LazyCommand(name, target, short_help))
+    app.set_up_later(_finish_setup)
+    if app.config["POLICYPASS_ENV"] == "production":
+        app.finish_setup()  # a server starts ready, and its start-up checks fail at start
+        if not app.config["DEMO_SERVER"]:
+            _refuse_demo_accounts(app)
+    return app
+
+
+def _finish_setup(app: Flask) -> None:
+    """Blueprints, metrics, the read-only request hooks, the wiring (which imports every model) and ProxyFix."""
+    from modules.wiring import wire
+
     _register_blueprints(app)
     _init_metrics(app)
     read_before_requests(app)  # after every blueprint's hooks are in place
-    _register_cli(app)
     wire(app)  # every signal to its receivers, in the order of the walk (modules/wiring.py)
     if app.config["PROXY_FIX_HOPS"]:
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    if app.config["POLICYPASS_ENV"] == "production" and not app.config["DEMO_SERVER"]:
-        _refuse_demo_accounts(app)
-    return app
 
 
 def _refuse_demo_accounts(app: Flask) -> None:
@@ -110,42 +223,3 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(lti_bp)
     app.register_blueprint(platform_bp)
     app.register_blueprint(rules_bp)
-
-
-def _register_cli(app: Flask) -> None:
-    from demo.cli import demo_cli  # the command only: it refuses in production before loading any demo data
-    from modules.access.cli import access_cli
-    from modules.assessments.cli import quizzes_cli
-    from modules.certificates.cli import certificates_cli
-    from modules.evidence.cli import ledger_cli
-    from modules.lti.cli import lti_cli
-    from modules.notifications.cli import notifications_cli
-    from modules.operations.cli import (
-        backup_command,
-        check_command,
-        erase_command,
-        legal_hold_cli,
-        restore_command,
-        restore_drill_command,
-        retention_cli,
-        sar_command,
-    )
-    from modules.people.cli import people_cli
-    from modules.platform.cli import trust_cli
-    from modules.policies.cli import content_cli, policy_cli
-    from modules.tracking.cli import reminders_cli, tracking_cli
-
-    for group in (demo_cli, content_cli, policy_cli, quizzes_cli):
-        app.cli.add_command(group)
-    app.cli.add_command(ledger_cli)
-    app.cli.add_command(certificates_cli)
-    app.cli.add_command(notifications_cli)
-    app.cli.add_command(access_cli)
-    app.cli.add_command(people_cli)
-    app.cli.add_command(tracking_cli)
-    app.cli.add_command(reminders_cli)
-    app.cli.add_command(lti_cli)
-    app.cli.add_command(trust_cli)
-    for command in (backup_command, restore_command, restore_drill_command, check_command, sar_command,
-                    erase_command, retention_cli, legal_hold_cli):
-        app.cli.add_command(command)

@@ -2,11 +2,13 @@
 
 
 def post_worker_init(worker) -> None:
-    """Warm WeasyPrint and its fonts in each worker before it takes a request, if the worker renders certificates
-    itself (CERTIFICATE_RENDERING "request" or "inline"), so its first certificate does not pay for the import;
-    with "worker" (the default) the Huey consumer renders them and the web workers stay without it (issue 16)."""
+    """Finish the app's setup (models, blueprints, wiring: app.py) in each worker before it takes a request, and
+    warm WeasyPrint and its fonts, if the worker renders certificates itself (CERTIFICATE_RENDERING "request" or
+    "inline"), so its first certificate does not pay for the import; with "worker" (the default) the Huey consumer
+    renders them and the web workers stay without it (issue 16)."""
     from modules.certificates.rendering import warm_web_worker
 
+    worker.wsgi.finish_setup()
     warm_web_worker(worker.wsgi)
 
 

@@ -288,6 +288,7 @@ def _make_app(url: str, tmp_path: Path, extra: dict | None = None):
         app = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(tmp_path / "instance"), **(extra or {})})
     finally:
         os.environ.pop("DATABASE_URL", None)
+    app.finish_setup()  # as a served app is before its first request (tests read its URL map and wiring)
     app.test_client_class = FreshContextClient
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     return app

@@ -2,7 +2,6 @@
 
 from functools import cached_property
 
-import click
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -10,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from modules.core.cli import LazyCommand
 
 #: Constraint names are fixed so Alembic batch migrations can find them on SQLite.
 NAMING = {
@@ -52,15 +53,6 @@ class _MigrateSettings:
         return self.db.metadata
 
 
-class _LazyDbGroup(click.Group):
-    """`flask db …`: Flask-Migrate's command group, imported only when it runs, so other commands start fast."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        from flask_migrate.cli import db as real
-
-        return real.make_context(info_name, args, parent=parent, **extra)
-
-
 class LazyMigrate:
     """Flask-Migrate bound with init_app like the real extension, but importing nothing until used."""
 
@@ -70,7 +62,8 @@ class LazyMigrate:
     def init_app(self, app, db, directory: str) -> None:
         """Record the settings the migration commands (and `flask_migrate.upgrade()`) read; add `flask db`."""
         app.extensions["migrate"] = _MigrateSettings(db, directory, self.options)
-        app.cli.add_command(_LazyDbGroup("db", help="Perform database migrations."))
+        # `flask db …`: Flask-Migrate's command group, imported only when it runs, so other commands start fast.
+        app.cli.add_command(LazyCommand("db", "flask_migrate.cli:db", "Perform database migrations."))
 
 
 migrate = LazyMigrate(render_as_batch=True, compare_type=True)
