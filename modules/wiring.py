@@ -1,4 +1,5 @@
-"""The walk, as signals: which later package hears what an earlier one did. `create_app` calls `wire`.
+"""The walk, as signals: which later package hears what an earlier one did. The app calls `wire` once, before it
+is first used (app.py `_finish_setup`: not for `flask --help`).
 
 An earlier package may not import a later one, so it sends a signal (defined in its `signals.py`) and this
 module, which may import everything, connects each signal to its receivers, one line each, in the order of
