@@ -52,8 +52,8 @@ COMMANDS = (
 
 
 def create_app(config: dict | None = None) -> PolicyPass:
-    """Build the app: configuration, extensions and CLI commands now; blueprints, error pages and the wiring
-    when it is first used (`PolicyPass.finish_setup`), or now in production, whose start-up checks need them."""
+    """Build the app: configuration, extensions, error pages and the list of CLI commands now; blueprints, metrics
+    and the wiring when it is first used (`PolicyPass.finish_setup`), or now in production, for its start-up checks."""
     settings = load_config(config)
     app = PolicyPass(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
                      static_folder=str(ROOT / "static"))
@@ -81,6 +81,9 @@ def create_app(config: dict | None = None) -> PolicyPass:
     for name, target, short_help in COMMANDS:
         app.cli.add_command(LazyCommand(name, target, short_help))
     app.set_up_later(_finish_setup)
+    if app.config["PROXY_FIX_HOPS"]:  # now: a first request is already inside app.wsgi_app when it finishes setup
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config["POLICYPASS_ENV"] == "production":
         app.finish_setup()  # a server starts ready, and its start-up checks fail at start
         if not app.config["DEMO_SERVER"]:
@@ -89,16 +92,13 @@ def create_app(config: dict | None = None) -> PolicyPass:
 
 
 def _finish_setup(app: Flask) -> None:
-    """Blueprints, metrics, the read-only request hooks, the wiring (which imports every model) and ProxyFix."""
+    """Blueprints, metrics, the read-only request hooks and the wiring (which imports every model)."""
     from modules.wiring import wire
 
     _register_blueprints(app)
     _init_metrics(app)
     read_before_requests(app)  # after every blueprint's hooks are in place
     wire(app)  # every signal to its receivers, in the order of the walk (modules/wiring.py)
-    if app.config["PROXY_FIX_HOPS"]:
-        hops = int(app.config["PROXY_FIX_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _refuse_demo_accounts(app: Flask) -> None:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import click
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import COMMANDS, create_app
 from modules.core.cli import LazyCommand
@@ -117,6 +118,13 @@ def test_the_setup_is_finished_once_before_the_app_is_first_used(db_url, tmp_pat
         assert sorted(str(rule) for rule in fresh.url_map.iter_rules()) == rules
 
     assert requested.test_client().get("/").status_code != 404  # a request finishes it first
+
+    os.environ["DATABASE_URL"] = db_url
+    try:
+        proxied = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(tmp_path / "e"), "PROXY_FIX_HOPS": 1})
+    finally:
+        os.environ.pop("DATABASE_URL", None)
+    assert isinstance(proxied.wsgi_app, ProxyFix)  # before setup: the first request enters through it
 
     result = commanded.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
