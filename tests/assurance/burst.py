@@ -216,6 +216,8 @@ def _without_pdf(ack_ids: list[int]) -> int:
 def _sweep_renders(app, database: Database) -> str:
     """Run the certificate render sweep (`flask certificates render-missing`) if this version of the app has it."""
     group = app.cli.commands.get("certificates")
+    if hasattr(group, "load"):  # listed lazily (modules/core/cli.py): the real group, importing its module
+        group = group.load()
     if group is None or "render-missing" not in getattr(group, "commands", {}):
         return ""
     code, last = _flask(database, "certificates", "render-missing")
